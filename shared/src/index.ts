@@ -1,0 +1,5 @@
+export * from './protocol.js';
+export * from './result.js';
+export * from './guards.js';
+export * from './client-message.js';
+export * from './server-message.js';

@@ -1,0 +1,237 @@
+/**
+ * The dockpulse WebSocket protocol, version 1: every frame either side may send, the error codes and close
+ * codes, and the limits a server enforces. `docs/protocol.md` describes the same contract for embedders; a
+ * change here is a change there. Change by adding optional fields; a breaking change gets a new subprotocol.
+ */
+
+/** The WebSocket subprotocol a client offers and the server selects. */
+export const PROTOCOL = 'dockpulse.v1' as const;
+
+/** A browser, which cannot set headers on a WebSocket, offers its token as the subprotocol `<prefix><base64url(token)>`. */
+export const TOKEN_PROTOCOL_PREFIX = 'dockpulse.token.' as const;
+
+/** Topic carrying the container list. */
+export const CONTAINERS_TOPIC = 'containers' as const;
+
+/** Prefix of a per-container stats topic; the rest is the full 64-hex-digit container id. */
+export const STATS_TOPIC_PREFIX = 'stats:' as const;
+
+/** Limits a server enforces on every socket. The actual values are sent in `hello`. */
+export const DEFAULT_LIMITS = {
+  /** Largest client frame in bytes; a larger one closes the socket with `CloseCode.tooBig`. */
+  maxPayloadBytes: 64 * 1024,
+  /** Topics one socket may hold at once. */
+  maxSubscriptions: 256,
+  /** Sustained client messages per second. */
+  messagesPerSecond: 20,
+  /** Messages a client may send in a burst above the sustained rate. */
+  messageBurst: 40,
+} as const;
+
+/** Longest topic string accepted (a stats topic is 70 characters). */
+export const MAX_TOPIC_LENGTH = 128;
+
+/**
+ * WebSocket close codes the server uses. 4xxx codes mirror the HTTP status of the same meaning.
+ */
+export const CloseCode = {
+  /** The client or server ended the session normally. */
+  normal: 1000,
+  /** The server is shutting down; reconnect later. */
+  goingAway: 1001,
+  /** A client frame exceeded `maxPayloadBytes`. */
+  tooBig: 1009,
+  /** The server failed; reconnect later. */
+  internalError: 1011,
+  /** The client broke the protocol (for example, offered only unknown subprotocols). */
+  protocolViolation: 4400,
+  /** No valid token was presented where one is required. */
+  unauthorized: 4401,
+  /** The token is valid but does not allow this. */
+  forbidden: 4403,
+  /** The client read too slowly for too long; its queue was dropped. */
+  slowConsumer: 4408,
+  /** The token that opened this socket expired or was revoked. */
+  tokenExpired: 4410,
+  /** The client kept sending faster than the rate limit after being told to slow down. */
+  rateLimited: 4429,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Codes carried by `error` frames. The socket stays open after any of them. */
+export const ErrorCode = {
+  /** The frame was not valid JSON. */
+  badJson: 'bad_json',
+  /** The frame was JSON but not a valid message (missing or wrongly typed fields). */
+  badMessage: 'bad_message',
+  /** The message `type` is not one this server knows. */
+  unknownType: 'unknown_type',
+  /** A binary frame arrived; the protocol is JSON text frames only. */
+  binaryUnsupported: 'binary_unsupported',
+  /** A topic string is malformed. */
+  badTopic: 'bad_topic',
+  /** The container named by a stats topic does not exist. */
+  notFound: 'not_found',
+  /** Subscribing would exceed `maxSubscriptions`. */
+  tooManySubscriptions: 'too_many_subscriptions',
+  /** Messages are arriving faster than the rate limit; they are being ignored. */
+  rateLimited: 'rate_limited',
+  /** The token in use does not allow this topic. */
+  forbidden: 'forbidden',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The state of a stats topic. */
+export type TopicState = 'running' | 'paused' | 'stopped' | 'removed' | 'unavailable';
+
+/** The Docker engine's own state for a container. */
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+/** A container's health check status, when it has one. */
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+
+/** One container in the `containers` list. Never carries environment, mounts, command line or labels. */
+export interface ContainerSummary {
+  /** Full 64-hex-digit id. */
+  id: string;
+  /** Name without the leading slash. */
+  name: string;
+  image: string;
+  state: ContainerState;
+  /** Docker's human status, for example `Up 3 minutes (healthy)`. */
+  status: string;
+  health?: HealthStatus;
+  /** Creation time, ms since the epoch. */
+  createdAt: number;
+  compose?: { project: string; service: string };
+}
+
+/** Where the gateway reaches the Docker engine and whether it answers. */
+export interface EngineStatus {
+  status: 'up' | 'down';
+  /** The endpoint tried, for example `unix:///var/run/docker.sock`. */
+  endpoint: string;
+  /** Why the engine is down, when it is. */
+  error?: string;
+}
+
+/**
+ * One reading of one container, computed as `docker stats` computes it. Counters are totals since the
+ * container started; rates are per second over the interval since the previous sample, null when there is none.
+ */
+export interface Sample {
+  /** Full container id. */
+  id: string;
+  /** The engine's read time, ms since the epoch. */
+  t: number;
+  /** CPU % of one core (200 = two full cores); null on the first sample after a gap. */
+  cpu: number | null;
+  mem: {
+    /** Bytes in use, less the inactive file cache, as `docker stats` shows. */
+    used: number;
+    /** Bytes the container may use (the host's memory when it has no limit). */
+    limit: number;
+    /** `used / limit × 100`; null when the limit is unknown. */
+    percent: number | null;
+  };
+  net: { rx: number; tx: number; rxRate: number | null; txRate: number | null };
+  blk: { read: number; write: number; readRate: number | null; writeRate: number | null };
+  /** Processes and threads; null when the engine does not report them. */
+  pids: number | null;
+  /** Samples of this topic dropped for this socket since the last one it received, when any were. */
+  dropped?: number;
+}
+
+/** Limits as advertised in `hello`. */
+export interface Limits {
+  maxPayloadBytes: number;
+  maxSubscriptions: number;
+  messagesPerSecond: number;
+  messageBurst: number;
+}
+
+// ---- client → server ----
+
+export interface SubscribeMessage {
+  type: 'subscribe';
+  topics: string[];
+}
+export interface UnsubscribeMessage {
+  type: 'unsubscribe';
+  topics: string[];
+}
+export interface PingMessage {
+  type: 'ping';
+}
+/** Every message a client may send. */
+export type ClientMessage = SubscribeMessage | UnsubscribeMessage | PingMessage;
+
+// ---- server → client ----
+
+export interface HelloMessage {
+  type: 'hello';
+  protocol: typeof PROTOCOL;
+  /** Server name and version, for example `dockpulse/0.1.0`. */
+  server: string;
+  /** How often each container is sampled. */
+  intervalMs: number;
+  /** How much history a stats topic keeps. */
+  historyMs: number;
+  limits: Limits;
+  /** What this socket may see: everything, or (share links) one container. */
+  scope: { kind: 'all' } | { kind: 'container'; id: string };
+}
+export interface ContainersMessage {
+  type: 'containers';
+  containers: ContainerSummary[];
+  engine: EngineStatus;
+}
+export interface HistoryMessage {
+  type: 'history';
+  topic: string;
+  samples: Sample[];
+}
+export interface StatsMessage {
+  type: 'stats';
+  samples: Sample[];
+}
+export interface StateMessage {
+  type: 'state';
+  topic: string;
+  state: TopicState;
+}
+export interface PongMessage {
+  type: 'pong';
+  /** Server time, ms since the epoch. */
+  t: number;
+}
+export interface ErrorMessage {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  topic?: string;
+}
+/** Every message a server may send. */
+export type ServerMessage =
+  | HelloMessage
+  | ContainersMessage
+  | HistoryMessage
+  | StatsMessage
+  | StateMessage
+  | PongMessage
+  | ErrorMessage;
+
+/** A parsed topic. */
+export type Topic = { kind: 'containers' } | { kind: 'stats'; id: string };
+
+const CONTAINER_ID = /^[0-9a-f]{64}$/;
+
+/** True for a full 64-hex-digit container id. */
+export function isContainerId(s: string): boolean {
+  return CONTAINER_ID.test(s);
+}
+
+/** The stats topic of a container. */
+export function statsTopic(id: string): string {
+  return STATS_TOPIC_PREFIX + id;
+}

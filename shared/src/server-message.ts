@@ -1,0 +1,198 @@
+import {
+  ErrorCode,
+  PROTOCOL,
+  type ContainerState,
+  type ContainerSummary,
+  type EngineStatus,
+  type HealthStatus,
+  type Limits,
+  type Sample,
+  type ServerMessage,
+  type TopicState,
+} from './protocol.js';
+import { err, ok, type Result } from './result.js';
+import { isFiniteNumber, isNumberOrNull, isObject, type JsonObject } from './guards.js';
+
+const TOPIC_STATES: ReadonlySet<string> = new Set<TopicState>(['running', 'paused', 'stopped', 'removed', 'unavailable']);
+const CONTAINER_STATES: ReadonlySet<string> = new Set<ContainerState>([
+  'created',
+  'running',
+  'paused',
+  'restarting',
+  'removing',
+  'exited',
+  'dead',
+]);
+const HEALTH: ReadonlySet<string> = new Set<HealthStatus>(['starting', 'healthy', 'unhealthy']);
+const ERROR_CODES: ReadonlySet<string> = new Set<string>(Object.values(ErrorCode));
+
+/**
+ * Parses one server text frame, for clients of the feed. Unknown message types are an error so that a
+ * client notices a server speaking a newer protocol; unknown fields are ignored.
+ */
+export function parseServerMessage(text: string): Result<ServerMessage, string> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return err('frame is not valid JSON');
+  }
+  if (!isObject(raw)) return err('message is not an object');
+  switch (raw['type']) {
+    case 'hello': {
+      const limits = parseLimits(raw['limits']);
+      const scope = raw['scope'];
+      if (raw['protocol'] !== PROTOCOL || typeof raw['server'] !== 'string' || !limits) return err('bad hello');
+      if (!isFiniteNumber(raw['intervalMs']) || !isFiniteNumber(raw['historyMs'])) return err('bad hello');
+      let parsedScope: { kind: 'all' } | { kind: 'container'; id: string } = { kind: 'all' };
+      if (isObject(scope) && scope['kind'] === 'container' && typeof scope['id'] === 'string') {
+        parsedScope = { kind: 'container', id: scope['id'] };
+      }
+      return ok({
+        type: 'hello',
+        protocol: PROTOCOL,
+        server: raw['server'],
+        intervalMs: raw['intervalMs'],
+        historyMs: raw['historyMs'],
+        limits,
+        scope: parsedScope,
+      });
+    }
+    case 'containers': {
+      const list = raw['containers'];
+      const engine = parseEngine(raw['engine']);
+      if (!Array.isArray(list) || !engine) return err('bad containers');
+      const containers: ContainerSummary[] = [];
+      for (const c of list) {
+        const summary = parseContainerSummary(c);
+        if (!summary) return err('bad container summary');
+        containers.push(summary);
+      }
+      return ok({ type: 'containers', containers, engine });
+    }
+    case 'history': {
+      const samples = parseSamples(raw['samples']);
+      if (typeof raw['topic'] !== 'string' || !samples) return err('bad history');
+      return ok({ type: 'history', topic: raw['topic'], samples });
+    }
+    case 'stats': {
+      const samples = parseSamples(raw['samples']);
+      if (!samples) return err('bad stats');
+      return ok({ type: 'stats', samples });
+    }
+    case 'state': {
+      const state = raw['state'];
+      if (typeof raw['topic'] !== 'string' || typeof state !== 'string' || !TOPIC_STATES.has(state)) {
+        return err('bad state');
+      }
+      return ok({ type: 'state', topic: raw['topic'], state: state as TopicState });
+    }
+    case 'pong':
+      return isFiniteNumber(raw['t']) ? ok({ type: 'pong', t: raw['t'] }) : err('bad pong');
+    case 'error': {
+      const code = raw['code'];
+      if (typeof code !== 'string' || !ERROR_CODES.has(code) || typeof raw['message'] !== 'string') {
+        return err('bad error');
+      }
+      const message: ServerMessage = { type: 'error', code: code as ErrorCode, message: raw['message'] };
+      if (typeof raw['topic'] === 'string') message.topic = raw['topic'];
+      return ok(message);
+    }
+    default:
+      return err(`unknown message type ${JSON.stringify(raw['type'])}`);
+  }
+}
+
+function parseLimits(v: unknown): Limits | undefined {
+  if (!isObject(v)) return undefined;
+  const { maxPayloadBytes, maxSubscriptions, messagesPerSecond, messageBurst } = v;
+  if (
+    !isFiniteNumber(maxPayloadBytes) ||
+    !isFiniteNumber(maxSubscriptions) ||
+    !isFiniteNumber(messagesPerSecond) ||
+    !isFiniteNumber(messageBurst)
+  ) {
+    return undefined;
+  }
+  return { maxPayloadBytes, maxSubscriptions, messagesPerSecond, messageBurst };
+}
+
+function parseEngine(v: unknown): EngineStatus | undefined {
+  if (!isObject(v) || (v['status'] !== 'up' && v['status'] !== 'down') || typeof v['endpoint'] !== 'string') {
+    return undefined;
+  }
+  const engine: EngineStatus = { status: v['status'], endpoint: v['endpoint'] };
+  if (typeof v['error'] === 'string') engine.error = v['error'];
+  return engine;
+}
+
+/** Parses a `ContainerSummary`; undefined when it is malformed. */
+export function parseContainerSummary(v: unknown): ContainerSummary | undefined {
+  if (!isObject(v)) return undefined;
+  const { id, name, image, state, status, health, createdAt, compose } = v;
+  if (
+    typeof id !== 'string' ||
+    typeof name !== 'string' ||
+    typeof image !== 'string' ||
+    typeof state !== 'string' ||
+    !CONTAINER_STATES.has(state) ||
+    typeof status !== 'string' ||
+    !isFiniteNumber(createdAt)
+  ) {
+    return undefined;
+  }
+  const summary: ContainerSummary = { id, name, image, state: state as ContainerState, status, createdAt };
+  if (typeof health === 'string' && HEALTH.has(health)) summary.health = health as HealthStatus;
+  if (isObject(compose) && typeof compose['project'] === 'string' && typeof compose['service'] === 'string') {
+    summary.compose = { project: compose['project'], service: compose['service'] };
+  }
+  return summary;
+}
+
+function parseSamples(v: unknown): Sample[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const samples: Sample[] = [];
+  for (const s of v) {
+    const sample = parseSample(s);
+    if (!sample) return undefined;
+    samples.push(sample);
+  }
+  return samples;
+}
+
+function pair(v: unknown, a: string, b: string, ra: string, rb: string): JsonObject | undefined {
+  if (!isObject(v)) return undefined;
+  if (!isFiniteNumber(v[a]) || !isFiniteNumber(v[b]) || !isNumberOrNull(v[ra]) || !isNumberOrNull(v[rb])) {
+    return undefined;
+  }
+  return v;
+}
+
+/** Parses a `Sample`; undefined when it is malformed. */
+export function parseSample(v: unknown): Sample | undefined {
+  if (!isObject(v)) return undefined;
+  const { id, t, cpu, mem, pids, dropped } = v;
+  if (typeof id !== 'string' || !isFiniteNumber(t) || !isNumberOrNull(cpu) || !isNumberOrNull(pids)) return undefined;
+  if (!isObject(mem) || !isFiniteNumber(mem['used']) || !isFiniteNumber(mem['limit']) || !isNumberOrNull(mem['percent'])) {
+    return undefined;
+  }
+  const net = pair(v['net'], 'rx', 'tx', 'rxRate', 'txRate');
+  const blk = pair(v['blk'], 'read', 'write', 'readRate', 'writeRate');
+  if (!net || !blk) return undefined;
+  const sample: Sample = {
+    id,
+    t,
+    cpu,
+    mem: { used: mem['used'], limit: mem['limit'], percent: mem['percent'] },
+    net: { rx: net['rx'] as number, tx: net['tx'] as number, rxRate: net['rxRate'] as number | null, txRate: net['txRate'] as number | null },
+    blk: {
+      read: blk['read'] as number,
+      write: blk['write'] as number,
+      readRate: blk['readRate'] as number | null,
+      writeRate: blk['writeRate'] as number | null,
+    },
+    pids,
+  };
+  if (isFiniteNumber(dropped) && dropped > 0) sample.dropped = dropped;
+  return sample;
+}
