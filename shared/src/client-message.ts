@@ -44,7 +44,13 @@ export function parseClientMessage(text: string, maxTopics: number): Result<Clie
       if (topics.length > maxTopics) {
         return err({ code: ErrorCode.badMessage, message: `"topics" holds ${topics.length} entries; at most ${maxTopics}` });
       }
-      return ok({ type, topics });
+      if (type === 'unsubscribe') return ok({ type, topics });
+      const history = raw['history'];
+      if (history === undefined) return ok({ type, topics });
+      if (typeof history !== 'number' || !Number.isFinite(history) || history < 0) {
+        return err({ code: ErrorCode.badMessage, message: '"history" must be a number of seconds, 0 or more' });
+      }
+      return ok({ type, topics, history });
     }
     default:
       return err({ code: ErrorCode.unknownType, message: `unknown message type "${type.slice(0, 40)}"` });

@@ -155,6 +155,8 @@ export interface Limits {
 export interface SubscribeMessage {
   type: 'subscribe';
   topics: string[];
+  /** Seconds of history wanted for the stats topics subscribed here; all that is kept when absent. */
+  history?: number;
 }
 export interface UnsubscribeMessage {
   type: 'unsubscribe';
