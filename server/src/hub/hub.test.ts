@@ -1,0 +1,153 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Sample } from '@dockpulse/shared';
+import { Hub, type StatsSink, type StatsUpstream } from './hub.js';
+import { Outbox, type OutboxSink } from './outbox.js';
+
+const ID = 'a'.repeat(64);
+const TOPIC = `stats:${ID}`;
+
+/** An upstream that records what the hub asked of it and lets the test publish. */
+function fakeUpstream() {
+  const watches: { id: string; sink: StatsSink; signal: AbortSignal }[] = [];
+  const upstream: StatsUpstream = { watch: (id, sink, signal) => void watches.push({ id, sink, signal }) };
+  return { upstream, watches };
+}
+
+function client() {
+  const sent: string[] = [];
+  const sink: OutboxSink = { bufferedAmount: 0, send: (f) => void sent.push(f), closeSlow: () => {} };
+  const out = new Outbox(sink, {
+    highWaterMarkBytes: 1 << 20,
+    maxQueuedFrames: 100,
+    maxQueuedBytes: 1 << 20,
+    sendTimeoutMs: 100,
+    stallTimeoutMs: 5000,
+  });
+  return { out, sent, types: () => sent.map((f) => (JSON.parse(f) as { type: string }).type) };
+}
+
+function sample(t: number): Sample {
+  return {
+    id: ID,
+    t,
+    cpu: 1,
+    mem: { used: 1, limit: 2, percent: 50 },
+    net: { rx: 0, tx: 0, rxRate: 0, txRate: 0 },
+    blk: { read: 0, write: 0, readRate: 0, writeRate: 0 },
+    pids: 1,
+  };
+}
+
+const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('one upstream per topic, opened by the first subscriber and released a grace period after the last', async () => {
+  const { upstream, watches } = fakeUpstream();
+  const hub = new Hub(upstream, { historySamples: 10, graceMs: 30, coalesceMs: 1, retryMs: 5 });
+  try {
+    const a = client();
+    const b = client();
+    hub.subscribeStats(a.out, ID);
+    hub.subscribeStats(b.out, ID);
+    assert.equal(watches.length, 1);
+    hub.unsubscribe(a.out, TOPIC);
+    hub.detach(b.out);
+    assert.equal(watches[0]!.signal.aborted, false, 'held open during the grace period');
+    await tick(60);
+    assert.equal(watches[0]!.signal.aborted, true);
+    assert.equal(hub.stats().topics, 0);
+  } finally {
+    hub.close();
+  }
+});
+
+test('a subscriber returning within the grace period keeps the same upstream', async () => {
+  const { upstream, watches } = fakeUpstream();
+  const hub = new Hub(upstream, { historySamples: 10, graceMs: 30, coalesceMs: 1, retryMs: 5 });
+  try {
+    const a = client();
+    hub.subscribeStats(a.out, ID);
+    hub.unsubscribe(a.out, TOPIC);
+    hub.subscribeStats(a.out, ID);
+    await tick(60);
+    assert.equal(watches.length, 1);
+    assert.equal(watches[0]!.signal.aborted, false);
+  } finally {
+    hub.close();
+  }
+});
+
+test('every subscriber gets each sample; a new one gets history, then state, then live samples', async () => {
+  const { upstream, watches } = fakeUpstream();
+  const hub = new Hub(upstream, { historySamples: 2, graceMs: 30, coalesceMs: 1, retryMs: 5 });
+  try {
+    const a = client();
+    hub.subscribeStats(a.out, ID);
+    const sink = watches[0]!.sink;
+    sink.state('running');
+    for (const t of [1, 2, 3]) sink.sample(sample(t));
+    await tick(10);
+    const b = client();
+    hub.subscribeStats(b.out, ID);
+    sink.sample(sample(4));
+    await tick(10);
+    assert.deepEqual(b.types(), ['history', 'state', 'stats']);
+    const history = JSON.parse(b.sent[0]!) as { samples: Sample[] };
+    assert.deepEqual(history.samples.map((s) => s.t), [2, 3], 'the newest samples the ring holds, oldest first');
+    const live = JSON.parse(b.sent[2]!) as { samples: Sample[] };
+    assert.deepEqual(live.samples.map((s) => s.t), [4]);
+    const aSamples = a.sent.filter((f) => f.includes('"stats"')).flatMap((f) => (JSON.parse(f) as { samples: Sample[] }).samples);
+    assert.deepEqual(aSamples.map((s) => s.t), [1, 2, 3, 4]);
+    assert.equal(hub.stats().published, 4);
+  } finally {
+    hub.close();
+  }
+});
+
+test('history can be limited to a recent window', async () => {
+  const { upstream, watches } = fakeUpstream();
+  const hub = new Hub(upstream, { historySamples: 10, graceMs: 30, coalesceMs: 1, retryMs: 5 });
+  try {
+    const a = client();
+    hub.subscribeStats(a.out, ID);
+    const now = Date.now();
+    watches[0]!.sink.sample(sample(now - 120_000));
+    watches[0]!.sink.sample(sample(now - 1000));
+    const b = client();
+    hub.subscribeStats(b.out, ID, 60_000);
+    const history = JSON.parse(b.sent[0]!) as { samples: Sample[] };
+    assert.deepEqual(history.samples.map((s) => s.t), [now - 1000]);
+  } finally {
+    hub.close();
+  }
+});
+
+test('removed ends the topic: subscribers are told, lose the subscription, and the upstream is released', () => {
+  const { upstream, watches } = fakeUpstream();
+  const hub = new Hub(upstream, { historySamples: 10, graceMs: 30, coalesceMs: 1, retryMs: 5 });
+  try {
+    const a = client();
+    hub.subscribeStats(a.out, ID);
+    watches[0]!.sink.state('removed');
+    assert.deepEqual(a.types(), ['history', 'state']);
+    assert.equal(a.out.subscriptions.has(TOPIC), false);
+    assert.equal(watches[0]!.signal.aborted, true);
+    assert.equal(hub.stats().topics, 0);
+  } finally {
+    hub.close();
+  }
+});
+
+test('the containers topic sends the latest list to new subscribers', () => {
+  const { upstream } = fakeUpstream();
+  const hub = new Hub(upstream, { historySamples: 10, graceMs: 30, coalesceMs: 1, retryMs: 5 });
+  try {
+    hub.publishContainers('{"type":"containers","n":1}');
+    const a = client();
+    hub.subscribeContainers(a.out);
+    hub.publishContainers('{"type":"containers","n":2}');
+    assert.deepEqual(a.sent, ['{"type":"containers","n":1}', '{"type":"containers","n":2}']);
+  } finally {
+    hub.close();
+  }
+});
