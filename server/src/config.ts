@@ -1,0 +1,177 @@
+import { DEFAULT_LIMITS, err, ok, type Limits, type Result } from '@dockpulse/shared';
+import type { OutboxLimits } from './hub/outbox.js';
+import type { LogLevel } from './log.js';
+
+/** Everything the gateway can be told, by flag or environment. */
+export interface Config {
+  host: string;
+  port: number;
+  /** Access token; required when `host` is not a loopback address. */
+  token: string | undefined;
+  /** Origins allowed besides the gateway's own, e.g. `https://ops.example.com`. */
+  origins: string[];
+  intervalMs: number;
+  historyMs: number;
+  logLevel: LogLevel;
+  /** Directory of the built web app. */
+  webRoot: string | undefined;
+  limits: Limits;
+  outbox: OutboxLimits;
+  /** How long an unwatched container's upstream stays open. */
+  graceMs: number;
+  /** Samples arriving within this window go to each socket in one frame. */
+  coalesceMs: number;
+  /** Interval of WebSocket pings; a peer that misses one is dropped. */
+  heartbeatMs: number;
+}
+
+/** A configuration setting, its flag and environment names, and how to read it. */
+interface Setting {
+  flag: string;
+  env: string;
+  apply(config: Config, value: string): string | undefined;
+}
+
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
+
+/** True when `host` only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host);
+}
+
+/** Parses `15m`, `90s`, `1h`, `500ms` or a bare number of milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) return undefined;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  const ms = Number(m[1]) * unit;
+  return Number.isFinite(ms) ? Math.round(ms) : undefined;
+}
+
+function integer(min: number, max: number, set: (c: Config, n: number) => void) {
+  return (c: Config, v: string): string | undefined => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v.trim()) || n < min || n > max) return `must be a whole number from ${min} to ${max}`;
+    set(c, n);
+    return undefined;
+  };
+}
+
+function duration(min: number, max: number, set: (c: Config, ms: number) => void) {
+  return (c: Config, v: string): string | undefined => {
+    const ms = parseDuration(v);
+    if (ms === undefined || ms < min || ms > max) return `must be a duration (like 500ms, 30s, 15m) from ${min} ms to ${max} ms`;
+    set(c, ms);
+    return undefined;
+  };
+}
+
+const SETTINGS: Setting[] = [
+  { flag: 'host', env: 'DOCKPULSE_HOST', apply: (c, v) => ((c.host = v.trim()), undefined) },
+  { flag: 'port', env: 'DOCKPULSE_PORT', apply: integer(0, 65535, (c, n) => (c.port = n)) },
+  // No flag for the token: a command line is visible to every user of the machine.
+  { flag: '', env: 'DOCKPULSE_TOKEN', apply: (c, v) => (v.length < 16 ? 'must be at least 16 characters' : ((c.token = v), undefined)) },
+  {
+    flag: 'origins',
+    env: 'DOCKPULSE_ORIGINS',
+    apply: (c, v) => {
+      const origins = v.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const o of origins) {
+        let url: URL;
+        try {
+          url = new URL(o);
+        } catch {
+          return `"${o}" is not an origin like https://example.com`;
+        }
+        if (url.origin !== o.replace(/\/$/, '')) return `"${o}" is not an origin like https://example.com (no path)`;
+      }
+      c.origins = origins.map((o) => new URL(o).origin);
+      return undefined;
+    },
+  },
+  { flag: 'interval', env: 'DOCKPULSE_INTERVAL_MS', apply: integer(1000, 60_000, (c, n) => (c.intervalMs = n)) },
+  { flag: 'history', env: 'DOCKPULSE_HISTORY', apply: duration(0, 24 * 3_600_000, (c, ms) => (c.historyMs = ms)) },
+  {
+    flag: 'log-level',
+    env: 'DOCKPULSE_LOG_LEVEL',
+    apply: (c, v) => {
+      if (v !== 'debug' && v !== 'info' && v !== 'warn' && v !== 'error') return 'must be debug, info, warn or error';
+      c.logLevel = v;
+      return undefined;
+    },
+  },
+  { flag: 'web-root', env: 'DOCKPULSE_WEB_ROOT', apply: (c, v) => ((c.webRoot = v), undefined) },
+  { flag: 'send-timeout', env: 'DOCKPULSE_SEND_TIMEOUT_MS', apply: integer(1, 60_000, (c, n) => (c.outbox.sendTimeoutMs = n)) },
+  { flag: 'stall-timeout', env: 'DOCKPULSE_STALL_TIMEOUT_MS', apply: integer(100, 600_000, (c, n) => (c.outbox.stallTimeoutMs = n)) },
+  { flag: 'queue-frames', env: 'DOCKPULSE_QUEUE_FRAMES', apply: integer(1, 1_000_000, (c, n) => (c.outbox.maxQueuedFrames = n)) },
+  { flag: 'queue-bytes', env: 'DOCKPULSE_QUEUE_BYTES', apply: integer(1024, 1 << 30, (c, n) => (c.outbox.maxQueuedBytes = n)) },
+  { flag: 'high-water', env: 'DOCKPULSE_HIGH_WATER_BYTES', apply: integer(1024, 1 << 30, (c, n) => (c.outbox.highWaterMarkBytes = n)) },
+  { flag: 'coalesce', env: 'DOCKPULSE_COALESCE_MS', apply: integer(0, 1000, (c, n) => (c.coalesceMs = n)) },
+  { flag: 'grace', env: 'DOCKPULSE_GRACE_MS', apply: integer(0, 600_000, (c, n) => (c.graceMs = n)) },
+  { flag: 'heartbeat', env: 'DOCKPULSE_HEARTBEAT_MS', apply: integer(1000, 600_000, (c, n) => (c.heartbeatMs = n)) },
+  { flag: 'max-subscriptions', env: 'DOCKPULSE_MAX_SUBSCRIPTIONS', apply: integer(1, 100_000, (c, n) => (c.limits = { ...c.limits, maxSubscriptions: n })) },
+];
+
+/** The defaults: the seed's 100 ms send timeout and 1024-frame buffer, a 1 s interval, 15 minutes of history. */
+export function defaultConfig(): Config {
+  return {
+    host: '127.0.0.1',
+    port: 8080,
+    token: undefined,
+    origins: [],
+    intervalMs: 1000,
+    historyMs: 15 * 60_000,
+    logLevel: 'info',
+    webRoot: undefined,
+    limits: { ...DEFAULT_LIMITS },
+    outbox: {
+      highWaterMarkBytes: 1024 * 1024,
+      maxQueuedFrames: 1024,
+      maxQueuedBytes: 8 * 1024 * 1024,
+      sendTimeoutMs: 100,
+      stallTimeoutMs: 15_000,
+    },
+    graceMs: 5_000,
+    coalesceMs: 20,
+    heartbeatMs: 30_000,
+  };
+}
+
+/** One line per setting, for `--help`. */
+export function usage(): string {
+  const lines = SETTINGS.map((s) => `  ${s.flag ? `--${s.flag}=VALUE`.padEnd(28) : ''.padEnd(28)}${s.env}`);
+  return `Usage: dockpulse [--flag=value …]\nEvery setting is a flag or an environment variable; flags win.\n${lines.join('\n')}\nDocker is reached through DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, as the docker CLI does.\n`;
+}
+
+/**
+ * Reads the configuration from flags (`--port=8080` or `--port 8080`) and the environment. Refuses to listen
+ * beyond loopback without an access token.
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Result<Config, string> {
+  const config = defaultConfig();
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m) return err(`unexpected argument "${arg}"`);
+    const name = m[1]!;
+    const value = m[2] ?? argv[++i];
+    if (value === undefined) return err(`--${name} needs a value`);
+    if (!SETTINGS.some((s) => s.flag === name)) return err(`unknown flag --${name}`);
+    flags.set(name, value);
+  }
+  for (const s of SETTINGS) {
+    const fromFlag = s.flag ? flags.get(s.flag) : undefined;
+    const value = fromFlag ?? env[s.env];
+    if (value === undefined || value === '') continue;
+    const problem = s.apply(config, value);
+    if (problem) return err(`${fromFlag !== undefined ? `--${s.flag}` : s.env} ${problem}`);
+  }
+  if (!isLoopback(config.host) && config.token === undefined) {
+    return err(`refusing to listen on ${config.host} without an access token: set DOCKPULSE_TOKEN, or listen on 127.0.0.1`);
+  }
+  if (config.outbox.sendTimeoutMs >= config.outbox.stallTimeoutMs) {
+    return err('the stall timeout must be longer than the send timeout');
+  }
+  return ok(config);
+}

@@ -1,0 +1,240 @@
+import { isObject, type ContainerSummary, type EngineStatus } from '@dockpulse/shared';
+import type { Engine } from './engine.js';
+import { NdjsonDecoder } from './ndjson.js';
+import { toContainerSummary } from './container-summary.js';
+import { DEFAULT_BACKOFF, FailureLog, backoffDelay, sleep, type BackoffOptions } from '../backoff.js';
+import type { Logger } from '../log.js';
+
+/** Events that change what the list shows. Others (exec_*, attach, top, resize…) are ignored. */
+const LIST_ACTIONS: ReadonlySet<string> = new Set([
+  'create',
+  'start',
+  'restart',
+  'stop',
+  'die',
+  'kill',
+  'pause',
+  'unpause',
+  'rename',
+  'update',
+  'oom',
+]);
+
+/** Docker says `destroy`, Podman says `remove`. */
+const GONE_ACTIONS: ReadonlySet<string> = new Set(['destroy', 'remove']);
+
+/** Largest event line accepted from the engine. */
+const MAX_EVENT_BYTES = 64 * 1024;
+
+/** How long events are collected before the affected containers are looked up in one request. */
+const REFRESH_DELAY_MS = 30;
+
+/**
+ * The engine's containers, kept live from its events API. Events are subscribed before the list is read, so
+ * nothing that happens in between is missed; after the events stream breaks, the list is read again and
+ * reconciled. Whether the engine answers is part of the state.
+ */
+export class ContainerList {
+  private containers = new Map<string, ContainerSummary>();
+  private engine: EngineStatus;
+  private ready = false;
+  private readonly listeners = new Set<() => void>();
+  private pendingIds = new Set<string>();
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly failures: FailureLog;
+
+  constructor(
+    private readonly source: Engine,
+    private readonly log: Logger,
+    private readonly backoff: BackoffOptions = DEFAULT_BACKOFF,
+  ) {
+    this.engine = { status: 'down', endpoint: source.endpoint, error: 'not connected yet' };
+    this.failures = new FailureLog(log, 'docker engine connection');
+  }
+
+  /** True once the list has been read at least once; before that, `get` knows nothing. */
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  get engineStatus(): EngineStatus {
+    return this.engine;
+  }
+
+  get(id: string): ContainerSummary | undefined {
+    return this.containers.get(id);
+  }
+
+  /** Every container, sorted by name. */
+  all(): ContainerSummary[] {
+    return [...this.containers.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Calls `fn` after every change of the list or of the engine's status; returns the unsubscribe. */
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Resolves at the next change, after `ms`, or when `signal` aborts, whichever comes first. */
+  waitForChange(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const inner = new AbortController();
+      const done = (): void => {
+        off();
+        signal.removeEventListener('abort', done);
+        inner.abort();
+        resolve();
+      };
+      const off = this.onChange(done);
+      signal.addEventListener('abort', done, { once: true });
+      void sleep(ms, inner.signal).then(done);
+    });
+  }
+
+  /** Keeps the list live until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    let attempt = 0;
+    while (!signal.aborted) {
+      const connection = new AbortController();
+      const abort = (): void => connection.abort();
+      signal.addEventListener('abort', abort, { once: true });
+      try {
+        const ended = await this.follow(connection.signal);
+        attempt = 0;
+        this.log.debug('docker events stream ended', { reason: ended });
+      } catch (e) {
+        if (signal.aborted) break;
+        this.failures.failed(e, { endpoint: this.source.endpoint });
+        this.setEngine({ status: 'down', endpoint: this.source.endpoint, error: describe(e) });
+        await sleep(backoffDelay(attempt++, this.backoff), signal);
+      } finally {
+        connection.abort();
+        signal.removeEventListener('abort', abort);
+      }
+    }
+    clearTimeout(this.refreshTimer);
+  }
+
+  /**
+   * Opens the events stream, then reads the list, then applies events until the stream ends. Throws when
+   * the engine cannot be reached.
+   */
+  private async follow(signal: AbortSignal): Promise<string> {
+    const stream = (await this.source.docker.getEvents({
+      filters: { type: ['container'] },
+      abortSignal: signal,
+    } as Parameters<Engine['docker']['getEvents']>[0])) as NodeJS.ReadableStream & { destroy(): void };
+    const decoder = new NdjsonDecoder(MAX_EVENT_BYTES);
+    const early: unknown[] = [];
+    let listed = false;
+    const ended = new Promise<string>((resolve, reject) => {
+      stream.on('data', (chunk: Buffer) => {
+        for (const line of decoder.push(chunk)) {
+          if (!line.ok) {
+            this.log.debug('unreadable docker event', { error: line.error });
+            continue;
+          }
+          if (listed) this.onEvent(line.value);
+          else early.push(line.value);
+        }
+      });
+      stream.on('end', () => resolve('end'));
+      stream.on('close', () => resolve('closed'));
+      stream.on('error', (e: Error) => reject(e));
+      signal.addEventListener('abort', () => {
+        stream.destroy();
+        resolve('aborted');
+      });
+    });
+    // A failed list read must not leave the `ended` promise without a handler.
+    ended.catch(() => {});
+    await this.relist();
+    listed = true;
+    for (const e of early) this.onEvent(e);
+    this.failures.recovered({ endpoint: this.source.endpoint });
+    const reason = await ended;
+    if (reason !== 'aborted') {
+      // The stream can end without the engine going away; a failed ping says it did.
+      await this.source.docker.ping();
+    }
+    return reason;
+  }
+
+  /** Reads the whole list and replaces ours with it. */
+  private async relist(): Promise<void> {
+    const raw: unknown = await this.source.docker.listContainers({ all: true });
+    const next = new Map<string, ContainerSummary>();
+    if (Array.isArray(raw)) {
+      for (const entry of raw) {
+        const summary = toContainerSummary(entry);
+        if (summary) next.set(summary.id, summary);
+      }
+    }
+    this.containers = next;
+    this.ready = true;
+    this.engine = { status: 'up', endpoint: this.source.endpoint };
+    this.emit();
+  }
+
+  private onEvent(event: unknown): void {
+    if (!isObject(event)) return;
+    const action = event['Action'] ?? event['status'];
+    const actor = event['Actor'];
+    const id = (isObject(actor) ? actor['ID'] : undefined) ?? event['id'];
+    if (typeof action !== 'string' || typeof id !== 'string') return;
+    if (GONE_ACTIONS.has(action)) {
+      this.pendingIds.delete(id);
+      if (this.containers.delete(id)) this.emit();
+      return;
+    }
+    if (!LIST_ACTIONS.has(action) && !action.startsWith('health_status')) return;
+    this.pendingIds.add(id);
+    this.refreshTimer ??= setTimeout(() => void this.refresh(), REFRESH_DELAY_MS);
+  }
+
+  /** Looks up the containers that events named, in one request. */
+  private async refresh(): Promise<void> {
+    this.refreshTimer = undefined;
+    const ids = [...this.pendingIds];
+    this.pendingIds.clear();
+    if (ids.length === 0) return;
+    let raw: unknown;
+    try {
+      raw = await this.source.docker.listContainers({ all: true, filters: { id: ids } });
+    } catch (e) {
+      // The events stream breaks too, and the relist after it reconnects brings these in.
+      this.log.debug('container refresh failed', { error: describe(e) });
+      return;
+    }
+    const seen = new Set<string>();
+    if (Array.isArray(raw)) {
+      for (const entry of raw) {
+        const summary = toContainerSummary(entry);
+        if (!summary || !ids.includes(summary.id)) continue;
+        seen.add(summary.id);
+        this.containers.set(summary.id, summary);
+      }
+    }
+    // An id filter matches prefixes too, hence the exact check above; an id not returned is gone.
+    for (const id of ids) if (!seen.has(id)) this.containers.delete(id);
+    this.emit();
+  }
+
+  private setEngine(status: EngineStatus): void {
+    const changed = this.engine.status !== status.status || this.engine.error !== status.error;
+    this.engine = status;
+    if (changed) this.emit();
+  }
+
+  private emit(): void {
+    for (const fn of [...this.listeners]) fn();
+  }
+}
+
+function describe(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  if (/EACCES/.test(message)) return `${message} (permission denied: run as root or add the user to the docker group)`;
+  if (/ENOENT|ECONNREFUSED/.test(message)) return `${message} (is the Docker engine running? is DOCKER_HOST right?)`;
+  return message;
+}

@@ -1,0 +1,40 @@
+import { isFiniteNumber, isObject, type ContainerState, type ContainerSummary, type HealthStatus } from '@dockpulse/shared';
+
+const STATES: ReadonlySet<string> = new Set<ContainerState>(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']);
+
+/**
+ * Turns one entry of the engine's `GET /containers/json` into a `ContainerSummary`, keeping only what may be
+ * shown to anyone who can see the dashboard: never environment, mounts, command line or labels beyond the
+ * compose project and service. Undefined when the entry is malformed.
+ */
+export function toContainerSummary(raw: unknown): ContainerSummary | undefined {
+  if (!isObject(raw)) return undefined;
+  const { Id, Names, Image, State, Status, Created, Labels } = raw;
+  if (typeof Id !== 'string' || typeof State !== 'string' || !STATES.has(State)) return undefined;
+  const firstName = Array.isArray(Names) && typeof Names[0] === 'string' ? Names[0] : Id.slice(0, 12);
+  const status = typeof Status === 'string' ? Status : '';
+  const summary: ContainerSummary = {
+    id: Id,
+    name: firstName.replace(/^\//, ''),
+    image: typeof Image === 'string' ? Image : '',
+    state: State as ContainerState,
+    status,
+    createdAt: isFiniteNumber(Created) ? Created * 1000 : 0,
+  };
+  const health = healthOf(status);
+  if (health) summary.health = health;
+  if (isObject(Labels)) {
+    const project = Labels['com.docker.compose.project'];
+    const service = Labels['com.docker.compose.service'];
+    if (typeof project === 'string' && typeof service === 'string') summary.compose = { project, service };
+  }
+  return summary;
+}
+
+/** The engine puts health in the status text only: `Up 5 minutes (healthy)`, `(health: starting)`. */
+function healthOf(status: string): HealthStatus | undefined {
+  if (status.endsWith('(healthy)')) return 'healthy';
+  if (status.endsWith('(unhealthy)')) return 'unhealthy';
+  if (status.endsWith('(health: starting)')) return 'starting';
+  return undefined;
+}

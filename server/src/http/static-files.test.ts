@@ -1,0 +1,46 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StaticFiles } from './static-files.js';
+
+let dir: string;
+let root: string;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dockpulse-static-'));
+  root = join(dir, 'dist');
+  await mkdir(join(root, 'assets'), { recursive: true });
+  await writeFile(join(root, 'index.html'), '<html>app</html>');
+  await writeFile(join(root, 'assets', 'app-1234.js'), 'console.log(1)');
+  await writeFile(join(dir, 'secret.txt'), 'outside the root');
+});
+
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('serves files with their type, and hashed assets as immutable', async () => {
+  const files = new StaticFiles(root);
+  const js = await files.get('/assets/app-1234.js');
+  assert.equal(js?.body.toString(), 'console.log(1)');
+  assert.equal(js?.type, 'text/javascript; charset=utf-8');
+  assert.equal(js?.immutable, true);
+  const index = await files.get('/');
+  assert.equal(index?.body.toString(), '<html>app</html>');
+  assert.equal(index?.immutable, false);
+});
+
+test('client-side routes get the app', async () => {
+  const files = new StaticFiles(root);
+  assert.equal((await files.get('/c/some-container'))?.body.toString(), '<html>app</html>');
+});
+
+test('no path escapes the root', async () => {
+  const files = new StaticFiles(root);
+  for (const p of ['/../secret.txt', '/..%2fsecret.txt', '/assets/../../secret.txt', '/%2e%2e/secret.txt', '/%00', '/%E0%A4%A']) {
+    const f = await files.get(p);
+    assert.equal(f?.body.toString(), '<html>app</html>', p);
+  }
+});

@@ -1,0 +1,67 @@
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+  '.map': 'application/json',
+};
+
+/** A file ready to send. */
+export interface StaticFile {
+  body: Buffer;
+  type: string;
+  /** Vite puts a content hash in the names of everything under assets/, so those never change. */
+  immutable: boolean;
+}
+
+/**
+ * Serves the built web app from `root`. A path that names no file gets `index.html`, so that client-side
+ * routes (`/c/<id>`) load the app; a path that escapes the root never reaches the file system.
+ */
+export class StaticFiles {
+  private readonly cache = new Map<string, StaticFile>();
+
+  constructor(private readonly root: string) {}
+
+  /** The file for a URL path, or undefined when the app is not built. */
+  async get(pathname: string): Promise<StaticFile | undefined> {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(pathname);
+    } catch {
+      decoded = '/';
+    }
+    if (decoded.includes('\0')) decoded = '/';
+    const relative = normalize(decoded).replace(/^([/\\]|\.\.[/\\]?)+/, '');
+    const candidate = join(this.root, relative);
+    const inRoot = candidate === this.root || candidate.startsWith(this.root.endsWith(sep) ? this.root : this.root + sep);
+    const file = (inRoot && relative !== '' && (await this.load(candidate))) || (await this.load(join(this.root, 'index.html')));
+    return file;
+  }
+
+  private async load(path: string): Promise<StaticFile | undefined> {
+    const hit = this.cache.get(path);
+    if (hit) return hit;
+    try {
+      if (!(await stat(path)).isFile()) return undefined;
+      const file: StaticFile = {
+        body: await readFile(path),
+        type: TYPES[extname(path)] ?? 'application/octet-stream',
+        immutable: path.includes(`${sep}assets${sep}`),
+      };
+      this.cache.set(path, file);
+      return file;
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+import { createServer, type Server } from 'node:http';
+import { realpathSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CONTAINERS_TOPIC, type ContainersMessage } from '@dockpulse/shared';
+import { loadConfig, usage, type Config } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { connectEngine, type Engine } from './docker/engine.js';
+import { ContainerList } from './docker/container-list.js';
+import { DockerStatsSource } from './docker/stats-source.js';
+import { Hub } from './hub/hub.js';
+import { WsTransport } from './transport/ws-server.js';
+import { createRequestHandler } from './http/routes.js';
+import { StaticFiles } from './http/static-files.js';
+
+/** Name and version sent in `hello`. */
+export const VERSION = 'dockpulse/0.1.0';
+
+/** A running gateway. */
+export interface Gateway {
+  /** The port it listens on (useful with port 0). */
+  port: number;
+  /** `http://host:port` */
+  url: string;
+  containers: ContainerList;
+  hub: Hub;
+  /** Upstream stats streams open now and opened since start. */
+  upstream: DockerStatsSource['streams'];
+  transport: WsTransport;
+  /** Stops everything it started: sockets, upstream streams, timers. */
+  stop(): Promise<void>;
+}
+
+/** Where the built web app is, relative to this file (server/dist/main.js → web/dist). */
+function defaultWebRoot(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
+}
+
+/**
+ * Wires the gateway together: Docker engine → container list and stats source → hub → WebSocket transport,
+ * and the HTTP routes beside it. This is the only place that knows all of them.
+ */
+export async function start(config: Config, log: Logger, engine: Engine = connectEngine()): Promise<Gateway> {
+  const lifetime = new AbortController();
+  const containers = new ContainerList(engine, log);
+  const source = new DockerStatsSource(engine, containers, log, config.intervalMs);
+  const hub = new Hub(source, {
+    historySamples: Math.max(1, Math.ceil(config.historyMs / config.intervalMs)),
+    graceMs: config.graceMs,
+    coalesceMs: config.coalesceMs,
+    retryMs: Math.max(5, Math.min(25, Math.floor(config.outbox.sendTimeoutMs / 4))),
+  });
+  containers.onChange(() => {
+    const msg: ContainersMessage = { type: CONTAINERS_TOPIC, containers: containers.all(), engine: containers.engineStatus };
+    hub.publishContainers(JSON.stringify(msg));
+  });
+  const listDone = containers.run(lifetime.signal);
+
+  const transport = new WsTransport(
+    {
+      hub,
+      containers,
+      limits: config.limits,
+      outbox: config.outbox,
+      intervalMs: config.intervalMs,
+      historyMs: config.historyMs,
+      version: VERSION,
+      log,
+    },
+    { path: '/ws', token: config.token, origins: config.origins, heartbeatMs: config.heartbeatMs },
+  );
+  const server: Server = createServer(
+    createRequestHandler({
+      containers,
+      files: new StaticFiles(config.webRoot ?? defaultWebRoot()),
+      token: config.token,
+      log,
+      metrics: () => {
+        const h = hub.stats();
+        return {
+          sockets: transport.size,
+          topics: h.topics,
+          subscriptions: h.subscriptions,
+          samples_published_total: h.published,
+          upstream_streams: source.streams.open,
+          upstream_streams_opened_total: source.streams.opened,
+          docker_up: containers.engineStatus.status === 'up' ? 1 : 0,
+        };
+      },
+    }),
+  );
+  server.on('upgrade', (req, socket, head: Buffer) => transport.handleUpgrade(req, socket, head));
+  // Bounds on what a client can make the HTTP side hold.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.maxHeadersCount = 100;
+
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(config.port, config.host, () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  log.info('dockpulse listening', {
+    url: `http://${host}:${port}`,
+    docker: engine.endpoint,
+    auth: config.token ? 'token' : 'none (loopback only)',
+    source: 'docker',
+  });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    containers,
+    hub,
+    upstream: source.streams,
+    transport,
+    stop: () => {
+      stopped ??= (async () => {
+        transport.close();
+        hub.close();
+        lifetime.abort();
+        await listDone;
+        await new Promise<void>((ok) => server.close(() => ok()));
+        server.closeAllConnections();
+      })();
+      return stopped;
+    },
+  };
+}
+
+async function cli(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(usage());
+    return;
+  }
+  const config = loadConfig(argv, process.env);
+  if (!config.ok) {
+    process.stderr.write(`dockpulse: ${config.error}\n\n${usage()}`);
+    process.exitCode = 2;
+    return;
+  }
+  const log = createLogger(config.value.logLevel);
+  const gateway = await start(config.value, log);
+  const shutdown = (signal: string): void => {
+    log.info('shutting down', { signal });
+    const force = setTimeout(() => process.exit(1), 5000);
+    force.unref();
+    void gateway.stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** True when this file is the program being run rather than a module imported by a test. */
+function isEntry(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
+  cli().catch((e: unknown) => {
+    process.stderr.write(`dockpulse: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,169 @@
+import {
+  CloseCode,
+  ErrorCode,
+  PROTOCOL,
+  assertNever,
+  parseClientMessage,
+  parseTopic,
+  type ClientMessage,
+  type ErrorMessage,
+  type HelloMessage,
+  type Limits,
+} from '@dockpulse/shared';
+import type { WebSocket } from 'ws';
+import { Outbox, type OutboxLimits } from '../hub/outbox.js';
+import type { Hub } from '../hub/hub.js';
+import type { ContainerList } from '../docker/container-list.js';
+import { TokenBucket } from './rate-limit.js';
+import type { Logger } from '../log.js';
+
+/** What every session needs from the gateway. */
+export interface SessionContext {
+  hub: Hub;
+  containers: ContainerList;
+  limits: Limits;
+  outbox: OutboxLimits;
+  intervalMs: number;
+  historyMs: number;
+  version: string;
+  log: Logger;
+}
+
+/** Rate-limited messages a client may send after being told to slow down, before it is disconnected. */
+const IGNORED_BEFORE_CLOSE = 100;
+
+/** Grace given to a slow consumer's close handshake before its socket is destroyed. */
+const CLOSE_GRACE_MS = 1000;
+
+/**
+ * One client socket: parses its frames, applies the limits, maps subscriptions onto hub topics, and owns
+ * the socket's outbox.
+ */
+export class Session {
+  readonly outbox: Outbox;
+  private readonly bucket: TokenBucket;
+  private ignored = 0;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly ctx: SessionContext,
+    clientId: string,
+  ) {
+    this.log = ctx.log.with({ client: clientId });
+    this.bucket = new TokenBucket(ctx.limits.messagesPerSecond, ctx.limits.messageBurst);
+    this.outbox = new Outbox(
+      {
+        get bufferedAmount() {
+          return ws.bufferedAmount;
+        },
+        send: (frame) => ws.send(frame),
+        closeSlow: () => this.closeSlow(),
+      },
+      ctx.outbox,
+    );
+    const hello: HelloMessage = {
+      type: 'hello',
+      protocol: PROTOCOL,
+      server: ctx.version,
+      intervalMs: ctx.intervalMs,
+      historyMs: ctx.historyMs,
+      limits: ctx.limits,
+      scope: { kind: 'all' },
+    };
+    ctx.hub.send(this.outbox, JSON.stringify(hello));
+  }
+
+  /** Handles one frame from the client. */
+  receive(data: Buffer, isBinary: boolean): void {
+    if (!this.bucket.take()) {
+      this.ignored++;
+      if (this.ignored === 1) {
+        this.error({ code: ErrorCode.rateLimited, message: `more than ${this.ctx.limits.messagesPerSecond} messages a second; messages are being ignored` });
+      } else if (this.ignored > IGNORED_BEFORE_CLOSE) {
+        this.log.warn('closing client that ignores the rate limit');
+        this.ws.close(CloseCode.rateLimited, 'rate limit exceeded');
+      }
+      return;
+    }
+    this.ignored = 0;
+    if (isBinary) {
+      this.error({ code: ErrorCode.binaryUnsupported, message: 'binary frames are not part of the protocol; send JSON text frames' });
+      return;
+    }
+    const parsed = parseClientMessage(data.toString('utf8'), this.ctx.limits.maxSubscriptions);
+    if (!parsed.ok) {
+      this.error(parsed.error);
+      return;
+    }
+    this.handle(parsed.value);
+  }
+
+  /** Releases every subscription. */
+  close(): void {
+    this.ctx.hub.detach(this.outbox);
+  }
+
+  private handle(msg: ClientMessage): void {
+    switch (msg.type) {
+      case 'ping':
+        this.ctx.hub.send(this.outbox, JSON.stringify({ type: 'pong', t: Date.now() }));
+        return;
+      case 'subscribe':
+        for (const topic of msg.topics) this.subscribe(topic, msg.history);
+        return;
+      case 'unsubscribe':
+        for (const topic of msg.topics) this.ctx.hub.unsubscribe(this.outbox, topic);
+        return;
+      default:
+        assertNever(msg);
+    }
+  }
+
+  private subscribe(name: string, historySeconds: number | undefined): void {
+    const topic = parseTopic(name);
+    if (!topic.ok) {
+      this.error(topic.error);
+      return;
+    }
+    if (this.outbox.subscriptions.has(name)) return;
+    if (this.outbox.subscriptions.size >= this.ctx.limits.maxSubscriptions) {
+      this.error({
+        code: ErrorCode.tooManySubscriptions,
+        message: `a socket may hold at most ${this.ctx.limits.maxSubscriptions} subscriptions`,
+        topic: name,
+      });
+      return;
+    }
+    switch (topic.value.kind) {
+      case 'containers':
+        this.ctx.hub.subscribeContainers(this.outbox);
+        return;
+      case 'stats': {
+        const { containers } = this.ctx;
+        // While the engine is down nothing can be checked; the topic reports `unavailable`, then the truth.
+        if (containers.engineStatus.status === 'up' && containers.isReady && !containers.get(topic.value.id)) {
+          this.error({ code: ErrorCode.notFound, message: 'no such container', topic: name });
+          return;
+        }
+        this.ctx.hub.subscribeStats(this.outbox, topic.value.id, historySeconds === undefined ? undefined : historySeconds * 1000);
+        return;
+      }
+      default:
+        assertNever(topic.value);
+    }
+  }
+
+  private error(e: Omit<ErrorMessage, 'type'>): void {
+    const frame: ErrorMessage = { type: 'error', code: e.code, message: e.message };
+    if (e.topic !== undefined) frame.topic = e.topic;
+    this.ctx.hub.send(this.outbox, JSON.stringify(frame));
+  }
+
+  private closeSlow(): void {
+    this.log.warn('closing slow consumer', { buffered: this.ws.bufferedAmount, dropped: this.outbox.droppedTotal });
+    this.ws.close(CloseCode.slowConsumer, 'slow consumer');
+    // A reader that stopped reading will not read the close frame either.
+    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+}
