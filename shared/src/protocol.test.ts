@@ -1,0 +1,116 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CloseCode, ErrorCode, PROTOCOL, TOKEN_PROTOCOL_PREFIX } from './protocol.js';
+import { parseServerMessage } from './server-message.js';
+import { parseClientMessage, parseTopic } from './client-message.js';
+
+// These frames are the contract embedders code against (docs/protocol.md). A rename in the types or
+// parsers makes one of them fail here before it reaches anyone's UI.
+const ID = '3e204e838d5c49c859700a8ad980deb3c940a6448b5318004071f7288b09d331';
+const SAMPLE = `{"id":"${ID}","t":1795789476787,"cpu":51.02,"mem":{"used":21626880,"limit":25276063744,"percent":0.0856},"net":{"rx":1392,"tx":0,"rxRate":0,"txRate":0},"blk":{"read":0,"write":52428800,"readRate":null,"writeRate":null},"pids":1}`;
+
+const SERVER_FRAMES: Record<string, string> = {
+  hello: `{"type":"hello","protocol":"dockpulse.v1","server":"dockpulse/0.1.0","intervalMs":1000,"historyMs":900000,"limits":{"maxPayloadBytes":65536,"maxSubscriptions":256,"messagesPerSecond":20,"messageBurst":40},"scope":{"kind":"all"}}`,
+  containers: `{"type":"containers","engine":{"status":"up","endpoint":"unix:///var/run/docker.sock"},"containers":[{"id":"${ID}","name":"web-1","image":"nginx:1.27","state":"running","status":"Up 3 minutes (healthy)","health":"healthy","createdAt":1795789300000,"compose":{"project":"shop","service":"web"}}]}`,
+  history: `{"type":"history","topic":"stats:${ID}","samples":[${SAMPLE}]}`,
+  stats: `{"type":"stats","samples":[${SAMPLE.slice(0, -1)},"dropped":3}]}`,
+  state: `{"type":"state","topic":"stats:${ID}","state":"stopped"}`,
+  pong: `{"type":"pong","t":1795789476787}`,
+  error: `{"type":"error","code":"not_found","message":"no such container","topic":"stats:${ID}"}`,
+};
+
+test('every server message type parses from its documented frame, field for field', () => {
+  for (const [type, frame] of Object.entries(SERVER_FRAMES)) {
+    const parsed = parseServerMessage(frame);
+    assert.ok(parsed.ok, `${type}: ${parsed.ok ? '' : parsed.error}`);
+    assert.equal(parsed.value.type, type);
+    // Nothing the frame carries is lost in parsing (every field is part of the contract).
+    assert.deepEqual(parsed.value, JSON.parse(frame), type);
+  }
+});
+
+test('a frame missing a field the contract promises is refused', () => {
+  const cases: [string, string][] = [
+    ['hello', SERVER_FRAMES['hello']!.replace('"intervalMs":1000,', '')],
+    ['containers', SERVER_FRAMES['containers']!.replace('"status":"up",', '')],
+    ['stats', SERVER_FRAMES['stats']!.replace('"rxRate":0,', '')],
+    ['state', SERVER_FRAMES['state']!.replace('"stopped"', '"asleep"')],
+    ['error', SERVER_FRAMES['error']!.replace('not_found', 'nope')],
+    ['unknown', '{"type":"samples"}'],
+    ['not json', '{'],
+  ];
+  for (const [name, frame] of cases) assert.equal(parseServerMessage(frame).ok, false, name);
+});
+
+test('client messages', () => {
+  const ok: [string, unknown][] = [
+    ['{"type":"ping"}', { type: 'ping' }],
+    ['{"type":"subscribe","topics":["containers"]}', { type: 'subscribe', topics: ['containers'] }],
+    ['{"type":"subscribe","topics":["containers"],"history":60}', { type: 'subscribe', topics: ['containers'], history: 60 }],
+    ['{"type":"unsubscribe","topics":["containers"]}', { type: 'unsubscribe', topics: ['containers'] }],
+  ];
+  for (const [frame, want] of ok) {
+    const parsed = parseClientMessage(frame, 256);
+    assert.ok(parsed.ok, frame);
+    assert.deepEqual(parsed.value, want);
+  }
+  const bad: [string, string][] = [
+    ['{', ErrorCode.badJson],
+    ['[]', ErrorCode.badMessage],
+    ['"ping"', ErrorCode.badMessage],
+    ['{"topics":[]}', ErrorCode.badMessage],
+    ['{"type":"subscribe"}', ErrorCode.badMessage],
+    ['{"type":"subscribe","topics":[]}', ErrorCode.badMessage],
+    ['{"type":"subscribe","topics":[1]}', ErrorCode.badMessage],
+    ['{"type":"subscribe","topics":"containers"}', ErrorCode.badMessage],
+    ['{"type":"subscribe","topics":["a","b","c"]}', ErrorCode.badMessage],
+    ['{"type":"subscribe","topics":["containers"],"history":-1}', ErrorCode.badMessage],
+    ['{"type":"subscribe","topics":["containers"],"history":"60"}', ErrorCode.badMessage],
+    ['{"type":"publish","topics":["containers"]}', ErrorCode.unknownType],
+  ];
+  for (const [frame, code] of bad) {
+    const parsed = parseClientMessage(frame, 2);
+    assert.equal(parsed.ok, false, frame);
+    if (!parsed.ok) assert.equal(parsed.error.code, code, frame);
+  }
+});
+
+test('topics', () => {
+  assert.deepEqual(parseTopic('containers'), { ok: true, value: { kind: 'containers' } });
+  assert.deepEqual(parseTopic(`stats:${ID}`), { ok: true, value: { kind: 'stats', id: ID } });
+  for (const t of ['stats:', `stats:${ID.slice(0, 12)}`, `stats:${ID.toUpperCase()}`, 'stats:web-1', 'container', `stats:${ID}x`]) {
+    const parsed = parseTopic(t);
+    assert.equal(parsed.ok, false, t);
+    if (!parsed.ok) assert.equal(parsed.error.code, ErrorCode.badTopic);
+  }
+  const long = parseTopic('x'.repeat(10_000));
+  assert.ok(!long.ok && (long.error.topic ?? '').length < 200, 'an error never echoes an unbounded topic');
+});
+
+test('names, codes and close codes are the documented ones', () => {
+  assert.equal(PROTOCOL, 'dockpulse.v1');
+  assert.equal(TOKEN_PROTOCOL_PREFIX, 'dockpulse.token.');
+  assert.deepEqual(CloseCode, {
+    normal: 1000,
+    goingAway: 1001,
+    tooBig: 1009,
+    internalError: 1011,
+    protocolViolation: 4400,
+    unauthorized: 4401,
+    forbidden: 4403,
+    slowConsumer: 4408,
+    tokenExpired: 4410,
+    rateLimited: 4429,
+  });
+  assert.deepEqual(Object.values(ErrorCode).sort(), [
+    'bad_json',
+    'bad_message',
+    'bad_topic',
+    'binary_unsupported',
+    'forbidden',
+    'not_found',
+    'rate_limited',
+    'too_many_subscriptions',
+    'unknown_type',
+  ]);
+});
