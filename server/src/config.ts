@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_LIMITS, err, ok, type Limits, type Result } from '@dockpulse/shared';
 import type { OutboxLimits } from './hub/outbox.js';
 import type { LogLevel } from './log.js';
@@ -23,6 +25,12 @@ export interface Config {
   coalesceMs: number;
   /** Interval of WebSocket pings; a peer that misses one is dropped. */
   heartbeatMs: number;
+  /** Where the signing secret and the share list live. */
+  stateDir: string;
+  /** Who may frame `/embed/…` and `/s/…` (CSP frame-ancestors sources); the gateway's own origin when empty. */
+  frameAncestors: string[];
+  /** The gateway's public base URL (behind a proxy), used in share links. */
+  publicUrl: string | undefined;
 }
 
 /** A configuration setting, its flag and environment names, and how to read it. */
@@ -109,6 +117,34 @@ const SETTINGS: Setting[] = [
   { flag: 'coalesce', env: 'DOCKPULSE_COALESCE_MS', apply: integer(0, 1000, (c, n) => (c.coalesceMs = n)) },
   { flag: 'grace', env: 'DOCKPULSE_GRACE_MS', apply: integer(0, 600_000, (c, n) => (c.graceMs = n)) },
   { flag: 'heartbeat', env: 'DOCKPULSE_HEARTBEAT_MS', apply: integer(1000, 600_000, (c, n) => (c.heartbeatMs = n)) },
+  { flag: 'state-dir', env: 'DOCKPULSE_STATE_DIR', apply: (c, v) => ((c.stateDir = v), undefined) },
+  {
+    flag: 'frame-ancestors',
+    env: 'DOCKPULSE_FRAME_ANCESTORS',
+    apply: (c, v) => {
+      const sources = v.split(/[\s,]+/).filter(Boolean);
+      // Only origins and the CSP keywords that make sense here; anything else could break the header.
+      const bad = sources.find((x) => !/^('self'|'none'|https?:\/\/[A-Za-z0-9.*:[\]-]+)$/.test(x));
+      if (bad) return `"${bad}" is not an origin (https://example.com, https://*.example.com) or 'self'`;
+      c.frameAncestors = sources;
+      return undefined;
+    },
+  },
+  {
+    flag: 'public-url',
+    env: 'DOCKPULSE_PUBLIC_URL',
+    apply: (c, v) => {
+      let url: URL;
+      try {
+        url = new URL(v);
+      } catch {
+        return 'must be a URL like https://dockpulse.example.com';
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http or https URL';
+      c.publicUrl = url.href.replace(/\/$/, '');
+      return undefined;
+    },
+  },
   { flag: 'max-subscriptions', env: 'DOCKPULSE_MAX_SUBSCRIPTIONS', apply: integer(1, 100_000, (c, n) => (c.limits = { ...c.limits, maxSubscriptions: n })) },
 ];
 
@@ -134,7 +170,16 @@ export function defaultConfig(): Config {
     graceMs: 5_000,
     coalesceMs: 20,
     heartbeatMs: 30_000,
+    stateDir: defaultStateDir(process.env),
+    frameAncestors: [],
+    publicUrl: undefined,
   };
+}
+
+/** `$XDG_STATE_HOME/dockpulse`, else `~/.local/state/dockpulse`. */
+function defaultStateDir(env: NodeJS.ProcessEnv): string {
+  const base = env['XDG_STATE_HOME'] || join(env['HOME'] || homedir(), '.local', 'state');
+  return join(base, 'dockpulse');
 }
 
 /** One line per setting, for `--help`. */

@@ -13,6 +13,9 @@ import { Hub } from './hub/hub.js';
 import { WsTransport } from './transport/ws-server.js';
 import { createRequestHandler } from './http/routes.js';
 import { StaticFiles } from './http/static-files.js';
+import { StateDir } from './auth/state-dir.js';
+import { ShareStore } from './auth/share-store.js';
+import { Authenticator } from './auth/authenticate.js';
 
 /** Name and version sent in `hello`. */
 export const VERSION = 'dockpulse/0.1.0';
@@ -28,6 +31,7 @@ export interface Gateway {
   /** Upstream stats streams open now and opened since start. */
   upstream: DockerStatsSource['streams'];
   transport: WsTransport;
+  shares: ShareStore;
   /** Stops everything it started: sockets, upstream streams, timers. */
   stop(): Promise<void>;
 }
@@ -42,6 +46,10 @@ function defaultWebRoot(): string {
  * and the HTTP routes beside it. This is the only place that knows all of them.
  */
 export async function start(config: Config, log: Logger, engine: Engine = connectEngine()): Promise<Gateway> {
+  const state = new StateDir(config.stateDir);
+  const secret = await state.secret();
+  const shares = await ShareStore.open(state, secret);
+  const auth = new Authenticator(config.token, shares, secret);
   const lifetime = new AbortController();
   const containers = new ContainerList(engine, log);
   const source = new DockerStatsSource(engine, containers, log, config.intervalMs);
@@ -68,13 +76,17 @@ export async function start(config: Config, log: Logger, engine: Engine = connec
       version: VERSION,
       log,
     },
-    { path: '/ws', token: config.token, origins: config.origins, heartbeatMs: config.heartbeatMs },
+    { path: '/ws', auth, shares, origins: config.origins, heartbeatMs: config.heartbeatMs },
   );
   const server: Server = createServer(
     createRequestHandler({
       containers,
       files: new StaticFiles(config.webRoot ?? defaultWebRoot()),
-      token: config.token,
+      auth,
+      shares,
+      origins: config.origins,
+      frameAncestors: config.frameAncestors,
+      publicUrl: config.publicUrl,
       log,
       metrics: () => {
         const h = hub.stats();
@@ -121,6 +133,7 @@ export async function start(config: Config, log: Logger, engine: Engine = connec
     hub,
     upstream: source.streams,
     transport,
+    shares,
     stop: () => {
       stopped ??= (async () => {
         transport.close();

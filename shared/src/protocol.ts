@@ -180,9 +180,15 @@ export interface HelloMessage {
   /** How much history a stats topic keeps. */
   historyMs: number;
   limits: Limits;
-  /** What this socket may see: everything, or (share links) one container. */
-  scope: { kind: 'all' } | { kind: 'container'; id: string };
+  /**
+   * What this socket may see: everything, or (share links) one container. A share that follows a container
+   * by name gets a new `hello` when the container is re-created under that name.
+   */
+  scope: Scope;
 }
+
+/** What a socket may see. */
+export type Scope = { kind: 'all' } | { kind: 'container'; id: string; name: string };
 export interface ContainersMessage {
   type: 'containers';
   containers: ContainerSummary[];

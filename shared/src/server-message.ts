@@ -7,6 +7,7 @@ import {
   type HealthStatus,
   type Limits,
   type Sample,
+  type Scope,
   type ServerMessage,
   type TopicState,
 } from './protocol.js';
@@ -44,10 +45,11 @@ export function parseServerMessage(text: string): Result<ServerMessage, string> 
       const scope = raw['scope'];
       if (raw['protocol'] !== PROTOCOL || typeof raw['server'] !== 'string' || !limits) return err('bad hello');
       if (!isFiniteNumber(raw['intervalMs']) || !isFiniteNumber(raw['historyMs'])) return err('bad hello');
-      let parsedScope: { kind: 'all' } | { kind: 'container'; id: string } = { kind: 'all' };
-      if (isObject(scope) && scope['kind'] === 'container' && typeof scope['id'] === 'string') {
-        parsedScope = { kind: 'container', id: scope['id'] };
-      }
+      let parsedScope: Scope;
+      if (isObject(scope) && scope['kind'] === 'all') parsedScope = { kind: 'all' };
+      else if (isObject(scope) && scope['kind'] === 'container' && typeof scope['id'] === 'string' && typeof scope['name'] === 'string') {
+        parsedScope = { kind: 'container', id: scope['id'], name: scope['name'] };
+      } else return err('bad hello');
       return ok({
         type: 'hello',
         protocol: PROTOCOL,

@@ -5,11 +5,14 @@ import {
   assertNever,
   parseClientMessage,
   parseTopic,
+  statsTopic,
   type ClientMessage,
   type ErrorMessage,
   type HelloMessage,
   type Limits,
+  type Scope,
 } from '@dockpulse/shared';
+import type { ShareClaims } from '../auth/signed-token.js';
 import type { WebSocket } from 'ws';
 import { Outbox, type OutboxLimits } from '../hub/outbox.js';
 import type { Hub } from '../hub/hub.js';
@@ -29,6 +32,9 @@ export interface SessionContext {
   log: Logger;
 }
 
+/** What a socket was opened with: full access, or a share link's claims. */
+export type Access = { kind: 'all' } | { kind: 'share'; claims: ShareClaims };
+
 /** Rate-limited messages a client may send after being told to slow down, before it is disconnected. */
 const IGNORED_BEFORE_CLOSE = 100;
 
@@ -44,11 +50,13 @@ export class Session {
   private readonly bucket: TokenBucket;
   private ignored = 0;
   private readonly log: Logger;
+  private scope: Scope;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly ctx: SessionContext,
     clientId: string,
+    readonly access: Access = { kind: 'all' },
   ) {
     this.log = ctx.log.with({ client: clientId });
     this.bucket = new TokenBucket(ctx.limits.messagesPerSecond, ctx.limits.messageBurst);
@@ -62,16 +70,44 @@ export class Session {
       },
       ctx.outbox,
     );
+    this.scope = this.resolveScope();
+    this.hello();
+  }
+
+  /**
+   * Re-reads which container a share that follows a name points at; when it was re-created, the old
+   * container's topic is dropped and a new `hello` names the new one.
+   */
+  refreshScope(): void {
+    const next = this.resolveScope();
+    if (next.kind !== 'container' || this.scope.kind !== 'container' || next.id === this.scope.id) return;
+    this.ctx.hub.unsubscribe(this.outbox, statsTopic(this.scope.id));
+    this.scope = next;
+    this.hello();
+  }
+
+  private resolveScope(): Scope {
+    if (this.access.kind === 'all') return { kind: 'all' };
+    const { claims } = this.access;
+    if (claims.follow && claims.name !== undefined) {
+      const current = this.ctx.containers.all().find((c) => c.name === claims.name);
+      if (current) return { kind: 'container', id: current.id, name: current.name };
+    }
+    const byId = this.ctx.containers.get(claims.cid);
+    return { kind: 'container', id: claims.cid, name: byId?.name ?? claims.name ?? claims.cid.slice(0, 12) };
+  }
+
+  private hello(): void {
     const hello: HelloMessage = {
       type: 'hello',
       protocol: PROTOCOL,
-      server: ctx.version,
-      intervalMs: ctx.intervalMs,
-      historyMs: ctx.historyMs,
-      limits: ctx.limits,
-      scope: { kind: 'all' },
+      server: this.ctx.version,
+      intervalMs: this.ctx.intervalMs,
+      historyMs: this.ctx.historyMs,
+      limits: this.ctx.limits,
+      scope: this.scope,
     };
-    ctx.hub.send(this.outbox, JSON.stringify(hello));
+    this.ctx.hub.send(this.outbox, JSON.stringify(hello));
   }
 
   /** Handles one frame from the client. */
@@ -127,6 +163,10 @@ export class Session {
       return;
     }
     if (this.outbox.subscriptions.has(name)) return;
+    if (this.scope.kind === 'container' && !(topic.value.kind === 'stats' && topic.value.id === this.scope.id)) {
+      this.error({ code: ErrorCode.forbidden, message: 'this link only shows one container', topic: name });
+      return;
+    }
     if (this.outbox.subscriptions.size >= this.ctx.limits.maxSubscriptions) {
       this.error({
         code: ErrorCode.tooManySubscriptions,

@@ -4,16 +4,23 @@ import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '@dockpulse/shared';
 import { Session, type SessionContext } from './session.js';
-import { bearerToken, subprotocolToken, tokenMatches } from '../auth/token.js';
+import { bearerToken, subprotocolToken } from '../auth/token.js';
 import { originAllowed } from '../auth/origin.js';
+import { readCookie } from '../auth/cookies.js';
+import { SESSION_COOKIE, type Authenticator } from '../auth/authenticate.js';
+import type { ShareStore } from '../auth/share-store.js';
 
 /** What the WebSocket endpoint needs besides the session context. */
 export interface WsOptions {
   path: string;
-  token: string | undefined;
+  auth: Authenticator;
+  shares: ShareStore;
   origins: readonly string[];
   heartbeatMs: number;
 }
+
+/** How often share sockets are checked for expiry: well within the promised second. */
+const EXPIRY_SWEEP_MS = 250;
 
 /** The WebSocket endpoint: upgrade checks, authentication, heartbeat, and one `Session` per socket. */
 export class WsTransport {
@@ -21,6 +28,9 @@ export class WsTransport {
   private readonly sessions = new Map<WebSocket, Session>();
   private readonly alive = new WeakSet<WebSocket>();
   private heartbeat: NodeJS.Timeout | undefined;
+  private readonly expirySweep: NodeJS.Timeout;
+  private readonly offRevoke: () => void;
+  private readonly offContainers: () => void;
 
   constructor(
     private readonly ctx: SessionContext,
@@ -34,6 +44,11 @@ export class WsTransport {
       handleProtocols: (protocols) => (protocols.has(PROTOCOL) ? PROTOCOL : false),
     });
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
+    this.expirySweep = setInterval(() => this.closeShares((exp) => exp <= Date.now(), 'link expired'), EXPIRY_SWEEP_MS);
+    this.offRevoke = options.shares.onRevoke((share) => this.closeShares((_, sid) => sid === share.id, 'link revoked'));
+    this.offContainers = ctx.containers.onChange(() => {
+      for (const session of this.sessions.values()) if (session.access.kind === 'share') session.refreshScope();
+    });
   }
 
   /** Sockets open now. */
@@ -57,6 +72,9 @@ export class WsTransport {
   close(): void {
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
+    clearInterval(this.expirySweep);
+    this.offRevoke();
+    this.offContainers();
     for (const [ws, session] of this.sessions) {
       session.close();
       ws.close(CloseCode.goingAway, 'server shutting down');
@@ -78,15 +96,18 @@ export class WsTransport {
       ws.close(CloseCode.protocolViolation, `unsupported subprotocol; this server speaks ${PROTOCOL}`);
       return;
     }
-    if (this.options.token !== undefined) {
-      const presented = bearerToken(header(req, 'authorization')) ?? subprotocolToken(offered);
-      if (!tokenMatches(presented, this.options.token)) {
-        log.warn('websocket without a valid token refused', { remote: req.socket.remoteAddress ?? '' });
-        ws.close(CloseCode.unauthorized, 'unauthorized');
-        return;
-      }
+    const who = this.options.auth.authenticate({
+      token: bearerToken(header(req, 'authorization')) ?? subprotocolToken(offered),
+      session: readCookie(header(req, 'cookie'), SESSION_COOKIE),
+    });
+    if (!who.ok) {
+      log.warn('websocket refused', { reason: who.error, remote: req.socket.remoteAddress ?? '' });
+      if (who.error === 'expired' || who.error === 'revoked') ws.close(CloseCode.tokenExpired, `link ${who.error}`);
+      else ws.close(CloseCode.unauthorized, 'unauthorized');
+      return;
     }
-    const session = new Session(ws, this.ctx, clientId);
+    const access = who.value.kind === 'share' ? ({ kind: 'share', claims: who.value.claims } as const) : ({ kind: 'all' } as const);
+    const session = new Session(ws, this.ctx, clientId, access);
     this.sessions.set(ws, session);
     this.alive.add(ws);
     log.debug('client connected', { remote: req.socket.remoteAddress ?? '' });
@@ -98,6 +119,19 @@ export class WsTransport {
       this.sessions.delete(ws);
       log.debug('client disconnected', { code });
     });
+  }
+
+  /** Closes the share sockets whose claims match, with `tokenExpired`. */
+  private closeShares(match: (exp: number, sid: string) => boolean, reason: string): void {
+    for (const [ws, session] of this.sessions) {
+      if (session.access.kind !== 'share') continue;
+      const { exp, sid } = session.access.claims;
+      if (!match(exp, sid)) continue;
+      session.close();
+      this.sessions.delete(ws);
+      ws.close(CloseCode.tokenExpired, reason);
+      setTimeout(() => ws.terminate(), 1000).unref();
+    }
   }
 
   /** Drops peers that did not answer the previous ping. */

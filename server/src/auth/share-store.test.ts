@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StateDir } from './state-dir.js';
+import { ShareStore } from './share-store.js';
+import { Authenticator } from './authenticate.js';
+
+const C = { id: 'c'.repeat(64), name: 'web-1' };
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'dockpulse-state-'));
+  try {
+    await fn(join(dir, 'state'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('shares and revocations survive a restart; the secret is private and stable', () =>
+  withDir(async (path) => {
+    let now = 1_000_000;
+    const dir = new StateDir(path);
+    const secret = await dir.secret();
+    assert.equal((await stat(join(path, 'secret'))).mode & 0o777, 0o600);
+    const store = await ShareStore.open(dir, secret, () => now);
+    const a = await store.create(C, 60_000, false);
+    const b = await store.create(C, 60_000, true);
+    assert.ok(a !== 'full' && b !== 'full');
+    assert.equal(await store.revoke(a.share.id), true);
+    assert.equal(await store.revoke(a.share.id), false, 'revoking twice');
+
+    const dir2 = new StateDir(path);
+    const secret2 = await dir2.secret();
+    assert.deepEqual(secret2, secret);
+    const reopened = await ShareStore.open(dir2, secret2, () => now);
+    assert.deepEqual(reopened.active().map((s) => s.id), [b.share.id]);
+    assert.deepEqual(reopened.verify(a.token), { ok: false, error: 'revoked' });
+    assert.equal(reopened.verify(b.token).ok, true);
+    assert.equal(reopened.tokenOf(reopened.active()[0]!), b.token, 'the same token can be shown again');
+    now += 60_000;
+    assert.deepEqual(reopened.verify(b.token), { ok: false, error: 'expired' });
+    assert.deepEqual(reopened.active(), []);
+    const file = JSON.parse(await readFile(join(path, 'shares.json'), 'utf8')) as { shares: unknown[] };
+    assert.equal(file.shares.length, 2);
+    assert.ok(!JSON.stringify(file).includes(b.token), 'tokens are not stored');
+  }));
+
+test('a revocation is announced, for closing live sockets', () =>
+  withDir(async (path) => {
+    const dir = new StateDir(path);
+    const store = await ShareStore.open(dir, await dir.secret());
+    const created = await store.create(C, 60_000, false);
+    assert.ok(created !== 'full');
+    const seen: string[] = [];
+    store.onRevoke((s) => seen.push(s.id));
+    await store.revoke(created.share.id);
+    assert.deepEqual(seen, [created.share.id]);
+  }));
+
+test('who a request is', () =>
+  withDir(async (path) => {
+    const dir = new StateDir(path);
+    const secret = await dir.secret();
+    const store = await ShareStore.open(dir, secret);
+    const share = await store.create(C, 60_000, false);
+    assert.ok(share !== 'full');
+    const open = new Authenticator(undefined, store, secret);
+    assert.deepEqual(open.authenticate({}), { ok: true, value: { kind: 'admin' } }, 'no token configured: loopback admin');
+    const asShare = open.authenticate({ token: share.token });
+    assert.equal(asShare.ok && asShare.value.kind, 'share', 'a share token stays a share');
+
+    const locked = new Authenticator('the-access-token-123', store, secret);
+    assert.deepEqual(locked.authenticate({}), { ok: false, error: 'missing' });
+    assert.deepEqual(locked.authenticate({ token: 'wrong-token-0000000' }), { ok: false, error: 'invalid' });
+    assert.deepEqual(locked.authenticate({ token: 'the-access-token-123' }), { ok: true, value: { kind: 'admin' } });
+    assert.deepEqual(locked.authenticate({ session: locked.newSession().value }), { ok: true, value: { kind: 'admin' } });
+    assert.deepEqual(locked.authenticate({ session: 'forged.cookie' }), { ok: false, error: 'invalid' });
+    const other = new Authenticator('another-access-token', store, secret);
+    assert.deepEqual(locked.authenticate({ session: other.newSession().value }), { ok: false, error: 'invalid' });
+    await store.revoke(share.share.id);
+    assert.deepEqual(locked.authenticate({ token: share.token }), { ok: false, error: 'revoked' });
+  }));

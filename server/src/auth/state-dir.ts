@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const SECRET_FILE = 'secret';
+const SECRET_BYTES = 32;
+
+/**
+ * The gateway's state directory: the signing secret and the list of shares. Created with owner-only
+ * permissions; every write replaces a file atomically, so a crash never leaves half a file.
+ */
+export class StateDir {
+  constructor(readonly path: string) {}
+
+  /** Creates the directory if needed. */
+  async ensure(): Promise<void> {
+    await mkdir(this.path, { recursive: true, mode: 0o700 });
+  }
+
+  /** The signing secret, created on first use. */
+  async secret(): Promise<Buffer> {
+    await this.ensure();
+    const file = join(this.path, SECRET_FILE);
+    try {
+      const hex = (await readFile(file, 'utf8')).trim();
+      if (/^[0-9a-f]{64}$/.test(hex)) return Buffer.from(hex, 'hex');
+      throw new Error(`${file} is not a 64-digit hex secret; remove it to make a new one (this revokes every share)`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    const secret = randomBytes(SECRET_BYTES);
+    // `wx`: if another process made one in between, use theirs rather than overwrite it.
+    try {
+      await this.write(SECRET_FILE, `${secret.toString('hex')}\n`, 'wx');
+      return secret;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return this.secret();
+      throw e;
+    }
+  }
+
+  /** Reads a JSON file; undefined when it does not exist. */
+  async readJson(name: string): Promise<unknown> {
+    try {
+      return JSON.parse(await readFile(join(this.path, name), 'utf8')) as unknown;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  /** Replaces a JSON file atomically: write a temporary file, flush it, rename it over the old one. */
+  async writeJson(name: string, value: unknown): Promise<void> {
+    await this.ensure();
+    const tmp = `${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await this.write(tmp, `${JSON.stringify(value, null, 2)}\n`, 'w');
+      await rename(join(this.path, tmp), join(this.path, name));
+    } catch (e) {
+      await rm(join(this.path, tmp), { force: true });
+      throw e;
+    }
+  }
+
+  private async write(name: string, text: string, flags: 'w' | 'wx'): Promise<void> {
+    const handle = await open(join(this.path, name), flags, 0o600);
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+}

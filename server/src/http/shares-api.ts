@@ -1,0 +1,67 @@
+import { err, isObject, ok, type ContainerSummary, type Result } from '@dockpulse/shared';
+import type { Share } from '../auth/share-store.js';
+import type { HttpError } from './body.js';
+
+/** Shortest and longest lifetime of a share link. */
+export const SHARE_TTL_LIMITS = { minSeconds: 60, maxSeconds: 30 * 24 * 3600 } as const;
+
+/** A valid `POST /api/shares` body. */
+export interface ShareRequest {
+  /** Full id, unique id prefix (12+ characters) or name. */
+  container: string;
+  ttlSeconds: number;
+  follow: boolean;
+}
+
+/** Parses a `POST /api/shares` body. */
+export function parseShareRequest(raw: unknown): Result<ShareRequest, HttpError> {
+  const bad = (message: string) => err({ status: 400, code: 'bad_request', message });
+  if (!isObject(raw)) return bad('the body must be a JSON object');
+  const { container, ttlSeconds, follow } = raw;
+  if (typeof container !== 'string' || container.length === 0 || container.length > 128) {
+    return bad('"container" must be a container id or name');
+  }
+  if (
+    typeof ttlSeconds !== 'number' ||
+    !Number.isInteger(ttlSeconds) ||
+    ttlSeconds < SHARE_TTL_LIMITS.minSeconds ||
+    ttlSeconds > SHARE_TTL_LIMITS.maxSeconds
+  ) {
+    return bad(`"ttlSeconds" must be a whole number from ${SHARE_TTL_LIMITS.minSeconds} to ${SHARE_TTL_LIMITS.maxSeconds}`);
+  }
+  if (follow !== undefined && follow !== 'name') return bad('"follow" may only be "name"');
+  return ok({ container, ttlSeconds, follow: follow === 'name' });
+}
+
+/** Finds a container by full id, name, or an unambiguous id prefix of 12 or more characters. */
+export function findContainer(all: readonly ContainerSummary[], ref: string): ContainerSummary | undefined {
+  const exact = all.find((c) => c.id === ref || c.name === ref || c.name === ref.replace(/^\//, ''));
+  if (exact) return exact;
+  if (!/^[0-9a-f]{12,63}$/.test(ref)) return undefined;
+  const matches = all.filter((c) => c.id.startsWith(ref));
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+/** A share as the API returns it: the stored record plus its link. */
+export interface ShareView {
+  id: string;
+  url: string;
+  token: string;
+  container: { id: string; name: string };
+  follow: boolean;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** The API's view of a share; `token` is re-signed from its claims (tokens are not stored). */
+export function shareView(share: Share, token: string, baseUrl: string): ShareView {
+  return {
+    id: share.id,
+    url: `${baseUrl}/s/${token}`,
+    token,
+    container: { id: share.container, name: share.name },
+    follow: share.follow,
+    createdAt: share.createdAt,
+    expiresAt: share.expiresAt,
+  };
+}
