@@ -45,7 +45,12 @@ function defaultWebRoot(): string {
  * Wires the gateway together: Docker engine → container list and stats source → hub → WebSocket transport,
  * and the HTTP routes beside it. This is the only place that knows all of them.
  */
-export async function start(config: Config, log: Logger, engine: Engine = connectEngine()): Promise<Gateway> {
+export async function start(config: Config, log: Logger, engine?: Engine): Promise<Gateway> {
+  if (!engine) {
+    const connected = connectEngine();
+    if (!connected.ok) throw new Error(connected.error);
+    engine = connected.value;
+  }
   const state = new StateDir(config.stateDir);
   const secret = await state.secret();
   const shares = await ShareStore.open(state, secret);

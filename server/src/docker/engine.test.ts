@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { engineOptions } from './engine.js';
+
+test('DOCKER_HOST is read as the docker CLI reads it', () => {
+  const cases: [Record<string, string>, string, Record<string, unknown>][] = [
+    [{}, 'unix:///var/run/docker.sock', { socketPath: '/var/run/docker.sock' }],
+    [{ DOCKER_HOST: 'unix:///tmp/d.sock' }, 'unix:///tmp/d.sock', { socketPath: '/tmp/d.sock' }],
+    [{ DOCKER_HOST: 'tcp://10.1.2.3:2375' }, 'tcp://10.1.2.3:2375', { protocol: 'http', host: '10.1.2.3', port: 2375 }],
+    [{ DOCKER_HOST: 'tcp://docker.local' }, 'tcp://docker.local', { protocol: 'http', host: 'docker.local', port: 2375 }],
+    [{ DOCKER_HOST: 'ssh://me@box:2222' }, 'ssh://me@box:2222', { protocol: 'ssh', host: 'box', port: 2222, username: 'me' }],
+  ];
+  for (const [env, endpoint, options] of cases) {
+    const r = engineOptions(env);
+    assert.ok(r.ok, JSON.stringify(env));
+    assert.equal(r.value.endpoint, endpoint);
+    assert.deepEqual(r.value.options, options);
+  }
+});
+
+test('TLS takes the certificates from DOCKER_CERT_PATH', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dockpulse-certs-'));
+  try {
+    for (const f of ['ca.pem', 'cert.pem', 'key.pem']) await writeFile(join(dir, f), f);
+    const r = engineOptions({ DOCKER_HOST: 'tcp://h:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dir });
+    assert.ok(r.ok);
+    assert.equal(r.value.options.protocol, 'https');
+    assert.equal(String(r.value.options.ca), 'ca.pem');
+    assert.equal(String(r.value.options.key), 'key.pem');
+    const missing = engineOptions({ DOCKER_HOST: 'tcp://h:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: join(dir, 'nope') });
+    assert.equal(missing.ok, false);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a malformed DOCKER_HOST is refused with a reason', () => {
+  for (const host of ['unix://', 'ftp://x', 'not a url']) {
+    const r = engineOptions({ DOCKER_HOST: host });
+    assert.equal(r.ok, false, host);
+  }
+});
