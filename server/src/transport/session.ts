@@ -38,6 +38,9 @@ export type Access = { kind: 'all' } | { kind: 'share'; claims: ShareClaims };
 /** Rate-limited messages a client may send after being told to slow down, before it is disconnected. */
 const IGNORED_BEFORE_CLOSE = 100;
 
+/** How long a rate-limited client must keep to the limit before its count of ignored messages restarts. */
+const FORGIVE_AFTER_MS = 1000;
+
 /** Grace given to a slow consumer's close handshake before its socket is destroyed. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -49,6 +52,8 @@ export class Session {
   readonly outbox: Outbox;
   private readonly bucket: TokenBucket;
   private ignored = 0;
+  /** When a message was last ignored for the rate limit, while the client is being limited. */
+  private limitedAt: number | undefined;
   private readonly log: Logger;
   private scope: Scope;
 
@@ -112,17 +117,22 @@ export class Session {
 
   /** Handles one frame from the client. */
   receive(data: Buffer, isBinary: boolean): void {
+    const now = Date.now();
     if (!this.bucket.take()) {
-      this.ignored++;
-      if (this.ignored === 1) {
+      if (this.limitedAt === undefined) {
+        this.ignored = 0;
         this.error({ code: ErrorCode.rateLimited, message: `more than ${this.ctx.limits.messagesPerSecond} messages a second; messages are being ignored` });
-      } else if (this.ignored > IGNORED_BEFORE_CLOSE) {
+      }
+      this.limitedAt = now;
+      if (++this.ignored > IGNORED_BEFORE_CLOSE) {
         this.log.warn('closing client that ignores the rate limit');
         this.ws.close(CloseCode.rateLimited, 'rate limit exceeded');
       }
       return;
     }
-    this.ignored = 0;
+    // A client is forgiven only after keeping to the limit for a while, so a steady flood that lets
+    // a message through now and then still adds up to a close.
+    if (this.limitedAt !== undefined && now - this.limitedAt >= FORGIVE_AFTER_MS) this.limitedAt = undefined;
     if (isBinary) {
       this.error({ code: ErrorCode.binaryUnsupported, message: 'binary frames are not part of the protocol; send JSON text frames' });
       return;
