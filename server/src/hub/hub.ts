@@ -1,6 +1,6 @@
 import { CONTAINERS_TOPIC, statsTopic, type Sample, type TopicState } from '@dockpulse/shared';
 import { Ring } from './ring.js';
-import type { Outbox } from './outbox.js';
+import { stateKeyOf, type Outbox } from './outbox.js';
 
 /** Where a stats topic's samples and state changes come from. */
 export interface StatsSink {
@@ -109,7 +109,7 @@ export class Hub {
         },
       }),
     );
-    if (t.state !== undefined) this.track(out, out.control(stateFrame(name, t.state)));
+    if (t.state !== undefined) this.track(out, out.control(stateFrame(name, t.state), stateKeyOf(name)));
   }
 
   /** Sends a frame to one subscriber (a reply, an error), with the same queueing as published frames. */
@@ -211,7 +211,8 @@ export class Hub {
     if (topic.state === state) return;
     topic.state = state;
     const frame = stateFrame(topic.name, state);
-    for (const out of topic.subscribers) this.track(out, out.control(frame));
+    const key = stateKeyOf(topic.name);
+    for (const out of topic.subscribers) this.track(out, out.control(frame, key));
     if (state === 'removed') {
       // The container is gone for good: its topic ends, and its subscribers no longer hold it.
       for (const out of topic.subscribers) out.subscriptions.delete(topic.name);

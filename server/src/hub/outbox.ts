@@ -129,8 +129,9 @@ export class Outbox {
     this.batch = this.batch.filter((s) => s.topic !== topic);
     this.batchBytes = this.batch.reduce((n, s) => n + s.json.length + 1, 0);
     const kept: Entry[] = [];
+    const stateKey = stateKeyOf(topic);
     for (const e of this.queue) {
-      if (e.kind === 'lazy' && e.topic === topic) {
+      if ((e.kind === 'lazy' && e.topic === topic) || (e.kind === 'control' && e.key === stateKey)) {
         this.queuedBytes -= e.bytes;
         continue;
       }
@@ -247,4 +248,9 @@ export class Outbox {
     this.queuedBytes = 0;
     this.sink.closeSlow();
   }
+}
+
+/** The key under which a topic's queued state frame is kept: a newer state replaces an older one. */
+export function stateKeyOf(topic: string): string {
+  return `state:${topic}`;
 }
