@@ -1,0 +1,129 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, mkdir, copyFile, symlink, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The image every test container runs: a static busybox imported from the host (no registry is reachable). */
+export const TEST_IMAGE = 'local/busybox:latest';
+
+/** Label on every container the integration tests create. */
+export const TEST_LABEL = 'dockpulse.test=integration';
+
+/** Runs the docker CLI and returns its trimmed stdout; rejects with its stderr when it fails. */
+export function docker(args: readonly string[], input?: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('docker', args, { maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`docker ${args.join(' ')} failed: ${stderr.trim() || error.message}`));
+      else resolve(stdout.trim());
+    });
+    if (input) child.stdin?.end(input);
+  });
+}
+
+/** Builds the test image from /bin/busybox when it is missing, as RUNNING-DOCKER.md describes. */
+export async function ensureTestImage(): Promise<void> {
+  try {
+    await docker(['image', 'inspect', TEST_IMAGE]);
+    return;
+  } catch {
+    // Missing: build it below.
+  }
+  const root = await mkdtemp(join(tmpdir(), 'dockpulse-image-'));
+  try {
+    await mkdir(join(root, 'bin'));
+    await mkdir(join(root, 'tmp'));
+    await copyFile('/bin/busybox', join(root, 'bin', 'busybox'));
+    for (const c of ['sh', 'sleep', 'cat', 'head', 'tail', 'dd', 'yes', 'top', 'ls', 'echo', 'wget', 'nc']) {
+      await symlink('busybox', join(root, 'bin', c));
+    }
+    await new Promise<void>((resolve, reject) => {
+      const tar = execFile('tar', ['-C', root, '-c', '.'], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
+        if (error) return reject(error);
+        docker(['import', '-', TEST_IMAGE], stdout).then(() => resolve(), reject);
+      });
+      tar.stdin?.end();
+    });
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+/** A `docker stats --no-stream --format '{{json .}}'` line, as far as the tests read it. */
+export interface CliStats {
+  ID: string;
+  Name: string;
+  CPUPerc: string;
+  MemUsage: string;
+  NetIO: string;
+  BlockIO: string;
+}
+
+const UNITS: Record<string, number> = {
+  B: 1,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+  TiB: 1024 ** 4,
+  kB: 1000,
+  KB: 1000,
+  MB: 1000 ** 2,
+  GB: 1000 ** 3,
+  TB: 1000 ** 4,
+};
+
+/** Parses a size as the docker CLI prints it (`20.3MiB`, `1.46kB`, `0B`) into bytes. */
+export function parseCliSize(text: string): number {
+  const m = /^\s*([\d.]+)\s*([A-Za-z]+)\s*$/.exec(text);
+  const unit = m ? UNITS[m[2]!] : undefined;
+  if (!m || unit === undefined) throw new Error(`not a docker CLI size: ${JSON.stringify(text)}`);
+  return Number(m[1]) * unit;
+}
+
+/**
+ * The containers one test file creates: each is labelled `dockpulse.test=integration` and named with a prefix
+ * unique to this run, and `removeAll` removes those and nothing else, so the tests can share an engine with
+ * other people's containers.
+ */
+export class TestContainers {
+  readonly prefix = `dpt-${process.pid}-${randomBytes(3).toString('hex')}-`;
+  private readonly created = new Set<string>();
+
+  /** `docker run -d` with the test label; returns the full container id once `docker run` returned. */
+  async run(name: string, command: readonly string[], options: readonly string[] = []): Promise<string> {
+    const id = await docker(['run', '-d', '--label', TEST_LABEL, '--name', this.prefix + name, ...options, TEST_IMAGE, ...command]);
+    if (!/^[0-9a-f]{64}$/.test(id)) throw new Error(`docker run printed no container id: ${JSON.stringify(id)}`);
+    this.created.add(id);
+    return id;
+  }
+
+  /** Stops at once: the busybox shells ignore SIGTERM, and waiting for the kill timeout proves nothing. */
+  async stop(id: string): Promise<void> {
+    await docker(['stop', '-t', '0', id]);
+  }
+
+  async start(id: string): Promise<void> {
+    await docker(['start', id]);
+  }
+
+  async remove(id: string): Promise<void> {
+    await docker(['rm', '-f', id]);
+    this.created.delete(id);
+  }
+
+  /** What the docker CLI reports for one container right now. */
+  async cliStats(id: string): Promise<CliStats> {
+    const line = await docker(['stats', '--no-stream', '--format', '{{json .}}', id]);
+    return JSON.parse(line) as CliStats;
+  }
+
+  /** Removes every container this run created (by id, and by label and name prefix for a run that failed midway). */
+  async removeAll(): Promise<void> {
+    const listed = await docker(['ps', '-aq', '--no-trunc', '--filter', `label=${TEST_LABEL}`, '--filter', `name=^${this.prefix}`]).catch(
+      () => '',
+    );
+    const ids = new Set([...this.created, ...listed.split('\n').filter(Boolean)]);
+    this.created.clear();
+    if (ids.size > 0) await docker(['rm', '-f', '-v', ...ids]).catch(() => undefined);
+  }
+}

@@ -1,0 +1,60 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { statsTopic } from '@dockpulse/shared';
+import { defaultConfig, type Config } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import type { Engine } from '../../src/docker/engine.js';
+import { start, type Gateway } from '../../src/main.js';
+import { waitUntil } from './wait.js';
+
+/**
+ * Boots the whole gateway in-process on a free loopback port, with a state directory of its own that `stop`
+ * removes (never the user's); `tweak` adjusts the defaults.
+ */
+export async function bootGateway(tweak: (config: Config) => void = () => {}, engine?: Engine): Promise<Gateway> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'dockpulse-state-'));
+  const config = defaultConfig();
+  config.host = '127.0.0.1';
+  config.port = 0;
+  config.stateDir = stateDir;
+  tweak(config);
+  let gateway: Gateway;
+  try {
+    gateway = engine ? await start(config, silentLogger, engine) : await start(config, silentLogger);
+  } catch (e) {
+    await rm(stateDir, { recursive: true, force: true });
+    throw e;
+  }
+  return {
+    ...gateway,
+    stop: async () => {
+      try {
+        await gateway.stop();
+      } finally {
+        await rm(stateDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** Waits until the gateway's live container list holds `id`, so that subscribing to it cannot be `not_found`. */
+export async function waitForListed(gateway: Gateway, id: string, timeoutMs = 10_000): Promise<void> {
+  await waitUntil(() => gateway.containers.get(id) !== undefined, timeoutMs, `container ${id.slice(0, 12)} in the gateway's list`);
+}
+
+/** The stats topic of a container, under a shorter name for the tests. */
+export const topicOf = statsTopic;
+
+/** An HTTP response, read whole. */
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+/** GETs a path of the gateway and returns its status, headers and body text. */
+export async function httpGet(gateway: Gateway, path: string, headers: Record<string, string> = {}): Promise<HttpResult> {
+  const res = await fetch(`${gateway.url}${path}`, { headers });
+  return { status: res.status, headers: res.headers, body: await res.text() };
+}
