@@ -7,9 +7,9 @@ import { CONTAINERS_TOPIC, type ContainersMessage } from '@dockpulse/shared';
 import { loadConfig, usage, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { connectEngine, type Engine } from './docker/engine.js';
-import { ContainerList } from './docker/container-list.js';
-import { DockerStatsSource } from './docker/stats-source.js';
-import { Hub } from './hub/hub.js';
+import { ContainerList, type ContainerDirectory } from './docker/container-list.js';
+import { DockerStatsSource, type StreamCounters } from './docker/stats-source.js';
+import { Hub, type StatsUpstream } from './hub/hub.js';
 import { WsTransport } from './transport/ws-server.js';
 import { createRequestHandler } from './http/routes.js';
 import { StaticFiles } from './http/static-files.js';
@@ -26,10 +26,10 @@ export interface Gateway {
   port: number;
   /** `http://host:port` */
   url: string;
-  containers: ContainerList;
+  containers: ContainerDirectory;
   hub: Hub;
   /** Upstream stats streams open now and opened since start. */
-  upstream: DockerStatsSource['streams'];
+  upstream: StreamCounters;
   transport: WsTransport;
   shares: ShareStore;
   /** Stops everything it started: sockets, upstream streams, timers. */
@@ -41,24 +41,53 @@ function defaultWebRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 }
 
-/**
- * Wires the gateway together: Docker engine → container list and stats source → hub → WebSocket transport,
- * and the HTTP routes beside it. This is the only place that knows all of them.
- */
+/** Where containers and their samples come from. */
+export interface Sources {
+  containers: ContainerDirectory;
+  upstream: StatsUpstream;
+  /** Keeps `containers` live until the signal aborts. */
+  run(signal: AbortSignal): Promise<void>;
+  /** Upstream stats streams open and opened, where the source has such streams. */
+  streams: StreamCounters;
+  /** For the start-up log line: the engine endpoint and which source reads stats. */
+  describe: { docker: string; source: string };
+}
+
+/** The Docker engine as the source of the container list and of stats. */
+export function dockerSources(engine: Engine, config: Config, log: Logger): Sources {
+  const containers = new ContainerList(engine, log);
+  const source = new DockerStatsSource(engine, containers, log, config.intervalMs);
+  return {
+    containers,
+    upstream: source,
+    run: (signal) => containers.run(signal),
+    streams: source.streams,
+    describe: { docker: engine.endpoint, source: 'docker' },
+  };
+}
+
+/** Starts the gateway against the Docker engine that `DOCKER_HOST` names (or `engine`). */
 export async function start(config: Config, log: Logger, engine?: Engine): Promise<Gateway> {
   if (!engine) {
     const connected = connectEngine();
     if (!connected.ok) throw new Error(connected.error);
     engine = connected.value;
   }
+  return serve(config, log, dockerSources(engine, config, log));
+}
+
+/**
+ * Wires the gateway together: sources → hub → WebSocket transport, and the HTTP routes beside it. This is
+ * the only place that knows all of them.
+ */
+export async function serve(config: Config, log: Logger, sources: Sources): Promise<Gateway> {
   const state = new StateDir(config.stateDir);
   const secret = await state.secret();
   const shares = await ShareStore.open(state, secret);
   const auth = new Authenticator(config.token, shares, secret);
   const lifetime = new AbortController();
-  const containers = new ContainerList(engine, log);
-  const source = new DockerStatsSource(engine, containers, log, config.intervalMs);
-  const hub = new Hub(source, {
+  const { containers } = sources;
+  const hub = new Hub(sources.upstream, {
     historySamples: Math.max(1, Math.ceil(config.historyMs / config.intervalMs)),
     graceMs: config.graceMs,
     coalesceMs: config.coalesceMs,
@@ -68,7 +97,7 @@ export async function start(config: Config, log: Logger, engine?: Engine): Promi
     const msg: ContainersMessage = { type: CONTAINERS_TOPIC, containers: containers.all(), engine: containers.engineStatus };
     hub.publishContainers(JSON.stringify(msg));
   });
-  const listDone = containers.run(lifetime.signal);
+  const listDone = sources.run(lifetime.signal);
 
   const transport = new WsTransport(
     {
@@ -100,8 +129,8 @@ export async function start(config: Config, log: Logger, engine?: Engine): Promi
           topics: h.topics,
           subscriptions: h.subscriptions,
           samples_published_total: h.published,
-          upstream_streams: source.streams.open,
-          upstream_streams_opened_total: source.streams.opened,
+          upstream_streams: sources.streams.open,
+          upstream_streams_opened_total: sources.streams.opened,
           docker_up: containers.engineStatus.status === 'up' ? 1 : 0,
         };
       },
@@ -125,9 +154,8 @@ export async function start(config: Config, log: Logger, engine?: Engine): Promi
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   log.info('dockpulse listening', {
     url: `http://${host}:${port}`,
-    docker: engine.endpoint,
+    ...sources.describe,
     auth: config.token ? 'token' : 'none (loopback only)',
-    source: 'docker',
   });
 
   let stopped: Promise<void> | undefined;
@@ -136,7 +164,7 @@ export async function start(config: Config, log: Logger, engine?: Engine): Promi
     url: `http://${host}:${port}`,
     containers,
     hub,
-    upstream: source.streams,
+    upstream: sources.streams,
     transport,
     shares,
     stop: () => {

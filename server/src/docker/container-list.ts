@@ -29,6 +29,9 @@ const MAX_EVENT_BYTES = 64 * 1024;
 /** How long events are collected before the affected containers are looked up in one request. */
 const REFRESH_DELAY_MS = 30;
 
+/** What the rest of the gateway reads of the container list; a benchmark can stand in for it. */
+export type ContainerDirectory = Pick<ContainerList, 'engineStatus' | 'isReady' | 'get' | 'all' | 'onChange' | 'waitForChange'>;
+
 /**
  * The engine's containers, kept live from its events API. Events are subscribed before the list is read, so
  * nothing that happens in between is missed; after the events stream breaks, the list is read again and

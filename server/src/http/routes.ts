@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ContainerList } from '../docker/container-list.js';
+import type { ContainerDirectory } from '../docker/container-list.js';
 import type { StaticFiles } from './static-files.js';
 import { bearerToken } from '../auth/token.js';
 import { originAllowed } from '../auth/origin.js';
@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 
 /** What the HTTP side needs. */
 export interface HttpContext {
-  containers: ContainerList;
+  containers: ContainerDirectory;
   files: StaticFiles | undefined;
   auth: Authenticator;
   shares: ShareStore;

@@ -16,14 +16,14 @@ import type { ShareClaims } from '../auth/signed-token.js';
 import type { WebSocket } from 'ws';
 import { Outbox, type OutboxLimits } from '../hub/outbox.js';
 import type { Hub } from '../hub/hub.js';
-import type { ContainerList } from '../docker/container-list.js';
+import type { ContainerDirectory } from '../docker/container-list.js';
 import { TokenBucket } from './rate-limit.js';
 import type { Logger } from '../log.js';
 
 /** What every session needs from the gateway. */
 export interface SessionContext {
   hub: Hub;
-  containers: ContainerList;
+  containers: ContainerDirectory;
   limits: Limits;
   outbox: OutboxLimits;
   intervalMs: number;
