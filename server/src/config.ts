@@ -31,6 +31,14 @@ export interface Config {
   frameAncestors: string[];
   /** The gateway's public base URL (behind a proxy), used in share links. */
   publicUrl: string | undefined;
+  /** Where stats come from: the host's cgroup files, the engine's API, or the first of them that works. */
+  source: 'auto' | 'cgroup' | 'docker';
+  /** The host's `/` as this process sees it (the gateway in a container with the host mounted read-only). */
+  hostRoot: string | undefined;
+  /** The host's /proc, when not `<hostRoot>/proc`. */
+  procRoot: string | undefined;
+  /** The host's cgroup mount, when not found from mountinfo. */
+  cgroupRoot: string | undefined;
 }
 
 /** A configuration setting, its flag and environment names, and how to read it. */
@@ -145,6 +153,14 @@ const SETTINGS: Setting[] = [
       return undefined;
     },
   },
+  {
+    flag: 'source',
+    env: 'DOCKPULSE_SOURCE',
+    apply: (c, v) => (v === 'auto' || v === 'cgroup' || v === 'docker' ? ((c.source = v), undefined) : 'must be auto, cgroup or docker'),
+  },
+  { flag: 'host-root', env: 'DOCKPULSE_HOST_ROOT', apply: (c, v) => ((c.hostRoot = v), undefined) },
+  { flag: 'proc-root', env: 'DOCKPULSE_PROC_ROOT', apply: (c, v) => ((c.procRoot = v), undefined) },
+  { flag: 'cgroup-root', env: 'DOCKPULSE_CGROUP_ROOT', apply: (c, v) => ((c.cgroupRoot = v), undefined) },
   { flag: 'max-subscriptions', env: 'DOCKPULSE_MAX_SUBSCRIPTIONS', apply: integer(1, 100_000, (c, n) => (c.limits = { ...c.limits, maxSubscriptions: n })) },
 ];
 
@@ -173,6 +189,10 @@ export function defaultConfig(): Config {
     stateDir: defaultStateDir(process.env),
     frameAncestors: [],
     publicUrl: undefined,
+    source: 'auto',
+    hostRoot: undefined,
+    procRoot: undefined,
+    cgroupRoot: undefined,
   };
 }
 

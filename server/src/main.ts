@@ -13,6 +13,10 @@ import { Hub, type StatsUpstream } from './hub/hub.js';
 import { WsTransport } from './transport/ws-server.js';
 import { createRequestHandler } from './http/routes.js';
 import { StaticFiles } from './http/static-files.js';
+import { CgroupStatsSource } from './cgroup/cgroup-source.js';
+import { enginePidLookup } from './cgroup/container-process.js';
+import { detectCgroupAccess, probeRunningContainers } from './cgroup/detect.js';
+import { describeLayout, findLayout, type CgroupLayout } from './cgroup/layout.js';
 import { StateDir } from './auth/state-dir.js';
 import { ShareStore } from './auth/share-store.js';
 import { Authenticator } from './auth/authenticate.js';
@@ -66,6 +70,40 @@ export function dockerSources(engine: Engine, config: Config, log: Logger): Sour
   };
 }
 
+/** The engine for the container list, the host's cgroup files and /proc for stats. */
+export function cgroupSources(engine: Engine, config: Config, log: Logger, layout: CgroupLayout): Sources {
+  const containers = new ContainerList(engine, log);
+  const source = new CgroupStatsSource({ layout, list: containers, pids: enginePidLookup(engine), log, intervalMs: config.intervalMs });
+  return {
+    containers,
+    upstream: source,
+    run: (signal) => containers.run(signal),
+    streams: source.streams,
+    describe: { docker: engine.endpoint, source: `cgroup (${describeLayout(layout)})` },
+  };
+}
+
+/**
+ * Picks the stats source: `docker` and `cgroup` as told (an explicit `cgroup` that cannot work is an error);
+ * `auto` reads cgroup files when it can prove they are this engine's containers, else the engine's API.
+ */
+async function chooseSources(engine: Engine, config: Config, log: Logger): Promise<Sources> {
+  const roots = { hostRoot: config.hostRoot, procRoot: config.procRoot, cgroupRoot: config.cgroupRoot };
+  if (config.source === 'docker') return dockerSources(engine, config, log);
+  if (config.source === 'cgroup') {
+    const layout = findLayout(roots);
+    if (!layout.ok) throw new Error(`DOCKPULSE_SOURCE=cgroup, but ${layout.error}`);
+    return cgroupSources(engine, config, log, layout.value);
+  }
+  const running = await probeRunningContainers(engine, AbortSignal.timeout(5000));
+  const detected = detectCgroupAccess({ ...roots, endpoint: engine.endpoint, running });
+  if (!detected.ok) {
+    log.info('reading stats from the Docker API', { reason: detected.error });
+    return dockerSources(engine, config, log);
+  }
+  return cgroupSources(engine, config, log, detected.value);
+}
+
 /** Starts the gateway against the Docker engine that `DOCKER_HOST` names (or `engine`). */
 export async function start(config: Config, log: Logger, engine?: Engine): Promise<Gateway> {
   if (!engine) {
@@ -73,7 +111,7 @@ export async function start(config: Config, log: Logger, engine?: Engine): Promi
     if (!connected.ok) throw new Error(connected.error);
     engine = connected.value;
   }
-  return serve(config, log, dockerSources(engine, config, log));
+  return serve(config, log, await chooseSources(engine, config, log));
 }
 
 /**

@@ -9,8 +9,12 @@ import { median, waitUntil } from './helpers/wait.js';
 
 const MiB = 1024 * 1024;
 
-/** The figures a subscriber sees agree with what the containers do and with what `docker stats` reports. */
-describe('stats figures against a real engine', { concurrency: true }, () => {
+/**
+ * The figures a subscriber sees agree with what the containers do and with what `docker stats` reports,
+ * whichever source reads them: the engine's stats API, or the host's cgroup files.
+ */
+for (const source of ['docker', 'cgroup'] as const)
+describe(`stats figures against a real engine, read from ${source}`, { concurrency: true }, () => {
   const containers = new TestContainers();
   let gateway: Gateway | undefined;
   let burner = '';
@@ -24,7 +28,7 @@ describe('stats figures against a real engine', { concurrency: true }, () => {
       containers.run('hold', ['sh', '-c', 'head -c 20m /dev/zero > /dev/shm/hold; sleep 1d']),
       containers.run('write', ['sh', '-c', 'while :; do dd if=/dev/zero of=/f bs=64k count=32 oflag=direct 2>/dev/null; sleep 0.2; done']),
     ]);
-    gateway = await bootGateway();
+    gateway = await bootGateway((c) => (c.source = source));
     for (const id of [burner, holder, writer]) await waitForListed(gateway, id);
   });
 

@@ -30,7 +30,7 @@ const MAX_EVENT_BYTES = 64 * 1024;
 const REFRESH_DELAY_MS = 30;
 
 /** What the rest of the gateway reads of the container list; a benchmark can stand in for it. */
-export type ContainerDirectory = Pick<ContainerList, 'engineStatus' | 'isReady' | 'get' | 'all' | 'onChange' | 'waitForChange'>;
+export type ContainerDirectory = Pick<ContainerList, 'engineStatus' | 'isReady' | 'isSettled' | 'get' | 'all' | 'onChange' | 'waitForChange'>;
 
 /**
  * The engine's containers, kept live from its events API. Events are subscribed before the list is read, so
@@ -41,6 +41,7 @@ export class ContainerList {
   private containers = new Map<string, ContainerSummary>();
   private engine: EngineStatus;
   private ready = false;
+  private settled = false;
   private readonly listeners = new Set<() => void>();
   private pendingIds = new Set<string>();
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -58,6 +59,11 @@ export class ContainerList {
   /** True once the list has been read at least once; before that, `get` knows nothing. */
   get isReady(): boolean {
     return this.ready;
+  }
+
+  /** True once the first attempt to reach the engine has succeeded or failed. */
+  get isSettled(): boolean {
+    return this.settled;
   }
 
   get engineStatus(): EngineStatus {
@@ -109,7 +115,9 @@ export class ContainerList {
       } catch (e) {
         if (signal.aborted) break;
         this.failures.failed(e, { endpoint: this.source.endpoint });
-        this.setEngine({ status: 'down', endpoint: this.source.endpoint, error: describe(e) });
+        const first = !this.settled;
+        this.settled = true;
+        this.setEngine({ status: 'down', endpoint: this.source.endpoint, error: describe(e) }, first);
         await sleep(backoffDelay(attempt++, this.backoff), signal);
       } finally {
         connection.abort();
@@ -176,6 +184,7 @@ export class ContainerList {
     }
     this.containers = next;
     this.ready = true;
+    this.settled = true;
     this.engine = { status: 'up', endpoint: this.source.endpoint };
     this.emit();
   }
@@ -224,8 +233,8 @@ export class ContainerList {
     this.emit();
   }
 
-  private setEngine(status: EngineStatus): void {
-    const changed = this.engine.status !== status.status || this.engine.error !== status.error;
+  private setEngine(status: EngineStatus, force = false): void {
+    const changed = force || this.engine.status !== status.status || this.engine.error !== status.error;
     this.engine = status;
     if (changed) this.emit();
   }

@@ -1,4 +1,5 @@
-import { assertNever, type ContainerState, type TopicState } from '@dockpulse/shared';
+import type { TopicState } from '@dockpulse/shared';
+import { listStateOf } from './topic-state.js';
 import type { StatsSink, StatsUpstream } from '../hub/hub.js';
 import type { Engine } from './engine.js';
 import type { ContainerList } from './container-list.js';
@@ -104,12 +105,8 @@ export class DockerStatsSource implements StatsUpstream {
     }
   }
 
-  /** The topic state the list implies, or undefined before the list was first read. */
   private stateOf(id: string): TopicState | undefined {
-    if (this.list.engineStatus.status === 'down') return 'unavailable';
-    if (!this.list.isReady) return undefined;
-    const c = this.list.get(id);
-    return c ? topicStateOf(c.state) : 'removed';
+    return listStateOf(this.list, id);
   }
 
   /**
@@ -169,23 +166,5 @@ export class DockerStatsSource implements StatsUpstream {
       res.destroy();
       this.streams.open--;
     }
-  }
-}
-
-/** What a subscriber sees of the engine's container state. */
-export function topicStateOf(state: ContainerState): TopicState {
-  switch (state) {
-    case 'running':
-      return 'running';
-    case 'paused':
-      return 'paused';
-    case 'created':
-    case 'restarting':
-    case 'removing':
-    case 'exited':
-    case 'dead':
-      return 'stopped';
-    default:
-      return assertNever(state);
   }
 }

@@ -18,6 +18,9 @@ export async function bootGateway(tweak: (config: Config) => void = () => {}, en
   config.host = '127.0.0.1';
   config.port = 0;
   config.stateDir = stateDir;
+  // The Docker API path unless a test asks for another: several tests count its upstream streams, and
+  // `auto` would pick the cgroup files on this host.
+  config.source = 'docker';
   tweak(config);
   let gateway: Gateway;
   try {

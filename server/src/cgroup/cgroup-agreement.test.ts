@@ -1,0 +1,236 @@
+/**
+ * The cgroup source against the engine's stats API, on real containers at the same time: both must show what
+ * `docker stats` shows. Needs the Docker engine this project's scripts start, and a cgroup tree this process
+ * can read (root on the engine's host).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import Docker from 'dockerode';
+import type { Sample, TopicState } from '@dockpulse/shared';
+import type { StatsSink } from '../hub/hub.js';
+import type { Engine } from '../docker/engine.js';
+import { ContainerList } from '../docker/container-list.js';
+import { DockerStatsSource } from '../docker/stats-source.js';
+import { silentLogger } from '../log.js';
+import { CgroupStatsSource } from './cgroup-source.js';
+import { enginePidLookup } from './container-process.js';
+import { detectCgroupAccess } from './detect.js';
+
+const IMAGE = 'local/busybox:latest';
+const LABEL = 'dockpulse.test=cgroup';
+const PREFIX = `dpcg-${process.pid}-${randomBytes(3).toString('hex')}-`;
+/** A bound on waiting for a condition, so that a failure ends the test instead of hanging it. */
+const WAIT_MS = 60_000;
+
+function docker(args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('docker', args, { encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`docker ${args.join(' ')}: ${stderr.trim() || error.message}`));
+      else resolve(stdout.trim());
+    });
+  });
+}
+
+/** The busybox image of RUNNING-DOCKER.md, imported from the host's static busybox when missing. */
+async function ensureImage(): Promise<void> {
+  if (await docker(['image', 'inspect', IMAGE]).then(() => true, () => false)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'dpcg-image-'));
+  try {
+    mkdirSync(join(dir, 'bin'));
+    mkdirSync(join(dir, 'tmp'));
+    copyFileSync('/bin/busybox', join(dir, 'bin/busybox'));
+    for (const c of ['sh', 'sleep', 'head', 'dd']) symlinkSync('busybox', join(dir, 'bin', c));
+    await new Promise<void>((resolve, reject) => {
+      execFile('sh', ['-c', `tar -C '${dir}' -c . | docker import - ${IMAGE}`], (e) => (e ? reject(e) : resolve()));
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Records one source's view of one container and lets the test wait on it. */
+class Recorder implements StatsSink {
+  readonly samples: Sample[] = [];
+  readonly states: TopicState[] = [];
+  private readonly waiters = new Set<() => void>();
+
+  sample(s: Sample): void {
+    this.samples.push(s);
+    for (const w of [...this.waiters]) w();
+  }
+
+  state(s: TopicState): void {
+    this.states.push(s);
+    for (const w of [...this.waiters]) w();
+  }
+
+  until<T>(probe: () => T | undefined | false, what: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const v = probe();
+        if (v === undefined || v === false) return;
+        this.waiters.delete(check);
+        clearTimeout(timer);
+        resolve(v);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`timed out waiting for ${what}`));
+      }, WAIT_MS);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  cpus(): number[] {
+    return this.samples.map((s) => s.cpu).filter((c): c is number => c !== null);
+  }
+}
+
+/** Idle and total jiffies of the host so far, to tell whether a busy loop could have had its half core. */
+function hostTicks(): { idle: number; total: number; cpus: number } {
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+  const fields = lines[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  return { idle: fields[3]! + fields[4]!, total: fields.reduce((a, b) => a + b, 0), cpus: lines.filter((l) => /^cpu\d/.test(l)).length };
+}
+
+/** CPUs' worth of idle time between two `hostTicks`. */
+function idleCpus(a: ReturnType<typeof hostTicks>, b: ReturnType<typeof hostTicks>): number {
+  return ((b.idle - a.idle) / (b.total - a.total)) * b.cpus;
+}
+
+/**
+ * The CPU % a source's samples imply over [from, to]: each figure covers the time since the sample before it.
+ * Both sources are compared over the same window, because they read at different instants and a loop that
+ * competes for a busy host's CPUs gets a different share in each second.
+ */
+function averageCpu(samples: readonly Sample[], from: number, to: number): number {
+  let coreMs = 0;
+  for (let i = 1; i < samples.length; i++) {
+    const cpu = samples[i]!.cpu;
+    const overlap = Math.min(samples[i]!.t, to) - Math.max(samples[i - 1]!.t, from);
+    if (cpu !== null && overlap > 0) coreMs += (cpu / 100) * overlap;
+  }
+  return (coreMs / (to - from)) * 100;
+}
+
+describe('cgroup source and Docker stats API agree on real containers', () => {
+  const engine: Engine = { docker: new Docker({ socketPath: '/var/run/docker.sock' }), endpoint: 'unix:///var/run/docker.sock' };
+  const lifetime = new AbortController();
+  const watching = new AbortController();
+  const ids: string[] = [];
+  let list: ContainerList;
+  let listDone: Promise<void> = Promise.resolve();
+  let burn = '';
+  let mem = '';
+  let blk = '';
+  const cg = { burn: new Recorder(), mem: new Recorder(), blk: new Recorder() };
+  const dk = { burn: new Recorder(), mem: new Recorder(), blk: new Recorder() };
+  let cgroup: CgroupStatsSource;
+
+  const run = async (name: string, options: string[], command: string): Promise<string> => {
+    const id = await docker(['run', '-d', '--label', LABEL, '--name', PREFIX + name, ...options, IMAGE, 'sh', '-c', command]);
+    ids.push(id);
+    return id;
+  };
+
+  before(async () => {
+    await ensureImage();
+    burn = await run('burn', ['--cpus', '0.5'], 'while :; do :; done');
+    mem = await run('mem', [], 'head -c 20m /dev/zero > /dev/shm/hold; sleep 1d');
+    // Direct I/O, so the writes reach the disk (and blkio's counters) rather than stay in the page cache.
+    blk = await run('blk', [], 'dd if=/dev/zero of=/written bs=1M count=20 oflag=direct 2>/dev/null; sleep 1d');
+    list = new ContainerList(engine, silentLogger);
+    listDone = list.run(lifetime.signal);
+    const pids = enginePidLookup(engine);
+    const detected = detectCgroupAccess({ endpoint: engine.endpoint, running: [{ id: burn, pid: await pids(burn, lifetime.signal) }] });
+    assert.ok(detected.ok, detected.ok ? '' : detected.error);
+    cgroup = new CgroupStatsSource({ layout: detected.value, list, pids, log: silentLogger });
+    const api = new DockerStatsSource(engine, list, silentLogger, 1000);
+    cgroup.watch(burn, cg.burn, watching.signal);
+    cgroup.watch(mem, cg.mem, watching.signal);
+    api.watch(burn, dk.burn, watching.signal);
+    api.watch(mem, dk.mem, watching.signal);
+    cgroup.watch(blk, cg.blk, watching.signal);
+    api.watch(blk, dk.blk, watching.signal);
+  });
+
+  after(async () => {
+    watching.abort();
+    lifetime.abort();
+    await listDone;
+    const listed = await docker(['ps', '-aq', '--no-trunc', '--filter', `label=${LABEL}`, '--filter', `name=^${PREFIX}`]).catch(() => '');
+    const all = new Set([...ids, ...listed.split('\n').filter(Boolean)]);
+    if (all.size > 0) await docker(['rm', '-f', ...all]);
+  });
+
+  test('CPU of a --cpus 0.5 busy loop: both near 50 %, and near each other', async (t) => {
+    const start = hostTicks();
+    await cg.burn.until(() => cg.burn.cpus().length >= 10, 'ten CPU figures from the cgroup source');
+    await dk.burn.until(() => dk.burn.cpus().length >= 10, 'ten CPU figures from the Docker API');
+    const idle = idleCpus(start, hostTicks());
+    // From the second figure of either (the first covers start-up) to the last of both.
+    const firstFigure = (r: Recorder): number => r.samples.filter((s) => s.cpu !== null)[1]!.t;
+    const from = Math.max(firstFigure(cg.burn), firstFigure(dk.burn));
+    const to = Math.min(cg.burn.samples.at(-1)!.t, dk.burn.samples.at(-1)!.t);
+    const ours = averageCpu(cg.burn.samples, from, to);
+    const theirs = averageCpu(dk.burn.samples, from, to);
+    assert.ok(Math.abs(ours - theirs) <= 5, `over ${to - from} ms: cgroup ${ours} vs Docker ${theirs}`);
+    for (const r of [cg.burn, dk.burn]) for (const c of r.cpus()) assert.ok(c <= 55, `above the quota: ${c}`);
+    // On a host that other work keeps busy (less than half a CPU idle on average) the loop gets less than its
+    // quota, and both sources say so: only their agreement is checked then.
+    if (idle < 0.5) return t.diagnostic(`host saturated (${idle.toFixed(2)} CPUs idle): cgroup ${ours}, Docker ${theirs}`);
+    assert.ok(Math.abs(ours - 50) <= 5, `cgroup source: ${ours} (${idle.toFixed(2)} CPUs idle)`);
+    assert.ok(Math.abs(theirs - 50) <= 5, `Docker API: ${theirs} (${idle.toFixed(2)} CPUs idle)`);
+  });
+
+  test('memory, limit, pids, network and block I/O of a container holding 20 MiB', async () => {
+    const a = await cg.mem.until(() => cg.mem.samples.at(-1), 'a cgroup sample');
+    const b = await dk.mem.until(() => dk.mem.samples.at(-1), 'a Docker API sample');
+    assert.ok(a.mem.used > 20 * 2 ** 20, `${a.mem.used}`);
+    assert.ok(Math.abs(a.mem.used - b.mem.used) <= b.mem.used * 0.05, `memory: cgroup ${a.mem.used} vs Docker ${b.mem.used}`);
+    assert.equal(a.mem.limit, b.mem.limit);
+    assert.equal(a.pids, b.pids);
+    assert.deepEqual([a.blk.read, a.blk.write], [b.blk.read, b.blk.write]);
+    // An idle container on the default bridge still receives the odd multicast packet between two reads.
+    assert.ok(Math.abs(a.net.rx - b.net.rx) <= 1024 && Math.abs(a.net.tx - b.net.tx) <= 1024, `net ${JSON.stringify([a.net, b.net])}`);
+  });
+
+  test('block I/O of a container that wrote 20 MiB with direct I/O', async () => {
+    const written = (r: Recorder): Sample | undefined => r.samples.findLast((s) => s.blk.write >= 20 * 2 ** 20);
+    const a = await cg.blk.until(() => written(cg.blk), 'the writes in the cgroup source');
+    const b = await dk.blk.until(() => written(dk.blk), 'the writes in the Docker API');
+    assert.deepEqual([a.blk.read, a.blk.write], [b.blk.read, b.blk.write]);
+  });
+
+  test('a restart: samples resume from the new cgroup and process, with CPU near 50 % again', async (t) => {
+    const before = cg.burn.samples.length;
+    const restarted = Date.now();
+    await docker(['restart', '-t', '0', burn]);
+    const start = hostTicks();
+    const figures = (): Sample[] => cg.burn.samples.slice(before).filter((s) => s.t > restarted && s.cpu !== null);
+    // The second: the first may cover the moments before the new process began its loop.
+    const after = await cg.burn.until(() => figures()[1], 'a CPU figure after the restart');
+    assert.equal(cg.burn.states.at(-1), 'running');
+    assert.ok(after.cpu! <= 55, `${after.cpu}`);
+    const idle = idleCpus(start, hostTicks());
+    if (idle < 0.5) return t.diagnostic(`host saturated (${idle.toFixed(2)} CPUs idle): cgroup ${after.cpu}`);
+    assert.ok(Math.abs(after.cpu! - 50) <= 5, `${after.cpu} (${idle.toFixed(2)} CPUs idle)`);
+  });
+
+  test('a stop: both sources say stopped, and the cgroup source stops reading', async () => {
+    await docker(['stop', '-t', '0', mem]);
+    await cg.mem.until(() => cg.mem.states.at(-1) === 'stopped', 'stopped from the cgroup source');
+    await dk.mem.until(() => dk.mem.states.at(-1) === 'stopped', 'stopped from the Docker API');
+    const count = cg.mem.samples.length;
+    const burnCount = cg.burn.samples.length;
+    await cg.burn.until(() => cg.burn.samples.length >= burnCount + 2, 'two more ticks');
+    assert.equal(cg.mem.samples.length, count);
+    assert.equal(cgroup.streams.open, 3);
+  });
+});

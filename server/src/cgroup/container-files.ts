@@ -1,0 +1,125 @@
+/** The stats files of one container's cgroup, held open between reads. */
+import { join } from 'node:path';
+import type { ContainerDirs } from './layout.js';
+import { HeldFile, type FdBudget } from './small-file.js';
+
+/** The texts of one container's stats files, read one after the other; undefined for a file this kernel does not have. */
+export interface ContainerTexts {
+  /** v1 `cpuacct.usage`, v2 `cpu.stat`. */
+  cpu: string;
+  /** v1 `memory.usage_in_bytes`, v2 `memory.current`. */
+  memUsage: string;
+  /** v1 `memory.limit_in_bytes`, v2 `memory.max`. */
+  memLimit: string;
+  memStat: string;
+  /** v1 `blkio.throttle.io_service_bytes` (else `…_recursive`), v2 `io.stat`; undefined without an io controller. */
+  io: string | undefined;
+  pids: string | undefined;
+}
+
+/** File names per cgroup version; `io` lists alternatives, the first that exists wins. */
+const NAMES = {
+  1: {
+    cpu: 'cpuacct.usage',
+    memUsage: 'memory.usage_in_bytes',
+    memLimit: 'memory.limit_in_bytes',
+    memStat: 'memory.stat',
+    // containerd (so dockerd) reads the plain file; for a container's own cgroup, with no children, the two agree.
+    io: ['blkio.throttle.io_service_bytes', 'blkio.throttle.io_service_bytes_recursive'],
+    pids: 'pids.current',
+  },
+  2: {
+    cpu: 'cpu.stat',
+    memUsage: 'memory.current',
+    memLimit: 'memory.max',
+    memStat: 'memory.stat',
+    io: ['io.stat'],
+    pids: 'pids.current',
+  },
+} as const;
+
+/**
+ * One container's stats files. The first read opens them; `close` releases every descriptor.
+ */
+export class ContainerFiles {
+  private readonly cpu: HeldFile;
+  private readonly memUsage: HeldFile;
+  private readonly memLimit: HeldFile;
+  private readonly memStat: HeldFile;
+  private readonly io: OptionalFile;
+  private readonly pids: OptionalFile;
+
+  constructor(
+    version: 1 | 2,
+    readonly dirs: ContainerDirs,
+    budget: FdBudget,
+  ) {
+    const names = NAMES[version];
+    this.cpu = new HeldFile(join(dirs.cpu, names.cpu), budget);
+    this.memUsage = new HeldFile(join(dirs.memory, names.memUsage), budget);
+    this.memLimit = new HeldFile(join(dirs.memory, names.memLimit), budget);
+    this.memStat = new HeldFile(join(dirs.memory, names.memStat), budget);
+    this.io = new OptionalFile(dirs.io === undefined ? [] : names.io.map((n) => join(dirs.io!, n)), budget);
+    this.pids = new OptionalFile(dirs.pids === undefined ? [] : [join(dirs.pids, names.pids)], budget);
+  }
+
+  /** Every file's text, or undefined when the cgroup is gone (the container stopped or is restarting). */
+  read(): ContainerTexts | undefined {
+    // CPU first: it is the figure compared with the host CPU time read just before.
+    const cpu = this.cpu.read();
+    if (cpu === undefined) return undefined;
+    const memUsage = this.memUsage.read();
+    const memLimit = this.memLimit.read();
+    const memStat = this.memStat.read();
+    if (memUsage === undefined || memLimit === undefined || memStat === undefined) return undefined;
+    const io = this.io.read();
+    const pids = this.pids.read();
+    if (io === GONE || pids === GONE) return undefined;
+    return { cpu, memUsage, memLimit, memStat, io, pids };
+  }
+
+  close(): void {
+    for (const f of [this.cpu, this.memUsage, this.memLimit, this.memStat, this.io, this.pids]) f.close();
+  }
+}
+
+const GONE = Symbol('gone');
+
+/**
+ * A file that this cgroup may not have (no io controller enabled for it on v2, an older kernel's name on
+ * v1): alternatives are tried in order until one exists, and if none does it is not looked for again. Once
+ * read, its disappearance means the cgroup went away in the middle of a read.
+ */
+class OptionalFile {
+  private file: HeldFile | undefined;
+  private seen = false;
+
+  constructor(
+    private readonly alternatives: string[],
+    private readonly budget: FdBudget,
+  ) {
+    this.file = this.next();
+  }
+
+  read(): string | undefined | typeof GONE {
+    while (this.file !== undefined) {
+      const text = this.file.read();
+      if (text !== undefined) {
+        this.seen = true;
+        return text;
+      }
+      if (this.seen) return GONE;
+      this.file = this.next();
+    }
+    return undefined;
+  }
+
+  close(): void {
+    this.file?.close();
+  }
+
+  private next(): HeldFile | undefined {
+    const path = this.alternatives.shift();
+    return path === undefined ? undefined : new HeldFile(path, this.budget);
+  }
+}

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { FdBudget, HeldFile, readSmallFile } from './small-file.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'dpcg-small-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const openFds = (): number => readdirSync('/proc/self/fd').length;
+
+describe('readSmallFile', () => {
+  test('reads a file whole, and undefined when it is gone', () => {
+    writeFileSync(join(dir, 'a'), '123\n');
+    assert.equal(readSmallFile(join(dir, 'a')), '123\n');
+    assert.equal(readSmallFile(join(dir, 'missing')), undefined);
+  });
+  test('a file longer than one read is read whole', () => {
+    const big = 'x'.repeat(200_000);
+    writeFileSync(join(dir, 'big'), big);
+    assert.equal(readSmallFile(join(dir, 'big')), big);
+  });
+  test('errors other than "gone" are thrown', () => {
+    assert.throws(() => readSmallFile(dir), /EISDIR/);
+  });
+});
+
+describe('HeldFile', () => {
+  test('reads again from the start each time, holding one descriptor until closed', () => {
+    const path = join(dir, 'held');
+    writeFileSync(path, '1\n');
+    const before = openFds();
+    const budget = new FdBudget(10);
+    const f = new HeldFile(path, budget);
+    assert.equal(f.read(), '1\n');
+    writeFileSync(path, '22\n');
+    assert.equal(f.read(), '22\n');
+    assert.equal(budget.held, 1);
+    assert.equal(openFds(), before + 1);
+    f.close();
+    f.close();
+    assert.equal(budget.held, 0);
+    assert.equal(openFds(), before);
+  });
+  test('past the budget, the file is opened for each read and nothing is held', () => {
+    const path = join(dir, 'unheld');
+    writeFileSync(path, 'a');
+    const before = openFds();
+    const budget = new FdBudget(0);
+    const f = new HeldFile(path, budget);
+    assert.equal(f.read(), 'a');
+    assert.equal(budget.held, 0);
+    assert.equal(openFds(), before);
+    unlinkSync(path);
+    assert.equal(f.read(), undefined, 'gone');
+  });
+  test('a file that does not exist reads as undefined and holds nothing', () => {
+    const budget = new FdBudget(10);
+    assert.equal(new HeldFile(join(dir, 'nope'), budget).read(), undefined);
+    assert.equal(budget.held, 0);
+  });
+});
