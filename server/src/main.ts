@@ -40,6 +40,14 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
+/** Host names that requests may carry besides loopback ones: the public URL's and the listen address. */
+function trustedHostsOf(config: Config): string[] {
+  const hosts: string[] = [];
+  if (config.publicUrl) hosts.push(new URL(config.publicUrl).hostname);
+  if (config.host !== '0.0.0.0' && config.host !== '::') hosts.push(config.host.includes(':') ? `[${config.host}]` : config.host);
+  return hosts;
+}
+
 /** Where the built web app is, relative to this file (server/dist/main.js → web/dist). */
 function defaultWebRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
@@ -125,6 +133,7 @@ export async function serve(config: Config, log: Logger, sources: Sources): Prom
   const auth = new Authenticator(config.token, shares, secret);
   const lifetime = new AbortController();
   const { containers } = sources;
+  const trustedHosts = trustedHostsOf(config);
   const hub = new Hub(sources.upstream, {
     historySamples: Math.max(1, Math.ceil(config.historyMs / config.intervalMs)),
     graceMs: config.graceMs,
@@ -148,7 +157,7 @@ export async function serve(config: Config, log: Logger, sources: Sources): Prom
       version: VERSION,
       log,
     },
-    { path: '/ws', auth, shares, origins: config.origins, heartbeatMs: config.heartbeatMs },
+    { path: '/ws', auth, shares, origins: config.origins, trustedHosts, heartbeatMs: config.heartbeatMs },
   );
   const server: Server = createServer(
     createRequestHandler({
@@ -159,6 +168,7 @@ export async function serve(config: Config, log: Logger, sources: Sources): Prom
       origins: config.origins,
       frameAncestors: config.frameAncestors,
       publicUrl: config.publicUrl,
+      trustedHosts,
       log,
       metrics: () => {
         const h = hub.stats();

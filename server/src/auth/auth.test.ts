@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bearerToken, subprotocolToken, tokenMatches } from './token.js';
-import { originAllowed } from './origin.js';
+import { loopbackHost, originAllowed } from './origin.js';
 
 test('bearer tokens', () => {
   assert.equal(bearerToken('Bearer abc'), 'abc');
@@ -40,4 +40,12 @@ test('origins: same host, configured, or none; everything else refused', () => {
   for (const [origin, host, allowed, want] of cases) {
     assert.equal(originAllowed(origin, host, allowed), want, `${origin} on ${host}`);
   }
+});
+
+test('loopback hosts, for a gateway without a token (DNS rebinding)', () => {
+  for (const h of ['127.0.0.1:8080', 'localhost:8080', 'LOCALHOST', '[::1]:8080', '127.9.9.9']) assert.equal(loopbackHost(h), true, h);
+  for (const h of ['evil.example:8080', 'evil.example', '127.0.0.1.evil.example', '', undefined, '10.0.0.1:8080']) {
+    assert.equal(loopbackHost(h), false, String(h));
+  }
+  assert.equal(loopbackHost('dash.example:443', ['dash.example']), true);
 });

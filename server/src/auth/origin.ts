@@ -16,3 +16,20 @@ export function originAllowed(origin: string | undefined, host: string | undefin
   }
   return allowed.includes(url.origin);
 }
+
+/**
+ * Whether a `Host` header names this machine's loopback (or one of `extra`, e.g. the public URL's host).
+ * Without an access token the gateway trusts whoever reaches it on loopback; a page on another domain that
+ * resolves to 127.0.0.1 (DNS rebinding) reaches it too, but its requests carry that domain as Host.
+ */
+export function loopbackHost(host: string | undefined, extra: readonly string[] = []): boolean {
+  if (host === undefined) return false;
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${host}`).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  if (hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname)) return true;
+  return extra.some((h) => h.toLowerCase() === hostname);
+}

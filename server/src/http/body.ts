@@ -16,18 +16,28 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
   }
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > maxBytes) return err(tooLarge(maxBytes));
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      req.destroy();
-      return err(tooLarge(maxBytes));
-    }
-    chunks.push(chunk);
-  }
+  const body = await new Promise<Buffer | 'too_large' | 'aborted'>((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        // Stop reading; the 413 goes out with Connection: close, and the rest is never read.
+        req.off('data', onData);
+        req.pause();
+        resolve('too_large');
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', () => resolve('aborted'));
+  });
+  if (body === 'too_large') return err(tooLarge(maxBytes));
+  if (body === 'aborted') return err({ status: 400, code: 'bad_request', message: 'the request body was cut short' });
   try {
-    return ok(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
+    return ok(JSON.parse(body.toString('utf8')) as unknown);
   } catch {
     return err({ status: 400, code: 'bad_json', message: 'the body is not valid JSON' });
   }

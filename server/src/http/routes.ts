@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ContainerDirectory } from '../docker/container-list.js';
 import type { StaticFiles } from './static-files.js';
 import { bearerToken } from '../auth/token.js';
-import { originAllowed } from '../auth/origin.js';
+import { loopbackHost, originAllowed } from '../auth/origin.js';
 import { readCookie, sessionCookie } from '../auth/cookies.js';
 import { SESSION_COOKIE, type Authenticator } from '../auth/authenticate.js';
 import type { ShareStore } from '../auth/share-store.js';
@@ -24,6 +24,8 @@ export interface HttpContext {
   frameAncestors: readonly string[];
   /** The gateway's public base URL, for share links; else taken from the request. */
   publicUrl: string | undefined;
+  /** Host names besides loopback that requests may name when no access token is set. */
+  trustedHosts: readonly string[];
   /** Gauges for `/metrics`. */
   metrics: () => Record<string, number>;
   log: Logger;
@@ -72,6 +74,9 @@ async function handle(ctx: HttpContext, logins: Map<string, TokenBucket>, req: I
       return;
     }
   }
+  if (!ctx.auth.required && path !== '/healthz' && !loopbackHost(header(req, 'host'), ctx.trustedHosts)) {
+    return fail(res, { status: 421, code: 'misdirected', message: 'without an access token this gateway only answers requests for a loopback host' });
+  }
   const stateChanging = method !== 'GET' && method !== 'HEAD';
   // CSRF: a browser always sends Origin on a state-changing request; it must be ours or an allowed one.
   if (stateChanging && !originAllowed(origin, header(req, 'host'), ctx.origins)) {
@@ -96,7 +101,7 @@ async function handle(ctx: HttpContext, logins: Map<string, TokenBucket>, req: I
     if (who.value.kind !== 'admin') {
       return fail(res, { status: 403, code: 'forbidden', message: 'a share link only opens its own live view' });
     }
-    if (stateChanging && bearerToken(header(req, 'authorization')) === undefined && origin === undefined) {
+    if (stateChanging && ctx.auth.required && bearerToken(header(req, 'authorization')) === undefined && origin === undefined) {
       // Authenticated by cookie alone, with no Origin to check: not a request a page of ours makes.
       return fail(res, { status: 403, code: 'forbidden_origin', message: 'send an Origin header or a bearer token' });
     }
@@ -235,6 +240,8 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 function fail(res: ServerResponse, e: HttpError): void {
+  // The rest of an oversized body is not read, so this connection cannot carry another request.
+  if (e.status === 413) res.setHeader('Connection', 'close');
   json(res, e.status, { error: e.code, message: e.message });
 }
 

@@ -5,7 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '@dockpulse/shared';
 import { Session, type SessionContext } from './session.js';
 import { bearerToken, subprotocolToken } from '../auth/token.js';
-import { originAllowed } from '../auth/origin.js';
+import { loopbackHost, originAllowed } from '../auth/origin.js';
 import { readCookie } from '../auth/cookies.js';
 import { SESSION_COOKIE, type Authenticator } from '../auth/authenticate.js';
 import type { ShareStore } from '../auth/share-store.js';
@@ -16,6 +16,8 @@ export interface WsOptions {
   auth: Authenticator;
   shares: ShareStore;
   origins: readonly string[];
+  /** Host names besides loopback that upgrades may name when no access token is set. */
+  trustedHosts: readonly string[];
   heartbeatMs: number;
 }
 
@@ -60,6 +62,9 @@ export class WsTransport {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== this.options.path) return refuse(socket, 404, 'Not Found');
+    if (!this.options.auth.required && !loopbackHost(header(req, 'host'), this.options.trustedHosts)) {
+      return refuse(socket, 421, 'Misdirected Request');
+    }
     // Cross-site WebSocket hijacking: a page elsewhere must not ride on this browser's access.
     if (!originAllowed(header(req, 'origin'), header(req, 'host'), this.options.origins)) {
       this.ctx.log.warn('websocket upgrade from a foreign origin refused', { origin: header(req, 'origin') ?? '' });

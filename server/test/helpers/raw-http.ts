@@ -1,0 +1,53 @@
+import { request, type IncomingHttpHeaders } from 'node:http';
+
+/** A response read whole. */
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface RawRequest {
+  /** Sent exactly as given (node adds only `Host`, unless given here, and `Content-Length` for a body). */
+  headers?: Record<string, string>;
+  /** A string body is sent with its `Content-Length`; an array of chunks is sent chunked, with none. */
+  body?: string | string[];
+}
+
+/**
+ * One HTTP request with full control of its headers (`Origin`, `Host`, `Cookie`), which `fetch` does not
+ * give, on a connection of its own so that nothing outlives the test.
+ */
+export function raw(baseUrl: string, method: string, path: string, options: RawRequest = {}): Promise<RawResponse> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (typeof options.body === 'string') headers['Content-Length'] = String(Buffer.byteLength(options.body));
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, baseUrl), { method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (Array.isArray(options.body)) {
+      for (const chunk of options.body) req.write(chunk);
+      req.end();
+    } else {
+      req.end(options.body);
+    }
+  });
+}
+
+/** The `error` code of a JSON error body, or undefined. */
+export function errorCode(res: RawResponse): unknown {
+  try {
+    return (JSON.parse(res.body) as { error?: unknown }).error;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A JSON POST. */
+export function postJson(baseUrl: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+  return raw(baseUrl, 'POST', path, { headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+}
