@@ -1,0 +1,86 @@
+/** What the dashboard calls a container's state, from Docker's list and the stats topic's own state. */
+import type { ContainerSummary, TopicState } from '@dockpulse/shared';
+
+export type DisplayState =
+  | 'unhealthy'
+  | 'restarting'
+  | 'running'
+  | 'paused'
+  | 'created'
+  | 'removing'
+  | 'stopped'
+  | 'removed';
+
+/** Sort order of states, ascending: the ones needing attention first, the gone ones last. */
+const RANK: Readonly<Record<DisplayState, number>> = {
+  unhealthy: 0,
+  restarting: 1,
+  running: 2,
+  paused: 3,
+  created: 4,
+  removing: 5,
+  stopped: 6,
+  removed: 7,
+};
+
+/** Colour family of a state's badge. */
+export type Tone = 'ok' | 'warn' | 'bad' | 'muted';
+
+const TONE: Readonly<Record<DisplayState, Tone>> = {
+  unhealthy: 'bad',
+  restarting: 'warn',
+  running: 'ok',
+  paused: 'warn',
+  created: 'muted',
+  removing: 'muted',
+  stopped: 'muted',
+  removed: 'muted',
+};
+
+export interface StateView {
+  state: DisplayState;
+  rank: number;
+  tone: Tone;
+  /** Not running: hidden by "hide stopped", and its figures show as missing rather than as stale numbers. */
+  down: boolean;
+}
+
+/**
+ * Combines Docker's list entry with the stats topic's state. `topic` is whichever arrived after the list
+ * entry last changed (the caller clears it when the list changes), so the fresher of the two wins.
+ */
+export function displayState(summary: ContainerSummary | undefined, topic: TopicState | null): StateView {
+  return view(pick(summary, topic));
+}
+
+function pick(summary: ContainerSummary | undefined, topic: TopicState | null): DisplayState {
+  if (!summary || topic === 'removed') return 'removed';
+  if (topic === 'stopped') return 'stopped';
+  if (topic === 'paused') return 'paused';
+  const unhealthy = summary.health === 'unhealthy';
+  if (topic === 'running') return unhealthy ? 'unhealthy' : 'running';
+  switch (summary.state) {
+    case 'running':
+      return unhealthy ? 'unhealthy' : 'running';
+    case 'restarting':
+      return 'restarting';
+    case 'paused':
+      return 'paused';
+    case 'created':
+      return 'created';
+    case 'removing':
+      return 'removing';
+    case 'exited':
+    case 'dead':
+      return 'stopped';
+  }
+}
+
+function view(state: DisplayState): StateView {
+  return {
+    state,
+    rank: RANK[state],
+    tone: TONE[state],
+    down: state === 'stopped' || state === 'created' || state === 'removed' || state === 'removing',
+  };
+}

@@ -1,0 +1,247 @@
+/**
+ * The dashboard's live model: the feed client's frames turned into per-container signals, and the set of
+ * stats topics kept in line with the container list and the open views.
+ */
+import { createContext, untrack } from 'svelte';
+import {
+  CONTAINERS_TOPIC,
+  DEFAULT_LIMITS,
+  ErrorCode,
+  STATS_TOPIC_PREFIX,
+  assertNever,
+  statsTopic,
+  type ContainersMessage,
+  type EngineStatus,
+  type ErrorMessage,
+  type HelloMessage,
+  type Sample,
+  type ServerMessage,
+} from '@dockpulse/shared';
+import { ContainerLive } from './container-live.svelte.js';
+import type { ConnectionState, FeedClient, StateDetail } from './ws-client.js';
+
+const DEFAULT_INTERVAL_MS = 1000;
+const DEFAULT_HISTORY_MS = 15 * 60_000;
+
+/** Live data counts as stopped after this many sampling intervals without a frame. */
+export const STALE_AFTER_INTERVALS = 3;
+
+/** Set when the server's subscription limit keeps some containers without live stats. */
+export interface SubscriptionLimit {
+  /** Containers with live stats. */
+  shown: number;
+  /** Containers listed. */
+  total: number;
+  /** The server's `maxSubscriptions` (one of which is the container list). */
+  max: number;
+}
+
+export class Dashboard {
+  connection: ConnectionState = $state('closed');
+  /** When the next connection attempt starts, while the client waits to retry. */
+  retryAt: number | null = $state(null);
+  /** Why the last socket closed, for the connection indicator's tooltip. */
+  closeReason: string | null = $state(null);
+  hello: HelloMessage | null = $state.raw(null);
+  engine: EngineStatus | null = $state.raw(null);
+  /** Listed containers in the server's order. Replaced only when membership or order changes. */
+  containers: readonly ContainerLive[] = $state.raw([]);
+  /** A container list has arrived at least once. */
+  listed = $state(false);
+  /** No frame for `STALE_AFTER_INTERVALS` intervals, or no open socket: the numbers on screen are not live. */
+  stale = $state(true);
+  /** A clock for "n seconds ago" texts, ticking once a second. */
+  now = $state(Date.now());
+  subscriptionLimit: SubscriptionLimit | null = $state.raw(null);
+  /** The last `error` frame, for the status line. */
+  lastError: ErrorMessage | null = $state.raw(null);
+  intervalMs = $derived(this.hello?.intervalMs ?? DEFAULT_INTERVAL_MS);
+
+  readonly #client: FeedClient;
+  readonly #lives = new Map<string, ContainerLive>();
+  /** Containers an open view needs live, counted per view. */
+  readonly #focus = new Map<string, number>();
+
+  constructor(client: FeedClient) {
+    this.#client = client;
+  }
+
+  /** Connects and keeps the model live; returns the function that stops it and closes the socket. */
+  start(): () => void {
+    const offs = [
+      this.#client.on('state', (state, detail) => this.#onState(state, detail)),
+      this.#client.on('message', (msg) => this.#onMessage(msg)),
+      this.#client.on('invalid', (reason) => console.warn('dockpulse: ignored a frame the client cannot parse:', reason)),
+    ];
+    this.#client.subscribe([CONTAINERS_TOPIC]);
+    this.#client.connect();
+    const clock = setInterval(() => this.#tick(), 1000);
+    return () => {
+      clearInterval(clock);
+      for (const off of offs) off();
+      this.#client.close();
+    };
+  }
+
+  /**
+   * The container a `/c/<ref>` address names: a full id, else a name, else a unique id prefix of at least four
+   * characters. A removed container stays findable while a view holds it.
+   */
+  resolve(ref: string): ContainerLive | undefined {
+    // Read the list so a caller's $derived re-runs when the containers change.
+    const list = this.containers;
+    const byId = this.#lives.get(ref);
+    if (byId) return byId;
+    const byName = list.find((l) => l.summary.name === ref) ?? [...this.#lives.values()].find((l) => l.summary.name === ref);
+    if (byName) return byName;
+    if (ref.length < 4) return undefined;
+    const prefixed = [...this.#lives.values()].filter((l) => l.id.startsWith(ref));
+    return prefixed.length === 1 ? prefixed[0] : undefined;
+  }
+
+  /** Keeps a container's stats subscribed (ahead of the overview's) while a view shows it. */
+  focus(id: string): () => void {
+    this.#focus.set(id, (this.#focus.get(id) ?? 0) + 1);
+    // Views call this from an effect; the list read while syncing must not become that effect's dependency.
+    untrack(() => this.#syncTopics());
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.#focus.get(id) ?? 1) - 1;
+      if (n > 0) {
+        this.#focus.set(id, n);
+        return;
+      }
+      this.#focus.delete(id);
+      if (this.#lives.get(id)?.removed) this.#lives.delete(id);
+      untrack(() => this.#syncTopics());
+    };
+  }
+
+  #onState(state: ConnectionState, detail: StateDetail): void {
+    this.connection = state;
+    this.retryAt = detail.retryAt ?? null;
+    if (detail.code !== undefined || detail.reason) {
+      this.closeReason = [detail.code, detail.reason].filter((x) => x !== undefined && x !== '').join(' ');
+    }
+    if (state !== 'open') this.stale = true;
+  }
+
+  #onMessage(msg: ServerMessage): void {
+    switch (msg.type) {
+      case 'hello':
+        this.#onHello(msg);
+        break;
+      case 'containers':
+        this.#onContainers(msg);
+        break;
+      case 'history':
+        if (msg.topic.startsWith(STATS_TOPIC_PREFIX)) {
+          this.#lives.get(msg.topic.slice(STATS_TOPIC_PREFIX.length))?.receive(msg.samples);
+        }
+        break;
+      case 'stats':
+        this.#onStats(msg.samples);
+        break;
+      case 'state':
+        if (msg.topic.startsWith(STATS_TOPIC_PREFIX)) {
+          this.#lives.get(msg.topic.slice(STATS_TOPIC_PREFIX.length))?.setTopicState(msg.state);
+        }
+        break;
+      case 'pong':
+        break;
+      case 'error':
+        this.lastError = msg;
+        if (msg.code !== ErrorCode.notFound) console.warn(`dockpulse: server error ${msg.code}: ${msg.message}`, msg.topic ?? '');
+        break;
+      default:
+        assertNever(msg);
+    }
+    // A frame just arrived, so the feed is live; the clock tick notices when it stops.
+    if (this.stale && this.connection === 'open') this.stale = false;
+  }
+
+  #onHello(msg: HelloMessage): void {
+    this.hello = msg;
+    const capacity = ringCapacity(msg.historyMs, msg.intervalMs);
+    for (const live of this.#lives.values()) live.configure(capacity, msg.intervalMs);
+  }
+
+  #onContainers(msg: ContainersMessage): void {
+    this.engine = msg.engine;
+    this.listed = true;
+    // An unreachable engine lists nothing; that says nothing about the containers, so keep what is known
+    // (their rows and history) for when it answers again.
+    if (msg.engine.status === 'down' && msg.containers.length === 0) return;
+    const capacity = ringCapacity(this.hello?.historyMs ?? DEFAULT_HISTORY_MS, this.intervalMs);
+    const seen = new Set<string>();
+    const list: ContainerLive[] = [];
+    for (const c of msg.containers) {
+      let live = this.#lives.get(c.id);
+      if (live) live.setSummary(c);
+      else {
+        live = new ContainerLive(c, capacity, this.intervalMs);
+        this.#lives.set(c.id, live);
+      }
+      seen.add(c.id);
+      list.push(live);
+    }
+    for (const [id, live] of this.#lives) {
+      if (seen.has(id)) continue;
+      live.removed = true;
+      if (!this.#focus.has(id)) this.#lives.delete(id);
+    }
+    const cur = this.containers;
+    if (list.length !== cur.length || list.some((l, i) => l !== cur[i])) this.containers = list;
+    this.#syncTopics();
+  }
+
+  #onStats(samples: readonly Sample[]): void {
+    // Normally one sample per container; after a stall the server may batch several of one container.
+    let byId: Map<string, Sample[]> | undefined;
+    for (const s of samples) {
+      byId ??= new Map();
+      const list = byId.get(s.id);
+      if (list) list.push(s);
+      else byId.set(s.id, [s]);
+    }
+    if (!byId) return;
+    for (const [id, list] of byId) this.#lives.get(id)?.receive(list);
+  }
+
+  /** Subscribes the focused containers first, then running ones, within the server's subscription limit. */
+  #syncTopics(): void {
+    const max = (this.hello?.limits.maxSubscriptions ?? DEFAULT_LIMITS.maxSubscriptions) - 1;
+    const wanted: ContainerLive[] = [];
+    const add = (l: ContainerLive | undefined) => {
+      if (l && !l.removed && !wanted.includes(l)) wanted.push(l);
+    };
+    for (const id of this.#focus.keys()) add(this.#lives.get(id));
+    for (const l of this.containers) if (!l.view.down) add(l);
+    for (const l of this.containers) add(l);
+    const want = new Set(wanted.slice(0, Math.max(0, max)).map((l) => statsTopic(l.id)));
+    const have = [...this.#client.topics].filter((t) => t.startsWith(STATS_TOPIC_PREFIX));
+    this.#client.unsubscribe(have.filter((t) => !want.has(t)));
+    this.#client.subscribe([...want].filter((t) => !this.#client.topics.has(t)));
+    this.subscriptionLimit = wanted.length > max ? { shown: Math.max(0, max), total: wanted.length, max: max + 1 } : null;
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    this.now = now;
+    const quiet = now - this.#client.lastFrameAt;
+    this.stale = this.connection !== 'open' || quiet > STALE_AFTER_INTERVALS * this.intervalMs;
+  }
+}
+
+/** Samples a ring keeps: the server's history plus a minute of slack for a live view opened late. */
+function ringCapacity(historyMs: number, intervalMs: number): number {
+  const interval = intervalMs > 0 ? intervalMs : DEFAULT_INTERVAL_MS;
+  return Math.min(20_000, Math.ceil(historyMs / interval) + Math.ceil(60_000 / interval));
+}
+
+const [getDashboard, setDashboard] = createContext<Dashboard>();
+
+/** The dashboard model provided by `App`. */
+export { getDashboard, setDashboard };

@@ -1,0 +1,308 @@
+/**
+ * The browser's client of the dockpulse feed: one WebSocket, an explicit connection state, reconnect with
+ * jittered capped exponential backoff, and the subscribed topics resent after every reconnect. Modelled on
+ * centrifuge-js. It knows nothing of Svelte, so an embeddable view or another framework can use it as is.
+ */
+import {
+  ErrorCode,
+  PROTOCOL,
+  parseServerMessage,
+  type ClientMessage,
+  type HelloMessage,
+  type ServerMessage,
+} from '@dockpulse/shared';
+import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js';
+
+/** `connecting`: socket opening, or open and waiting for `hello`. `open`: `hello` received. `closed`: no socket. */
+export type ConnectionState = 'connecting' | 'open' | 'closed';
+
+/** Why the client is in its state; passed with every state change. */
+export interface StateDetail {
+  /** Close code of the socket that just closed. */
+  code?: number;
+  reason?: string;
+  /** When the next connection attempt starts, ms since the epoch, while one is scheduled. */
+  retryAt?: number;
+}
+
+export interface FeedClientOptions {
+  /** `ws://` or `wss://` address of the feed, for example `wss://host/ws`. */
+  url: string;
+  /** Subprotocols to offer; `dockpulse.v1` by default. A browser offers its token here too. */
+  protocols?: readonly string[];
+  backoff?: BackoffOptions;
+  /** Topics per subscribe frame, to stay well inside the server's frame and topic-list limits. */
+  topicsPerFrame?: number;
+  /** The WebSocket constructor; the global one by default. */
+  WebSocket?: typeof WebSocket;
+}
+
+interface Events {
+  state: (state: ConnectionState, detail: StateDetail) => void;
+  message: (message: ServerMessage) => void;
+  /** A frame that does not parse: the server speaks a protocol this client does not know. */
+  invalid: (reason: string) => void;
+}
+
+/** Error codes after which resubscribing to the same topic cannot succeed. */
+const FINAL_TOPIC_ERRORS: ReadonlySet<string> = new Set([
+  ErrorCode.notFound,
+  ErrorCode.badTopic,
+  ErrorCode.forbidden,
+  ErrorCode.tooManySubscriptions,
+]);
+
+/** Before `hello` says otherwise. */
+const DEFAULT_INTERVAL_MS = 1000;
+
+/**
+ * Multiples of the sampling interval. With nothing received for one interval the client pings, so a quiet but
+ * healthy socket (no containers) still shows traffic; with nothing for `DEAD_AFTER` intervals the socket is
+ * taken for half-open (a laptop resumed, a proxy dropped it) and replaced.
+ */
+const PING_AFTER = 1;
+const DEAD_AFTER = 10;
+
+/**
+ * A server that accepts the TCP connection but never answers the upgrade (stopped, or a proxy holding it)
+ * would leave a socket `connecting` for as long as the browser cares to wait; give up sooner and retry.
+ */
+const HELLO_TIMEOUT_MS = 10_000;
+
+/** One connection to a dockpulse server. Call `connect()` to start and `close()` to stop for good. */
+export class FeedClient {
+  readonly #opts: Required<Omit<FeedClientOptions, 'WebSocket'>> & { WebSocket: typeof WebSocket | undefined };
+  readonly #topics = new Set<string>();
+  readonly #toSubscribe = new Set<string>();
+  readonly #toUnsubscribe = new Set<string>();
+  readonly #listeners: { [K in keyof Events]: Set<Events[K]> } = {
+    state: new Set(),
+    message: new Set(),
+    invalid: new Set(),
+  };
+  #state: ConnectionState = 'closed';
+  #ws: WebSocket | null = null;
+  #hello: HelloMessage | null = null;
+  #attempt = 0;
+  #wanted = false;
+  #flushQueued = false;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #helloTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastFrameAt = 0;
+
+  constructor(opts: FeedClientOptions) {
+    this.#opts = {
+      url: opts.url,
+      protocols: opts.protocols ?? [PROTOCOL],
+      backoff: opts.backoff ?? DEFAULT_BACKOFF,
+      topicsPerFrame: opts.topicsPerFrame ?? 64,
+      WebSocket: opts.WebSocket,
+    };
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** The `hello` of the current connection; null before it arrives. */
+  get hello(): HelloMessage | null {
+    return this.#hello;
+  }
+
+  /** When the last frame arrived, ms since the epoch; 0 before any. */
+  get lastFrameAt(): number {
+    return this.#lastFrameAt;
+  }
+
+  /** Topics this client wants; resubscribed on every reconnect. */
+  get topics(): ReadonlySet<string> {
+    return this.#topics;
+  }
+
+  /** Adds a listener; returns the function that removes it. */
+  on<K extends keyof Events>(event: K, listener: Events[K]): () => void {
+    this.#listeners[event].add(listener);
+    return () => this.#listeners[event].delete(listener);
+  }
+
+  /** Starts connecting, and keeps reconnecting until `close()`. */
+  connect(): void {
+    if (this.#wanted) return;
+    this.#wanted = true;
+    this.#open();
+  }
+
+  /** Closes the socket and stops reconnecting. */
+  close(): void {
+    this.#wanted = false;
+    clearTimeout(this.#retryTimer);
+    this.#drop(1000, 'client closed');
+    this.#setState('closed', {});
+  }
+
+  /** Subscribes to topics now if connected, and after every reconnect. */
+  subscribe(topics: Iterable<string>): void {
+    for (const t of topics) {
+      if (this.#topics.has(t)) continue;
+      this.#topics.add(t);
+      this.#toUnsubscribe.delete(t);
+      this.#toSubscribe.add(t);
+    }
+    this.#queueFlush();
+  }
+
+  /** Unsubscribes from topics. */
+  unsubscribe(topics: Iterable<string>): void {
+    for (const t of topics) {
+      if (!this.#topics.delete(t)) continue;
+      if (!this.#toSubscribe.delete(t)) this.#toUnsubscribe.add(t);
+    }
+    this.#queueFlush();
+  }
+
+  /** Sends a ping; the server answers `pong`. */
+  ping(): void {
+    this.#send({ type: 'ping' });
+  }
+
+  #open(): void {
+    const Ctor = this.#opts.WebSocket ?? globalThis.WebSocket;
+    this.#hello = null;
+    this.#setState('connecting', {});
+    let ws: WebSocket;
+    try {
+      ws = new Ctor(this.#opts.url, [...this.#opts.protocols]);
+    } catch (e) {
+      // A malformed URL throws synchronously; retrying on a timer is still the right reaction to a typo'd
+      // host that may be fixed by a reload, and it keeps the state machine in one shape.
+      this.#scheduleRetry({ reason: e instanceof Error ? e.message : String(e) });
+      return;
+    }
+    this.#ws = ws;
+    this.#helloTimer = setTimeout(() => {
+      if (this.#ws !== ws || this.#hello) return;
+      this.#drop(4000, 'no hello');
+      this.#scheduleRetry({ reason: 'the server did not answer' });
+    }, HELLO_TIMEOUT_MS);
+    ws.onmessage = (ev: MessageEvent) => this.#onFrame(ev.data);
+    ws.onclose = (ev: CloseEvent) => {
+      if (this.#ws !== ws) return;
+      this.#ws = null;
+      this.#stopHeartbeat();
+      clearTimeout(this.#helloTimer);
+      this.#scheduleRetry({ code: ev.code, reason: ev.reason });
+    };
+    // An error is always followed by close, which handles it.
+    ws.onerror = () => {};
+  }
+
+  #onFrame(data: unknown): void {
+    this.#lastFrameAt = Date.now();
+    if (typeof data !== 'string') {
+      this.#emit('invalid', 'binary frame');
+      return;
+    }
+    const parsed = parseServerMessage(data);
+    if (!parsed.ok) {
+      this.#emit('invalid', parsed.error);
+      return;
+    }
+    const msg = parsed.value;
+    if (msg.type === 'hello') {
+      clearTimeout(this.#helloTimer);
+      this.#hello = msg;
+      this.#attempt = 0;
+      this.#startHeartbeat(msg.intervalMs);
+      // Everything wanted is resent: the server forgot this client's topics with the old socket.
+      this.#toUnsubscribe.clear();
+      this.#toSubscribe.clear();
+      for (const t of this.#topics) this.#toSubscribe.add(t);
+      this.#setState('open', {});
+      this.#flush();
+    } else if (msg.type === 'error' && msg.topic !== undefined && FINAL_TOPIC_ERRORS.has(msg.code)) {
+      // Resubscribing after a reconnect would only earn the same error again.
+      this.#topics.delete(msg.topic);
+    }
+    this.#emit('message', msg);
+  }
+
+  #scheduleRetry(detail: StateDetail): void {
+    if (!this.#wanted) return;
+    const delay = backoffDelay(this.#attempt++, this.#opts.backoff);
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => this.#open(), delay);
+    this.#setState('closed', { ...detail, retryAt: Date.now() + delay });
+  }
+
+  /** Forgets the current socket without waiting for its close handshake. */
+  #drop(code: number, reason: string): void {
+    const ws = this.#ws;
+    this.#ws = null;
+    this.#stopHeartbeat();
+    clearTimeout(this.#helloTimer);
+    if (!ws) return;
+    ws.onmessage = null;
+    ws.onclose = null;
+    try {
+      ws.close(code, reason);
+    } catch {
+      // Closing a socket that never opened can throw in some engines; it is being discarded either way.
+    }
+  }
+
+  #startHeartbeat(intervalMs: number): void {
+    this.#stopHeartbeat();
+    const every = intervalMs > 0 ? intervalMs : DEFAULT_INTERVAL_MS;
+    this.#heartbeat = setInterval(() => {
+      const quiet = Date.now() - this.#lastFrameAt;
+      if (quiet > every * DEAD_AFTER) {
+        this.#drop(4000, 'no frames');
+        this.#scheduleRetry({ reason: 'no frames from the server' });
+      } else if (quiet >= every * PING_AFTER) {
+        this.ping();
+      }
+    }, every);
+  }
+
+  #stopHeartbeat(): void {
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+
+  #queueFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    // Topics added in one burst (a containers frame listing 200 containers) go out as one frame.
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    if (this.#state !== 'open') return;
+    const per = this.#opts.topicsPerFrame;
+    const unsub = [...this.#toUnsubscribe];
+    const sub = [...this.#toSubscribe];
+    this.#toUnsubscribe.clear();
+    this.#toSubscribe.clear();
+    // Unsubscribe first so that a swap of topics near the limit does not overshoot it.
+    for (let i = 0; i < unsub.length; i += per) this.#send({ type: 'unsubscribe', topics: unsub.slice(i, i + per) });
+    for (let i = 0; i < sub.length; i += per) this.#send({ type: 'subscribe', topics: sub.slice(i, i + per) });
+  }
+
+  #send(msg: ClientMessage): void {
+    const ws = this.#ws;
+    if (ws && ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+  }
+
+  #setState(state: ConnectionState, detail: StateDetail): void {
+    this.#state = state;
+    this.#emit('state', state, detail);
+  }
+
+  #emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
+    for (const l of this.#listeners[event]) (l as (...a: Parameters<Events[K]>) => void)(...args);
+  }
+}
