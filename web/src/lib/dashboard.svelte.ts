@@ -99,6 +99,17 @@ export class Dashboard {
     return prefixed.length === 1 ? prefixed[0] : undefined;
   }
 
+  /**
+   * Seconds of history to ask for on (re)subscribing to `topic`: after a reconnect, only the gap since the
+   * newest sample held (plus one interval); all the server keeps for a container seen for the first time.
+   */
+  historyFor(topic: string): number | undefined {
+    if (!topic.startsWith(STATS_TOPIC_PREFIX)) return undefined;
+    const last = this.#lives.get(topic.slice(STATS_TOPIC_PREFIX.length))?.ring.lastT;
+    if (last === undefined) return undefined;
+    return (Date.now() - last + this.intervalMs) / 1000;
+  }
+
   /** Keeps a container's stats subscribed (ahead of the overview's) while a view shows it. */
   focus(id: string): () => void {
     this.#focus.set(id, (this.#focus.get(id) ?? 0) + 1);

@@ -35,6 +35,11 @@ export interface FeedClientOptions {
   topicsPerFrame?: number;
   /** The WebSocket constructor; the global one by default. */
   WebSocket?: typeof WebSocket;
+  /**
+   * Seconds of history to ask for when (re)subscribing to a topic; undefined asks for all the server keeps.
+   * A client that already holds a topic's recent samples asks only for what it missed while away.
+   */
+  historyFor?: (topic: string) => number | undefined;
 }
 
 interface Events {
@@ -71,7 +76,8 @@ const HELLO_TIMEOUT_MS = 10_000;
 
 /** One connection to a dockpulse server. Call `connect()` to start and `close()` to stop for good. */
 export class FeedClient {
-  readonly #opts: Required<Omit<FeedClientOptions, 'WebSocket'>> & { WebSocket: typeof WebSocket | undefined };
+  readonly #opts: Required<Omit<FeedClientOptions, 'WebSocket' | 'historyFor'>> &
+    Pick<FeedClientOptions, 'WebSocket' | 'historyFor'>;
   readonly #topics = new Set<string>();
   readonly #toSubscribe = new Set<string>();
   readonly #toUnsubscribe = new Set<string>();
@@ -98,6 +104,7 @@ export class FeedClient {
       backoff: opts.backoff ?? DEFAULT_BACKOFF,
       topicsPerFrame: opts.topicsPerFrame ?? 64,
       WebSocket: opts.WebSocket,
+      historyFor: opts.historyFor,
     };
   }
 
@@ -289,7 +296,22 @@ export class FeedClient {
     this.#toSubscribe.clear();
     // Unsubscribe first so that a swap of topics near the limit does not overshoot it.
     for (let i = 0; i < unsub.length; i += per) this.#send({ type: 'unsubscribe', topics: unsub.slice(i, i + per) });
-    for (let i = 0; i < sub.length; i += per) this.#send({ type: 'subscribe', topics: sub.slice(i, i + per) });
+    // Topics that want the same amount of history share a frame.
+    const byHistory = new Map<number | undefined, string[]>();
+    for (const t of sub) {
+      const h = this.#opts.historyFor?.(t);
+      const seconds = h === undefined ? undefined : Math.max(0, Math.ceil(h));
+      const group = byHistory.get(seconds);
+      if (group) group.push(t);
+      else byHistory.set(seconds, [t]);
+    }
+    for (const [history, topics] of byHistory) {
+      for (let i = 0; i < topics.length; i += per) {
+        const msg: ClientMessage = { type: 'subscribe', topics: topics.slice(i, i + per) };
+        if (history !== undefined) msg.history = history;
+        this.#send(msg);
+      }
+    }
   }
 
   #send(msg: ClientMessage): void {
