@@ -111,8 +111,9 @@ async function handle(ctx: HttpContext, logins: Map<string, TokenBucket>, req: I
   if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD');
   const file = ctx.files ? await ctx.files.get(path) : undefined;
   if (!file) {
+    const built = ctx.files !== undefined && (await ctx.files.get('/')) !== undefined;
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-    res.end('The web app is not built: run `pnpm build` (or `pnpm start`, which builds it).\n');
+    res.end(built ? 'Not found\n' : 'The web app is not built: run `pnpm build` (or `pnpm start`, which builds it).\n');
     return;
   }
   res.writeHead(200, {

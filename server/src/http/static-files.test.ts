@@ -37,10 +37,27 @@ test('client-side routes get the app', async () => {
   assert.equal((await files.get('/c/some-container'))?.body.toString(), '<html>app</html>');
 });
 
+test('a missing asset is not found, rather than the app in its place', async () => {
+  const files = new StaticFiles(root);
+  assert.equal(await files.get('/assets/app-old.js'), undefined);
+  assert.equal(await files.get('/favicon.ico'), undefined);
+});
+
+test('a rebuilt index.html is served at once', async () => {
+  const files = new StaticFiles(root);
+  assert.equal((await files.get('/'))?.body.toString(), '<html>app</html>');
+  await writeFile(join(root, 'index.html'), '<html>rebuilt</html>');
+  try {
+    assert.equal((await files.get('/'))?.body.toString(), '<html>rebuilt</html>');
+  } finally {
+    await writeFile(join(root, 'index.html'), '<html>app</html>');
+  }
+});
+
 test('no path escapes the root', async () => {
   const files = new StaticFiles(root);
   for (const p of ['/../secret.txt', '/..%2fsecret.txt', '/assets/../../secret.txt', '/%2e%2e/secret.txt', '/%00', '/%E0%A4%A']) {
     const f = await files.get(p);
-    assert.equal(f?.body.toString(), '<html>app</html>', p);
+    assert.ok(f === undefined || f.body.toString() === '<html>app</html>', p);
   }
 });

@@ -24,8 +24,11 @@ export interface StaticFile {
 }
 
 /**
- * Serves the built web app from `root`. A path that names no file gets `index.html`, so that client-side
- * routes (`/c/<id>`) load the app; a path that escapes the root never reaches the file system.
+ * Serves the built web app from `root`. A path without a file extension that names no file gets
+ * `index.html`, so that client-side routes (`/c/<id>`) load the app; a missing file with an extension (an
+ * asset of an older build) is not found, rather than HTML in its place. A path that escapes the root never
+ * reaches the file system. Only content-hashed assets are cached in memory, so a rebuilt app is served at
+ * once.
  */
 export class StaticFiles {
   private readonly cache = new Map<string, StaticFile>();
@@ -44,8 +47,10 @@ export class StaticFiles {
     const relative = normalize(decoded).replace(/^([/\\]|\.\.[/\\]?)+/, '');
     const candidate = join(this.root, relative);
     const inRoot = candidate === this.root || candidate.startsWith(this.root.endsWith(sep) ? this.root : this.root + sep);
-    const file = (inRoot && relative !== '' && (await this.load(candidate))) || (await this.load(join(this.root, 'index.html')));
-    return file;
+    const file = inRoot && relative !== '' ? await this.load(candidate) : undefined;
+    if (file) return file;
+    if (extname(relative) !== '' && !relative.endsWith('.html')) return undefined;
+    return this.load(join(this.root, 'index.html'));
   }
 
   private async load(path: string): Promise<StaticFile | undefined> {
@@ -58,7 +63,7 @@ export class StaticFiles {
         type: TYPES[extname(path)] ?? 'application/octet-stream',
         immutable: path.includes(`${sep}assets${sep}`),
       };
-      this.cache.set(path, file);
+      if (file.immutable) this.cache.set(path, file);
       return file;
     } catch {
       return undefined;
