@@ -1,6 +1,6 @@
 import { CONTAINERS_TOPIC, statsTopic, type Sample, type TopicState } from '@dockpulse/shared';
 import { Ring } from './ring.js';
-import { stateKeyOf, type Outbox } from './outbox.js';
+import { stateKeyOf, type FrameCache, type Outbox } from './outbox.js';
 
 /** Where a stats topic's samples and state changes come from. */
 export interface StatsSink {
@@ -65,6 +65,8 @@ export class Hub {
   private flushTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private published = 0;
+  /** Stats frames rendered this tick, shared by every socket whose batch holds the same samples. */
+  readonly frames: FrameCache = new Map();
 
   constructor(
     private readonly upstream: StatsUpstream,
@@ -200,7 +202,7 @@ export class Hub {
     topic.seq++;
     topic.history.push({ seq: topic.seq, t: sample.t, json });
     this.published++;
-    const item = { topic: topic.name, json };
+    const item = { topic: topic.name, json, seq: this.published };
     for (const out of topic.subscribers) if (out.addSample(item)) this.dirty.add(out);
     if (this.dirty.size > 0 && this.flushTimer === undefined) {
       this.flushTimer = setTimeout(() => this.flush(), this.options.coalesceMs);
@@ -225,6 +227,8 @@ export class Hub {
     this.flushTimer = undefined;
     for (const out of this.dirty) this.track(out, out.flush());
     this.dirty.clear();
+    // Frames left waiting render their own copies later; the cache only holds what this tick shared.
+    this.frames.clear();
   }
 
   /** Remembers an outbox that still has frames waiting, and retries it until it has none. */

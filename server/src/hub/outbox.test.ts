@@ -19,8 +19,8 @@ function fakeSocket(): OutboxSink & { sent: string[]; buffered: number; closedSl
     get bufferedAmount() {
       return this.buffered;
     },
-    send(frame: string) {
-      this.sent.push(frame);
+    send(frame: string | Buffer) {
+      this.sent.push(frame.toString());
     },
     closeSlow() {
       this.closedSlow++;
@@ -35,7 +35,8 @@ function setup(limits: Partial<OutboxLimits> = {}) {
   return { clock, sock, out };
 }
 
-const sample = (topic: string, n: number) => ({ topic, json: `{"id":"${topic}","n":${n}}` });
+let seq = 0;
+const sample = (topic: string, n: number) => ({ topic, json: `{"id":"${topic}","n":${n}}`, seq: ++seq });
 
 test('samples added within one window leave in a single stats frame', () => {
   const { sock, out } = setup();
@@ -178,4 +179,30 @@ test('forget removes everything waiting for a topic', () => {
   sock.buffered = 0;
   out.pump();
   assert.deepEqual(sock.sent, ['{"type":"stats","samples":[{"id":"b","n":1}]}']);
+});
+
+test('sockets whose batches hold the same samples share one encoded frame; one that missed samples gets its own', () => {
+  const frames = new Map<string, Buffer>();
+  const clock = { now: 0 };
+  const socket = (buffered: number) => {
+    const sent: (string | Buffer)[] = [];
+    const sink = { bufferedAmount: buffered, send: (f: string | Buffer) => void sent.push(f), closeSlow: () => {} };
+    return { sink, sent, out: new Outbox(sink, LIMITS, () => clock.now, frames) };
+  };
+  const [a, b, late] = [socket(0), socket(0), socket(5000)];
+  // The late socket is blocked past the send timeout, so its first frame is dropped.
+  for (const s of [sample('a', 1), sample('b', 1)]) late.out.addSample(s);
+  late.out.flush();
+  clock.now = 200;
+  late.sink.bufferedAmount = 0;
+  late.out.pump();
+  const next = [sample('a', 2), sample('b', 2)];
+  for (const { out } of [a, b, late]) {
+    for (const s of next) out.addSample(s);
+    out.flush();
+  }
+  const [x, y, z] = [a, b, late].map((c) => c.sent.at(-1));
+  assert.ok(Buffer.isBuffer(x) && x === y, 'one Buffer for both sockets');
+  assert.equal(x.toString(), '{"type":"stats","samples":[{"id":"a","n":2},{"id":"b","n":2}]}');
+  assert.equal(z?.toString(), '{"type":"stats","samples":[{"id":"a","n":2,"dropped":1},{"id":"b","n":2,"dropped":1}]}');
 });

@@ -12,7 +12,8 @@ import { assertNever } from '@dockpulse/shared';
 export interface OutboxSink {
   /** Bytes handed to the socket but not yet written out. */
   readonly bufferedAmount: number;
-  send(frame: string): void;
+  /** Sends one text frame; a Buffer holds its UTF-8 bytes, shared with other sockets and never changed. */
+  send(frame: string | Buffer): void;
   /** Closes the socket as a slow consumer; called at most once. */
   closeSlow(): void;
 }
@@ -35,7 +36,16 @@ export interface OutboxLimits {
 export interface SerializedSample {
   topic: string;
   json: string;
+  /** Unique per published sample: equal sequences of these make equal frames. */
+  seq: number;
 }
+
+/**
+ * Stats frames already rendered, by the sequence numbers of their samples. When many sockets watch the same
+ * containers, their batches hold the same samples in the same order, and the frame is rendered and encoded
+ * once for all of them. The hub clears it every tick.
+ */
+export type FrameCache = Map<string, Buffer>;
 
 /** A frame built when it is about to be sent, so that a large history costs nothing while it waits. */
 export interface LazyFrame {
@@ -68,6 +78,7 @@ export class Outbox {
     private readonly sink: OutboxSink,
     private readonly limits: OutboxLimits,
     private readonly now: () => number = Date.now,
+    private readonly frames: FrameCache | undefined = undefined,
   ) {}
 
   /** True once the outbox gave up on its socket. */
@@ -213,32 +224,46 @@ export class Outbox {
     this.droppedTotal += entry.items.length;
   }
 
-  private render(entry: Entry): string {
+  private render(entry: Entry): string | Buffer {
     switch (entry.kind) {
       case 'control':
         return entry.frame;
       case 'lazy':
         return entry.frame.build();
       case 'stats': {
-        let out = '{"type":"stats","samples":[';
-        for (let i = 0; i < entry.items.length; i++) {
-          const s = entry.items[i]!;
-          const missed = this.dropped.get(s.topic);
-          if (i > 0) out += ',';
-          if (missed === undefined) {
-            out += s.json;
-          } else {
-            // The sample is shared by all subscribers; only this one's copy says what it missed.
-            out += `${s.json.slice(0, -1)},"dropped":${missed}}`;
-            this.dropped.delete(s.topic);
-          }
+        const shared = this.frames !== undefined && !entry.items.some((s) => this.dropped.has(s.topic));
+        if (!shared) return this.renderStats(entry.items);
+        let key = '';
+        for (const s of entry.items) key += `${s.seq},`;
+        let frame = this.frames.get(key);
+        if (!frame) {
+          frame = Buffer.from(this.renderStats(entry.items));
+          this.frames.set(key, frame);
         }
-        return `${out}]}`;
+        return frame;
       }
       default:
         return assertNever(entry);
     }
   }
+
+  private renderStats(items: readonly SerializedSample[]): string {
+    let out = '{"type":"stats","samples":[';
+    for (let i = 0; i < items.length; i++) {
+      const s = items[i]!;
+      const missed = this.dropped.get(s.topic);
+      if (i > 0) out += ',';
+      if (missed === undefined) {
+        out += s.json;
+      } else {
+        // The sample is shared by all subscribers; only this one's copy says what it missed.
+        out += `${s.json.slice(0, -1)},"dropped":${missed}}`;
+        this.dropped.delete(s.topic);
+      }
+    }
+    return `${out}]}`;
+  }
+
 
   private giveUp(): void {
     if (this.closed) return;

@@ -70,10 +70,12 @@ export class Session {
         get bufferedAmount() {
           return ws.bufferedAmount;
         },
-        send: (frame) => ws.send(frame),
+        send: (frame) => ws.send(frame, { binary: false }),
         closeSlow: () => this.closeSlow(),
       },
       ctx.outbox,
+      Date.now,
+      ctx.hub.frames,
     );
     this.scope = this.resolveScope();
     this.hello();
