@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
 import type { Sample, TopicState } from '@dockpulse/shared';
-import type { StatsSink } from '../hub/hub.js';
 import type { Engine } from '../docker/engine.js';
 import { ContainerList } from '../docker/container-list.js';
 import { DockerStatsSource } from '../docker/stats-source.js';
@@ -20,6 +19,7 @@ import { silentLogger } from '../log.js';
 import { CgroupStatsSource } from './cgroup-source.js';
 import { enginePidLookup } from './container-process.js';
 import { detectCgroupAccess } from './detect.js';
+import { Recorder } from '../testing/recorder.js';
 
 const IMAGE = 'local/busybox:latest';
 const LABEL = 'dockpulse.test=cgroup';
@@ -50,45 +50,6 @@ async function ensureImage(): Promise<void> {
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Records one source's view of one container and lets the test wait on it. */
-class Recorder implements StatsSink {
-  readonly samples: Sample[] = [];
-  readonly states: TopicState[] = [];
-  private readonly waiters = new Set<() => void>();
-
-  sample(s: Sample): void {
-    this.samples.push(s);
-    for (const w of [...this.waiters]) w();
-  }
-
-  state(s: TopicState): void {
-    this.states.push(s);
-    for (const w of [...this.waiters]) w();
-  }
-
-  until<T>(probe: () => T | undefined | false, what: string): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const v = probe();
-        if (v === undefined || v === false) return;
-        this.waiters.delete(check);
-        clearTimeout(timer);
-        resolve(v);
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what}`));
-      }, WAIT_MS);
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  cpus(): number[] {
-    return this.samples.map((s) => s.cpu).filter((c): c is number => c !== null);
   }
 }
 
@@ -129,8 +90,8 @@ describe('cgroup source and Docker stats API agree on real containers', () => {
   let burn = '';
   let mem = '';
   let blk = '';
-  const cg = { burn: new Recorder(), mem: new Recorder(), blk: new Recorder() };
-  const dk = { burn: new Recorder(), mem: new Recorder(), blk: new Recorder() };
+  const cg = { burn: new Recorder(WAIT_MS), mem: new Recorder(WAIT_MS), blk: new Recorder(WAIT_MS) };
+  const dk = { burn: new Recorder(WAIT_MS), mem: new Recorder(WAIT_MS), blk: new Recorder(WAIT_MS) };
   let cgroup: CgroupStatsSource;
 
   const run = async (name: string, options: string[], command: string): Promise<string> => {

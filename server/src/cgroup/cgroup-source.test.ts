@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { ContainerState, ContainerSummary, EngineStatus, Sample, TopicState } from '@dockpulse/shared';
-import type { StatsSink } from '../hub/hub.js';
 import { silentLogger } from '../log.js';
 import { CgroupStatsSource, type CgroupSourceOptions } from './cgroup-source.js';
 import { findLayout } from './layout.js';
 import type { ContainerListView } from '../docker/topic-state.js';
+import { Recorder } from '../testing/recorder.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/v2-cgroupfs', import.meta.url));
 const ID = '67bd92af4c3681b0e3a75c20bab1d6da4f6aea60f59f68b82def401dd7481e0c';
@@ -55,48 +55,6 @@ class FakeList implements ContainerListView {
   }
 }
 
-/** Records what a source sends, and lets a test wait for a condition on it. */
-class Recorder implements StatsSink {
-  readonly samples: Sample[] = [];
-  readonly states: TopicState[] = [];
-  private readonly waiters = new Set<() => void>();
-
-  sample(s: Sample): void {
-    this.samples.push(s);
-    for (const w of [...this.waiters]) w();
-  }
-
-  state(s: TopicState): void {
-    this.states.push(s);
-    for (const w of [...this.waiters]) w();
-  }
-
-  /** Resolves with the probe's first truthy answer, checked after every event; the timeout only keeps a failure from hanging. */
-  until<T>(probe: () => T | undefined | false, what: string): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const v = probe();
-        if (v === undefined || v === false) return;
-        this.waiters.delete(check);
-        clearTimeout(timer);
-        resolve(v);
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what}; states ${this.states.join(',')}, ${this.samples.length} samples`));
-      }, WAIT_MS);
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  /** Waits for `n` more samples than now. */
-  more(n: number): Promise<void> {
-    const target = this.samples.length + n;
-    return this.until(() => this.samples.length >= target, `${n} more samples`).then(() => undefined);
-  }
-}
-
 let root: string;
 let list: FakeList;
 const aborts: AbortController[] = [];
@@ -122,7 +80,7 @@ function source(extra: Partial<CgroupSourceOptions> = {}): CgroupStatsSource {
 }
 
 function watch(src: CgroupStatsSource, id: string): Recorder {
-  const rec = new Recorder();
+  const rec = new Recorder(WAIT_MS);
   const ac = new AbortController();
   aborts.push(ac);
   src.watch(id, rec, ac.signal);
