@@ -32,9 +32,11 @@ test('serves files with their type, and hashed assets as immutable', async () =>
   assert.equal(index?.immutable, false);
 });
 
-test('client-side routes get the app', async () => {
+test('client-side routes get the app, dots in their last segment included', async () => {
   const files = new StaticFiles(root);
-  assert.equal((await files.get('/c/some-container'))?.body.toString(), '<html>app</html>');
+  for (const p of ['/c/some-container', '/c/web.1', '/s/dps1.eyJzaWQiOiJ4In0.c2ln', '/embed/a.b']) {
+    assert.equal((await files.get(p))?.body.toString(), '<html>app</html>', p);
+  }
 });
 
 test('a missing asset is not found, rather than the app in its place', async () => {

@@ -13,7 +13,11 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
   '.txt': 'text/plain; charset=utf-8',
   '.map': 'application/json',
+  '.ts': 'text/plain; charset=utf-8',
 };
+
+/** Client-side routes whose last segment may hold dots (a share token, a container name like `web.1`). */
+const APP_ROUTE = /^\/(?:c|s|embed)\/[^/]+\/?$/;
 
 /** A file ready to send. */
 export interface StaticFile {
@@ -49,7 +53,7 @@ export class StaticFiles {
     const inRoot = candidate === this.root || candidate.startsWith(this.root.endsWith(sep) ? this.root : this.root + sep);
     const file = inRoot && relative !== '' ? await this.load(candidate) : undefined;
     if (file) return file;
-    if (extname(relative) !== '' && !relative.endsWith('.html')) return undefined;
+    if (extname(relative) !== '' && !relative.endsWith('.html') && !APP_ROUTE.test(decoded)) return undefined;
     return this.load(join(this.root, 'index.html'));
   }
 
