@@ -7,6 +7,9 @@ import { MISSING, formatBytes, formatCount, formatPercent, formatRate } from '@d
 
 export type ChartKind = 'cpu' | 'mem' | 'net' | 'blk' | 'pids';
 
+/** Every chart, in the container view's order. */
+export const CHART_KINDS: readonly ChartKind[] = ['cpu', 'mem', 'net', 'blk', 'pids'];
+
 /** Options as `Chart` takes them: it measures width and height itself. */
 export type ChartOptions = Omit<uPlot.Options, 'width' | 'height'>;
 

@@ -2,15 +2,9 @@
  * Live state of one container as the dashboard holds it. Each field is its own signal, so a row re-renders
  * when its own container's sample arrives, and the overview re-sorts only when a sort key moves.
  */
-import {
-  SeriesRing,
-  toColumns,
-  type Columns,
-  type ContainerSummary,
-  type Sample,
-  type TopicState,
-} from '@dockpulse/shared';
+import { toColumns, type Columns, type ContainerSummary, type Sample, type TopicState } from '@dockpulse/shared';
 import { displayState, type StateView } from './container-state.js';
+import { LiveSeries } from './live-series.svelte.js';
 import { NO_KEYS, SortSmoother, type SortKeys } from './sort.js';
 
 /** How much of the recent past a sparkline shows. */
@@ -18,33 +12,21 @@ export const SPARK_WINDOW_MS = 2 * 60_000;
 
 const EMPTY_SPARK: Columns = [[], []];
 
-export class ContainerLive {
-  readonly id: string;
+export class ContainerLive extends LiveSeries {
   summary: ContainerSummary;
-  /** The stats topic's state, when it changed after the list entry last did. */
-  topicState: TopicState | null = $state(null);
   /** Gone from Docker's list; kept only while a view shows it. */
   removed = $state(false);
-  /** Newest sample. */
-  latest: Sample | null = $state.raw(null);
   /** CPU over the last `SPARK_WINDOW_MS`, replaced on every new sample. */
   spark: Columns = $state.raw(EMPTY_SPARK);
   sortKeys: SortKeys = $state.raw(NO_KEYS);
-  /** Bumped whenever `ring` changed: what a chart's data derives from. */
-  revision = $state(0);
   view: StateView;
 
-  /** Recent samples, oldest first. Not reactive itself: read `revision` to follow it. */
-  ring: SeriesRing;
   readonly #smoother = new SortSmoother();
-  #intervalMs: number;
 
   constructor(summary: ContainerSummary, capacity: number, intervalMs: number) {
-    this.id = summary.id;
+    super(summary.id, capacity, intervalMs);
     this.summary = $state.raw(summary);
     this.view = $derived(displayState(this.removed ? undefined : this.summary, this.topicState));
-    this.ring = new SeriesRing(capacity);
-    this.#intervalMs = intervalMs;
   }
 
   /** Applies a list entry; a change of state makes the list the fresher source again. */
@@ -55,8 +37,8 @@ export class ContainerLive {
     if (this.removed) this.removed = false;
   }
 
-  setTopicState(state: TopicState): void {
-    this.topicState = state;
+  override setTopicState(state: TopicState): void {
+    super.setTopicState(state);
     if (state === 'stopped' || state === 'removed') {
       // A stopped container has no load; its old keys would keep it high in a CPU sort.
       this.#smoother.reset();
@@ -64,36 +46,25 @@ export class ContainerLive {
     }
   }
 
-  /** Server settings from `hello`; a different history length resizes the ring (dropping its samples). */
-  configure(capacity: number, intervalMs: number): void {
-    this.#intervalMs = intervalMs;
-    if (capacity !== this.ring.capacity) {
-      this.ring = new SeriesRing(capacity);
-      this.latest = null;
-      this.spark = EMPTY_SPARK;
-      this.revision++;
-    }
+  override configure(capacity: number, intervalMs: number): boolean {
+    const resized = super.configure(capacity, intervalMs);
+    if (resized) this.spark = EMPTY_SPARK;
+    return resized;
   }
 
-  /** Takes samples of this container, oldest first (a `history`, or this container's part of a `stats`). */
-  receive(samples: readonly Sample[]): void {
-    let newest: Sample | undefined;
+  override receive(samples: readonly Sample[]): Sample[] {
+    const added = super.receive(samples);
+    const newest = added.at(-1);
+    if (!newest) return added;
     let keysMoved = false;
-    for (const s of samples) {
-      if (!this.ring.push(s)) continue;
-      newest = s;
-      if (this.#smoother.update(s)) keysMoved = true;
-    }
-    if (!newest) return;
-    if (this.topicState === 'stopped' || this.topicState === 'unavailable') this.topicState = null;
-    this.latest = newest;
+    for (const s of added) if (this.#smoother.update(s)) keysMoved = true;
     this.spark = toColumns(this.ring, {
       fields: ['cpu'],
-      intervalMs: this.#intervalMs,
+      intervalMs: this.intervalMs,
       fromMs: newest.t - SPARK_WINDOW_MS,
     });
     if (keysMoved) this.sortKeys = this.#smoother.keys;
-    this.revision++;
+    return added;
   }
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ContainerState, ContainerSummary, HealthStatus, TopicState } from '@dockpulse/shared';
-import { displayState } from './container-state.js';
+import { displayState, topicDisplayState } from './container-state.js';
 
 function summary(state: ContainerState, health?: HealthStatus): ContainerSummary {
   const s: ContainerSummary = { id: 'a'.repeat(64), name: 'a', image: 'i', state, status: '', createdAt: 0 };
@@ -42,4 +42,18 @@ test('states needing attention sort before running, gone ones last', () => {
   assert.ok(rank('running') < rank('paused'));
   assert.ok(rank('paused') < rank('exited'));
   assert.ok(rank('exited') < displayState(undefined, null).rank);
+});
+
+test('topicDisplayState: from the topic alone', () => {
+  assert.equal(topicDisplayState(null), null);
+  assert.equal(topicDisplayState('unavailable'), null);
+  assert.deepEqual(
+    (['running', 'paused', 'stopped', 'removed'] as const).map((t) => [topicDisplayState(t)?.state, topicDisplayState(t)?.down]),
+    [
+      ['running', false],
+      ['paused', false],
+      ['stopped', true],
+      ['removed', true],
+    ],
+  );
 });

@@ -53,6 +53,23 @@ export function displayState(summary: ContainerSummary | undefined, topic: Topic
   return view(pick(summary, topic));
 }
 
+/**
+ * The state from the stats topic alone, for a view that cannot see the container list (a share link's). Null
+ * until the topic has said, and while the engine is unavailable (which says nothing about the container).
+ */
+export function topicDisplayState(topic: TopicState | null): StateView | null {
+  switch (topic) {
+    case 'running':
+    case 'paused':
+    case 'stopped':
+    case 'removed':
+      return view(topic);
+    case 'unavailable':
+    case null:
+      return null;
+  }
+}
+
 function pick(summary: ContainerSummary | undefined, topic: TopicState | null): DisplayState {
   if (!summary || topic === 'removed') return 'removed';
   if (topic === 'stopped') return 'stopped';

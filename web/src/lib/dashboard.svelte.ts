@@ -18,13 +18,11 @@ import {
   type ServerMessage,
 } from '@dockpulse/shared';
 import { ContainerLive } from './container-live.svelte.js';
-import type { ConnectionState, FeedClient, StateDetail } from './ws-client.js';
+import { FeedStatus } from './feed-status.svelte.js';
+import { ringCapacity } from './live-series.svelte.js';
+import type { FeedClient } from './ws-client.js';
 
-const DEFAULT_INTERVAL_MS = 1000;
 const DEFAULT_HISTORY_MS = 15 * 60_000;
-
-/** Live data counts as stopped after this many sampling intervals without a frame. */
-export const STALE_AFTER_INTERVALS = 3;
 
 /** Set when the server's subscription limit keeps some containers without live stats. */
 export interface SubscriptionLimit {
@@ -36,51 +34,49 @@ export interface SubscriptionLimit {
   max: number;
 }
 
-export class Dashboard {
-  connection: ConnectionState = $state('closed');
-  /** When the next connection attempt starts, while the client waits to retry. */
-  retryAt: number | null = $state(null);
-  /** Why the last socket closed, for the connection indicator's tooltip. */
-  closeReason: string | null = $state(null);
-  hello: HelloMessage | null = $state.raw(null);
+export class Dashboard extends FeedStatus {
   engine: EngineStatus | null = $state.raw(null);
   /** Listed containers in the server's order. Replaced only when membership or order changes. */
   containers: readonly ContainerLive[] = $state.raw([]);
   /** A container list has arrived at least once. */
   listed = $state(false);
-  /** No frame for `STALE_AFTER_INTERVALS` intervals, or no open socket: the numbers on screen are not live. */
-  stale = $state(true);
-  /** A clock for "n seconds ago" texts, ticking once a second. */
-  now = $state(Date.now());
   subscriptionLimit: SubscriptionLimit | null = $state.raw(null);
   /** The last `error` frame, for the status line. */
   lastError: ErrorMessage | null = $state.raw(null);
-  intervalMs = $derived(this.hello?.intervalMs ?? DEFAULT_INTERVAL_MS);
 
-  readonly #client: FeedClient;
   readonly #lives = new Map<string, ContainerLive>();
   /** Containers an open view needs live, counted per view. */
   readonly #focus = new Map<string, number>();
 
   constructor(client: FeedClient) {
-    this.#client = client;
+    super(client);
   }
 
-  /** Connects and keeps the model live; returns the function that stops it and closes the socket. */
+  /**
+   * Keeps the model live while the client is connected; returns the function that stops it and closes the
+   * socket. `connect()` starts the socket: the app first checks whether it must log in.
+   */
   start(): () => void {
     const offs = [
-      this.#client.on('state', (state, detail) => this.#onState(state, detail)),
-      this.#client.on('message', (msg) => this.#onMessage(msg)),
-      this.#client.on('invalid', (reason) => console.warn('dockpulse: ignored a frame the client cannot parse:', reason)),
+      this.trackStatus(),
+      this.client.on('message', (msg) => this.#onMessage(msg)),
+      this.client.on('invalid', (reason) => console.warn('dockpulse: ignored a frame the client cannot parse:', reason)),
     ];
-    this.#client.subscribe([CONTAINERS_TOPIC]);
-    this.#client.connect();
-    const clock = setInterval(() => this.#tick(), 1000);
+    this.client.subscribe([CONTAINERS_TOPIC]);
     return () => {
-      clearInterval(clock);
       for (const off of offs) off();
-      this.#client.close();
+      this.client.close();
     };
+  }
+
+  /** Opens the socket (again, after a log-in), and keeps it open until `disconnect()`. */
+  connect(): void {
+    this.client.connect();
+  }
+
+  /** Closes the socket (on logging out). */
+  disconnect(): void {
+    this.client.close();
   }
 
   /**
@@ -130,15 +126,6 @@ export class Dashboard {
     };
   }
 
-  #onState(state: ConnectionState, detail: StateDetail): void {
-    this.connection = state;
-    this.retryAt = detail.retryAt ?? null;
-    if (detail.code !== undefined || detail.reason) {
-      this.closeReason = [detail.code, detail.reason].filter((x) => x !== undefined && x !== '').join(' ');
-    }
-    if (state !== 'open') this.stale = true;
-  }
-
   #onMessage(msg: ServerMessage): void {
     switch (msg.type) {
       case 'hello':
@@ -169,12 +156,10 @@ export class Dashboard {
       default:
         assertNever(msg);
     }
-    // A frame just arrived, so the feed is live; the clock tick notices when it stops.
-    if (this.stale && this.connection === 'open') this.stale = false;
+    this.frameArrived();
   }
 
   #onHello(msg: HelloMessage): void {
-    this.hello = msg;
     const capacity = ringCapacity(msg.historyMs, msg.intervalMs);
     for (const live of this.#lives.values()) live.configure(capacity, msg.intervalMs);
   }
@@ -232,24 +217,12 @@ export class Dashboard {
     for (const l of this.containers) if (!l.view.down) add(l);
     for (const l of this.containers) add(l);
     const want = new Set(wanted.slice(0, Math.max(0, max)).map((l) => statsTopic(l.id)));
-    const have = [...this.#client.topics].filter((t) => t.startsWith(STATS_TOPIC_PREFIX));
-    this.#client.unsubscribe(have.filter((t) => !want.has(t)));
-    this.#client.subscribe([...want].filter((t) => !this.#client.topics.has(t)));
+    const have = [...this.client.topics].filter((t) => t.startsWith(STATS_TOPIC_PREFIX));
+    this.client.unsubscribe(have.filter((t) => !want.has(t)));
+    this.client.subscribe([...want].filter((t) => !this.client.topics.has(t)));
     this.subscriptionLimit = wanted.length > max ? { shown: Math.max(0, max), total: wanted.length, max: max + 1 } : null;
   }
 
-  #tick(): void {
-    const now = Date.now();
-    this.now = now;
-    const quiet = now - this.#client.lastFrameAt;
-    this.stale = this.connection !== 'open' || quiet > STALE_AFTER_INTERVALS * this.intervalMs;
-  }
-}
-
-/** Samples a ring keeps: the server's history plus a minute of slack for a live view opened late. */
-function ringCapacity(historyMs: number, intervalMs: number): number {
-  const interval = intervalMs > 0 ? intervalMs : DEFAULT_INTERVAL_MS;
-  return Math.min(20_000, Math.ceil(historyMs / interval) + Math.ceil(60_000 / interval));
 }
 
 const [getDashboard, setDashboard] = createContext<Dashboard>();

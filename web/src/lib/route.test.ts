@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { containerPath, parseRoute, parseWindow } from './route.js';
+import { containerPath, isStandalonePath, parseRoute, parseWindow } from './route.js';
 
 test('parseRoute', () => {
   assert.deepEqual(parseRoute('/'), { name: 'overview' });
@@ -21,4 +21,15 @@ test('parseWindow', () => {
   assert.equal(parseWindow('15m').ms, 900_000);
   assert.equal(parseWindow(null).key, '5m');
   assert.equal(parseWindow('2h').key, '5m');
+});
+
+test('parseRoute: share links and embeds', () => {
+  assert.deepEqual(parseRoute('/s/dps1.abc.def'), { name: 'share', token: 'dps1.abc.def' });
+  assert.deepEqual(parseRoute('/embed/web-1'), { name: 'embed', ref: 'web-1' });
+  assert.deepEqual(parseRoute('/embed/-/'), { name: 'embed', ref: '-' });
+  assert.deepEqual(parseRoute('/embed/'), { name: 'not-found', path: '/embed/' });
+  assert.deepEqual(parseRoute('/s/a/b'), { name: 'not-found', path: '/s/a/b' });
+  assert.equal(isStandalonePath('/s/x'), true);
+  assert.equal(isStandalonePath('/embed/x'), true);
+  assert.equal(isStandalonePath('/c/x'), false);
 });

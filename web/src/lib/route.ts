@@ -1,19 +1,40 @@
 /** The app's routes, parsed from a location path. */
 
-export type Route = { name: 'overview' } | { name: 'container'; ref: string } | { name: 'not-found'; path: string };
+export type Route =
+  | { name: 'overview' }
+  | { name: 'container'; ref: string }
+  | { name: 'share'; token: string }
+  | { name: 'embed'; ref: string }
+  | { name: 'not-found'; path: string };
 
-/** `/` is the overview; `/c/<id or name>` a container. */
+const ONE_SEGMENT: ReadonlyArray<readonly [RegExp, (v: string) => Route]> = [
+  [/^\/c\/([^/]+)\/?$/, (ref) => ({ name: 'container', ref })],
+  [/^\/s\/([^/]+)\/?$/, (token) => ({ name: 'share', token })],
+  [/^\/embed\/([^/]+)\/?$/, (ref) => ({ name: 'embed', ref })],
+];
+
+/**
+ * `/` is the overview; `/c/<id or name>` a container; `/s/<share token>` a share link's read-only view;
+ * `/embed/<id or name, or - for a share token's container>` the chromeless view for iframes.
+ */
 export function parseRoute(path: string): Route {
   if (path === '/' || path === '') return { name: 'overview' };
-  const m = /^\/c\/([^/]+)\/?$/.exec(path);
-  if (m?.[1]) {
+  for (const [re, route] of ONE_SEGMENT) {
+    const m = re.exec(path);
+    if (!m?.[1]) continue;
     try {
-      return { name: 'container', ref: decodeURIComponent(m[1]) };
+      return route(decodeURIComponent(m[1]));
     } catch {
       return { name: 'not-found', path };
     }
   }
   return { name: 'not-found', path };
+}
+
+/** Pages that are apps of their own, loaded by the browser rather than routed inside the dashboard. */
+export function isStandalonePath(path: string): boolean {
+  const name = parseRoute(path).name;
+  return name === 'share' || name === 'embed';
 }
 
 /** The path of a container's view. */

@@ -2,7 +2,7 @@
  * Client-side routing on the History API. Same-origin links are intercepted at the document, so components
  * write plain `<a href>` and get working middle-click, copy-link and keyboard behaviour for free.
  */
-import { parseRoute, type Route } from './route.js';
+import { isStandalonePath, parseRoute, type Route } from './route.js';
 
 class Router {
   path = $state(typeof location === 'undefined' ? '/' : location.pathname);
@@ -51,8 +51,9 @@ class Router {
     if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
     const a = e.target instanceof Element ? e.target.closest('a') : null;
     if (!a || !a.href || a.target || a.hasAttribute('download') || a.origin !== location.origin) return;
-    // Server routes (the API, health check) are real pages, not app routes.
-    if (a.pathname.startsWith('/api/') || a.pathname === '/healthz') return;
+    // Server routes (the API, health check) are real pages, not app routes; so are a share link's and an
+    // embed's views, which are apps of their own with their own socket.
+    if (a.pathname.startsWith('/api/') || a.pathname === '/healthz' || isStandalonePath(a.pathname)) return;
     e.preventDefault();
     if (a.pathname + a.search !== location.pathname + location.search) this.navigate(a.href);
   }

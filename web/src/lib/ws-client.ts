@@ -4,6 +4,7 @@
  * centrifuge-js. It knows nothing of Svelte, so an embeddable view or another framework can use it as is.
  */
 import {
+  CloseCode,
   ErrorCode,
   PROTOCOL,
   parseServerMessage,
@@ -23,6 +24,8 @@ export interface StateDetail {
   reason?: string;
   /** When the next connection attempt starts, ms since the epoch, while one is scheduled. */
   retryAt?: number;
+  /** The server refused this client for good (see `FINAL_CLOSE_CODES`): no retry is scheduled. */
+  final?: boolean;
 }
 
 export interface FeedClientOptions {
@@ -48,6 +51,17 @@ interface Events {
   /** A frame that does not parse: the server speaks a protocol this client does not know. */
   invalid: (reason: string) => void;
 }
+
+/**
+ * Close codes after which reconnecting with the same credentials cannot succeed: the protocol says not to
+ * retry blindly. The client stops; `connect()` starts again (after a log-in, say).
+ */
+export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
+  CloseCode.protocolViolation,
+  CloseCode.unauthorized,
+  CloseCode.forbidden,
+  CloseCode.tokenExpired,
+]);
 
 /** Error codes after which resubscribing to the same topic cannot succeed. */
 const FINAL_TOPIC_ERRORS: ReadonlySet<string> = new Set([
@@ -133,10 +147,11 @@ export class FeedClient {
     return () => this.#listeners[event].delete(listener);
   }
 
-  /** Starts connecting, and keeps reconnecting until `close()`. */
+  /** Starts connecting, and keeps reconnecting until `close()` or a close code in `FINAL_CLOSE_CODES`. */
   connect(): void {
     if (this.#wanted) return;
     this.#wanted = true;
+    this.#attempt = 0;
     this.#open();
   }
 
@@ -198,6 +213,11 @@ export class FeedClient {
       this.#ws = null;
       this.#stopHeartbeat();
       clearTimeout(this.#helloTimer);
+      if (FINAL_CLOSE_CODES.has(ev.code)) {
+        this.#wanted = false;
+        this.#setState('closed', { code: ev.code, reason: ev.reason, final: true });
+        return;
+      }
       this.#scheduleRetry({ code: ev.code, reason: ev.reason });
     };
     // An error is always followed by close, which handles it.
@@ -216,7 +236,11 @@ export class FeedClient {
       return;
     }
     const msg = parsed.value;
-    if (msg.type === 'hello') {
+    if (msg.type === 'hello' && this.#hello) {
+      // A second hello on the same socket: the scope of a share that follows a name moved to a re-created
+      // container. The server kept this socket's subscriptions (less the old container's), so nothing is resent.
+      this.#hello = msg;
+    } else if (msg.type === 'hello') {
       clearTimeout(this.#helloTimer);
       this.#hello = msg;
       this.#attempt = 0;

@@ -1,0 +1,54 @@
+/**
+ * Builds the embeddable client, `src/client/dockpulse-client.ts`, as one dependency-free ES module with a
+ * stable name, `dist/dockpulse-client.js` (the gateway serves it at `/dockpulse-client.js`), and its types
+ * beside it. Runs after the app's build, whose output it must not wipe.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { defineConfig, type Plugin } from 'vite';
+
+const ENTRY = fileURLToPath(new URL('./src/client/dockpulse-client.ts', import.meta.url));
+
+/**
+ * Emits `dockpulse-client.d.ts` from the entry alone. The entry declares every public type itself, so the
+ * declarations need nothing else; one that imports something would not resolve for an embedder, so that
+ * fails the build.
+ */
+function declarations(): Plugin {
+  return {
+    name: 'dockpulse-client-declarations',
+    async generateBundle() {
+      const source = await readFile(ENTRY, 'utf8');
+      const out = ts.transpileDeclaration(source, {
+        fileName: ENTRY,
+        reportDiagnostics: true,
+        compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, strict: true },
+      });
+      const problems = (out.diagnostics ?? []).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      if (problems.length > 0) this.error(`dockpulse-client.d.ts: ${problems.join('; ')}`);
+      if (/^\s*(import|export\s[^;]*\sfrom)\s/m.test(out.outputText)) {
+        this.error('dockpulse-client.d.ts would import other modules: declare the public types in dockpulse-client.ts');
+      }
+      this.emitFile({ type: 'asset', fileName: 'dockpulse-client.d.ts', source: out.outputText });
+    },
+  };
+}
+
+export default defineConfig({
+  plugins: [declarations()],
+  build: {
+    outDir: 'dist',
+    emptyOutDir: false,
+    copyPublicDir: false,
+    target: 'es2022',
+    sourcemap: true,
+    // Small, and read by the people who embed it: left readable.
+    minify: false,
+    lib: {
+      entry: ENTRY,
+      formats: ['es'],
+      fileName: () => 'dockpulse-client.js',
+    },
+  },
+});
