@@ -104,3 +104,12 @@ export function runId(): string {
   if (!run) throw new Error('DPE2E_RUN is not set: the e2e global setup did not run');
   return run;
 }
+
+/**
+ * Starts one more container of this run, `dpe2e-<run>-<role>`, for a test that removes and re-creates it; the
+ * teardown removes it with the others. Returns its full id.
+ */
+export async function runTestContainer(role: string, command: string[]): Promise<string> {
+  const run = runId();
+  return docker('run', '-d', '--name', `dpe2e-${run}-${role}`, '--label', TEST_LABEL, '--label', `${RUN_LABEL}=${run}`, IMAGE, ...command);
+}

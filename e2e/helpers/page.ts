@@ -1,5 +1,5 @@
 /** Reading what a person sees on the dashboard. */
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, type FrameLocator, type Locator, type Page } from '@playwright/test';
 
 /** A container's row in the overview (a card on a narrow screen). */
 export function row(page: Page, name: string): Locator {
@@ -24,4 +24,15 @@ export async function rowNames(page: Page): Promise<string[]> {
 /** Waits until the connection indicator says the data is live. */
 export async function expectLive(page: Page): Promise<void> {
   await expect(page.getByTestId('connection')).toHaveAttribute('data-state', 'live');
+}
+
+/** Waits until the charts on a page (or in a frame) span at least `ms` of samples, so that they draw lines. */
+export async function expectChartSpan(root: Page | FrameLocator, ms: number): Promise<void> {
+  const charts = root.locator('.charts[data-first-sample]');
+  await expect
+    .poll(
+      async () => Number(await charts.getAttribute('data-last-sample')) - Number(await charts.getAttribute('data-first-sample')),
+      { timeout: ms + 30_000 },
+    )
+    .toBeGreaterThanOrEqual(ms);
 }

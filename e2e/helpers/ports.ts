@@ -6,3 +6,9 @@ export const OUTAGE_PORT = PORT + 2;
 export const BASE_URL = `http://127.0.0.1:${PORT}`;
 /** The server of the subscription-limit test, started with a small `DOCKPULSE_MAX_SUBSCRIPTIONS`. */
 export const LIMITED_PORT = PORT + 3;
+/** The server of the share-link test, started with an access token (`DOCKPULSE_TOKEN`). */
+export const AUTH_PORT = PORT + 4;
+/** The gateway of the embed example, which allows the example page's origin. */
+export const EMBED_GATEWAY_PORT = PORT + 5;
+/** A plain HTTP server for docs/examples/embed.html: another origin than the gateway's. */
+export const EMBED_PAGE_PORT = PORT + 6;

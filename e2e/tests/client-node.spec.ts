@@ -1,0 +1,121 @@
+/**
+ * The embeddable JS client, `web/dist/dockpulse-client.js` as the gateway serves it, used from Node 20 with
+ * the `ws` package's WebSocket: no browser involved.
+ */
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { expect, test } from '@playwright/test';
+import { WebSocket } from 'ws';
+import { containerName, docker, runId, runTestContainer } from '../helpers/docker.js';
+
+type ClientModule = typeof import('../../web/dist/dockpulse-client.js');
+type Sample = import('../../web/dist/dockpulse-client.js').Sample;
+type WatchStatus = import('../../web/dist/dockpulse-client.js').WatchStatus;
+
+const BUILT = pathToFileURL(fileURLToPath(new URL('../../web/dist/dockpulse-client.js', import.meta.url))).href;
+
+async function load(): Promise<ClientModule> {
+  return (await import(BUILT)) as ClientModule;
+}
+
+/** Waits until `check` passes, for values that callbacks fill in. */
+async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('watches a container by name and gets typed samples, history first', async ({ baseURL }) => {
+  const { DockpulseClient } = await load();
+  const busy = containerName('busy');
+  const client = new DockpulseClient({ url: baseURL ?? '', WebSocket, history: 5 });
+  try {
+    const samples: Sample[] = [];
+    const statuses: WatchStatus[] = [];
+    client.watch(busy, (s) => samples.push(s), (s) => statuses.push(s));
+    await until(() => samples.length >= 4, 'four samples');
+    const container = statuses.find((s) => s.type === 'container');
+    expect(container).toMatchObject({ type: 'container', name: busy });
+    const id = container?.type === 'container' ? container.id : '';
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect(statuses).toContainEqual({ type: 'state', state: 'running' });
+    for (const s of samples) {
+      expect(s.id).toBe(id);
+      expect(typeof s.t).toBe('number');
+      expect(typeof s.mem.used).toBe('number');
+      expect(s.mem.limit).toBeGreaterThan(0);
+      expect(s.net.rxRate === null || typeof s.net.rxRate === 'number').toBe(true);
+    }
+    // In time order, no sample twice.
+    for (let i = 1; i < samples.length; i++) expect(samples[i]!.t).toBeGreaterThan(samples[i - 1]!.t);
+    const cpu = samples.at(-1)?.cpu ?? 0;
+    expect(cpu).toBeGreaterThan(30);
+    expect(cpu).toBeLessThan(70);
+    expect(client.state).toBe('open');
+
+    let list: { name: string }[] = [];
+    const off = client.containers((l) => (list = l));
+    await until(() => list.some((c) => c.name === busy), 'the container list');
+    off();
+  } finally {
+    client.close();
+  }
+});
+
+test('with a share token: only its container, and told when it is revoked', async ({ baseURL, request }) => {
+  const { DockpulseClient, SCOPE } = await load();
+  const mem = containerName('mem');
+  const res = await request.post(`${baseURL}/api/shares`, { data: { container: mem, ttlSeconds: 300 } });
+  expect(res.status()).toBe(201);
+  const share = (await res.json()) as { id: string; token: string; container: { id: string } };
+  const client = new DockpulseClient({ url: `${(baseURL ?? '').replace(/^http/, 'ws')}/ws`, token: share.token, WebSocket, history: 0 });
+  try {
+    const samples: Sample[] = [];
+    const statuses: WatchStatus[] = [];
+    client.watch(SCOPE, (s) => samples.push(s), (s) => statuses.push(s));
+    await until(() => samples.length >= 2, 'two samples');
+    expect(statuses).toContainEqual({ type: 'container', id: share.container.id, name: mem });
+    expect(samples.every((s) => s.id === share.container.id)).toBe(true);
+    expect(samples.at(-1)!.mem.used).toBeGreaterThan(19 * 1024 * 1024);
+
+    expect((await request.delete(`${baseURL}/api/shares/${share.id}`)).status()).toBe(204);
+    await until(() => statuses.some((s) => s.type === 'connection' && s.final), 'the final close');
+    expect(statuses.at(-1)).toMatchObject({ type: 'connection', state: 'closed', code: 4410, final: true });
+    expect(client.state).toBe('closed');
+  } finally {
+    client.close();
+  }
+});
+
+test('a share that follows a name moves to the re-created container', async ({ baseURL, request }) => {
+  const { DockpulseClient, SCOPE } = await load();
+  const sleeper = ['sh', '-c', "trap 'exit 0' TERM; sleep 1d & wait"];
+  const name = `dpe2e-${runId()}-follow`;
+  const firstId = await runTestContainer('follow', sleeper);
+  let client: InstanceType<ClientModule['DockpulseClient']> | undefined;
+  try {
+    // The gateway lists a new container within moments; retry until it accepts the name.
+    let share: { token: string } | undefined;
+    for (let i = 0; i < 50 && !share; i++) {
+      const res = await request.post(`${baseURL}/api/shares`, { data: { container: name, ttlSeconds: 300, follow: 'name' } });
+      if (res.status() === 201) share = (await res.json()) as { token: string };
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(share).toBeDefined();
+    client = new DockpulseClient({ url: baseURL ?? '', token: share!.token, WebSocket, history: 0 });
+    const samples: Sample[] = [];
+    const statuses: WatchStatus[] = [];
+    client.watch(SCOPE, (s) => samples.push(s), (s) => statuses.push(s));
+    await until(() => samples.some((s) => s.id === firstId), 'a sample of the first container');
+
+    await docker('rm', '-f', name);
+    const secondId = await runTestContainer('follow', sleeper);
+    await until(() => samples.some((s) => s.id === secondId), 'a sample of the re-created container', 20_000);
+    expect(statuses).toContainEqual({ type: 'container', id: secondId, name });
+    expect(statuses.some((s) => s.type === 'connection' && s.final)).toBe(false);
+  } finally {
+    client?.close();
+    await docker('rm', '-f', name).catch(() => undefined);
+  }
+});
