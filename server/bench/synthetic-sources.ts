@@ -1,0 +1,160 @@
+/**
+ * SYNTHETIC sources, for benchmarks only: N fake containers listed as running, and an upstream that publishes
+ * one sample per watched container per interval, all in one synchronous burst as the engine's streams do
+ * when they tick together. No Docker engine is involved, so a benchmark built on these measures the hub and
+ * the transport (the fan-out) alone. Never wire these into the real gateway.
+ */
+import type { ContainerSummary, EngineStatus, Sample } from '@dockpulse/shared';
+import type { ContainerDirectory } from '../src/docker/container-list.js';
+import type { StatsSink, StatsUpstream } from '../src/hub/hub.js';
+import type { Sources } from '../src/main.js';
+
+/** What to fake. */
+export interface SyntheticOptions {
+  /** How many containers are listed (all running). */
+  containers: number;
+  /** Time between bursts; every watched container publishes one sample per burst. */
+  intervalMs: number;
+}
+
+/** Synthetic sources, plus their container ids (in list order) for clients to subscribe to. */
+export interface SyntheticSources extends Sources {
+  ids: string[];
+}
+
+/** Deterministic 64-hex ids, so every process of a benchmark names the same containers. */
+export function syntheticIds(n: number): string[] {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const seed = (0x9e3779b9 * (i + 1)) >>> 0;
+    ids.push(`${seed.toString(16).padStart(8, '0')}${'5e'.repeat(24)}${i.toString(16).padStart(8, '0')}`);
+  }
+  return ids;
+}
+
+/** The counters one fake container keeps between samples, so rates and totals move as real ones do. */
+interface Counters {
+  at: number;
+  netRx: number;
+  netTx: number;
+  blkRead: number;
+  blkWrite: number;
+  memUsed: number;
+}
+
+const HOST_MEMORY = 25_190_000_640;
+
+/**
+ * The next sample of one fake container at time `t`: the same shape and roughly the same size (≈ 330 bytes
+ * of JSON) as the gateway's real samples, with fractional CPU, percent and rate figures as real ones have.
+ */
+export function syntheticSample(id: string, c: Counters, t: number): Sample {
+  const seconds = (t - c.at) / 1000;
+  const rx = Math.floor(Math.random() * 4000);
+  const tx = Math.floor(Math.random() * 2500);
+  const wr = Math.random() < 0.2 ? 4096 * Math.floor(Math.random() * 8) : 0;
+  c.netRx += rx;
+  c.netTx += tx;
+  c.blkWrite += wr;
+  c.memUsed = Math.max(1 << 20, c.memUsed + Math.floor((Math.random() - 0.5) * 65536));
+  c.at = t;
+  const rate = (d: number): number | null => (seconds > 0 ? d / seconds : null);
+  return {
+    id,
+    t,
+    cpu: Math.random() * 3,
+    mem: { used: c.memUsed, limit: HOST_MEMORY, percent: (c.memUsed / HOST_MEMORY) * 100 },
+    net: { rx: c.netRx, tx: c.netTx, rxRate: rate(rx), txRate: rate(tx) },
+    blk: { read: c.blkRead, write: c.blkWrite, readRate: rate(0), writeRate: rate(wr) },
+    pids: 3 + Math.floor(Math.random() * 3),
+  };
+}
+
+/** Fake containers and a fake upstream that bursts once per interval. */
+export function syntheticSources(options: SyntheticOptions): SyntheticSources {
+  const ids = syntheticIds(options.containers);
+  const created = Date.now() - 3_600_000;
+  const summaries = new Map<string, ContainerSummary>();
+  ids.forEach((id, i) => {
+    summaries.set(id, {
+      id,
+      name: `synthetic-${String(i).padStart(4, '0')}`,
+      image: 'synthetic/bench:latest',
+      state: 'running',
+      status: 'Up About an hour (synthetic)',
+      createdAt: created,
+    });
+  });
+  const engineStatus: EngineStatus = { status: 'up', endpoint: 'synthetic://bench' };
+  const listeners = new Set<() => void>();
+  const sorted = [...summaries.values()];
+
+  const containers: ContainerDirectory = {
+    engineStatus,
+    isReady: true,
+    isSettled: true,
+    get: (id) => summaries.get(id),
+    all: () => sorted,
+    onChange(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    // The list never changes: only the timeout or the signal ends the wait.
+    waitForChange: (ms, signal) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(done, ms);
+        signal.addEventListener('abort', done, { once: true });
+        function done(): void {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        }
+      }),
+  };
+
+  const watched = new Map<string, { sink: StatsSink; counters: Counters }>();
+  const streams = { open: 0, opened: 0 };
+  const upstream: StatsUpstream = {
+    watch(id, sink, signal) {
+      if (signal.aborted || !summaries.has(id)) return;
+      const now = Date.now();
+      watched.set(id, { sink, counters: { at: now, netRx: 1e6, netTx: 5e5, blkRead: 3e7, blkWrite: 1e6, memUsed: 48e6 } });
+      streams.open++;
+      streams.opened++;
+      sink.state('running');
+      signal.addEventListener(
+        'abort',
+        () => {
+          watched.delete(id);
+          streams.open--;
+        },
+        { once: true },
+      );
+    },
+  };
+
+  return {
+    ids,
+    containers,
+    upstream,
+    streams,
+    describe: { docker: engineStatus.endpoint, source: 'synthetic (benchmark only)' },
+    run: (signal) =>
+      new Promise<void>((resolve) => {
+        if (signal.aborted) return resolve();
+        for (const fn of listeners) fn();
+        // One timer for all containers: every watched container publishes in the same burst.
+        const timer = setInterval(() => {
+          for (const [id, w] of watched) w.sink.sample(syntheticSample(id, w.counters, Date.now()));
+        }, options.intervalMs);
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearInterval(timer);
+            resolve();
+          },
+          { once: true },
+        );
+      }),
+  };
+}
