@@ -1,15 +1,17 @@
 /**
  * What watching containers costs the machine: total CPU of the gateway, the Docker daemon, containerd and
- * the shims while N idle containers are watched at 1 Hz, next to `docker stats` streaming the same
- * containers, and next to nobody watching, in one run, alternating, with medians over rounds.
+ * the shims while N idle containers are watched at 1 Hz, with the cgroup source and with the Docker API
+ * source, next to `docker stats` streaming the same containers and next to nobody watching, in one run,
+ * alternating, with medians over rounds.
  *
  *   pnpm --filter @dockpulse/server bench:upstream [--containers 50] [--rounds 3] [--seconds 20] [--viewers 1]
  *
  * Needs a running engine, the local/busybox:latest image and a built gateway (`pnpm build`).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { cpuDelta, cpuOf, median, pidsByName } from './proc-cpu.js';
@@ -43,9 +45,10 @@ async function measure(extraPids: () => number[], onStart: () => void = () => {}
   return { daemon: cpuDelta(d0, cpuOf(dp)) / SECONDS, client: cpuDelta(c0, cpuOf(cp)) / SECONDS };
 }
 
-async function withGateway(ids: string[]): Promise<{ daemon: number; client: number; samples: number }> {
+async function withGateway(ids: string[], source: 'cgroup' | 'docker'): Promise<{ daemon: number; client: number; samples: number }> {
+  const state = mkdtempSync(join(tmpdir(), 'dpbench-state-'));
   const gw: ChildProcess = spawn(process.execPath, [resolve(here, '../dist/main.js')], {
-    env: { ...process.env, DOCKPULSE_PORT: String(PORT), DOCKPULSE_LOG_LEVEL: 'warn' },
+    env: { ...process.env, DOCKPULSE_PORT: String(PORT), DOCKPULSE_LOG_LEVEL: 'warn', DOCKPULSE_SOURCE: source, DOCKPULSE_STATE_DIR: state },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
@@ -80,6 +83,7 @@ async function withGateway(ids: string[]): Promise<{ daemon: number; client: num
   } finally {
     gw.kill('SIGTERM');
     await new Promise((r) => gw.once('exit', r));
+    rmSync(state, { recursive: true, force: true });
   }
 }
 
@@ -101,28 +105,32 @@ async function main(): Promise<void> {
     for (let i = 0; i < CONTAINERS; i++) {
       ids.push(docker('run', '-d', '--label', 'dockpulse.bench=upstream', '--name', `${PREFIX}${i}`, 'local/busybox:latest', 'sleep', '1d'));
     }
+    const viewers = `${VIEWERS} viewer${VIEWERS > 1 ? 's' : ''}`;
     const rows: { phase: string; daemon: number[]; client: number[] }[] = [
       { phase: 'nobody watching', daemon: [], client: [] },
-      { phase: `dockpulse (${VIEWERS} viewer${VIEWERS > 1 ? 's' : ''})`, daemon: [], client: [] },
+      { phase: `dockpulse cgroup (${viewers})`, daemon: [], client: [] },
+      { phase: `dockpulse docker (${viewers})`, daemon: [], client: [] },
       { phase: 'docker stats', daemon: [], client: [] },
     ];
-    let rate = 0;
+    const rates: Record<string, number> = {};
     for (let r = 0; r < ROUNDS; r++) {
       console.error(`round ${r + 1}/${ROUNDS}`);
       const idle = await measure(() => []);
       rows[0]!.daemon.push(idle.daemon);
       rows[0]!.client.push(0);
-      const gw = await withGateway(ids);
-      rows[1]!.daemon.push(gw.daemon);
-      rows[1]!.client.push(gw.client);
-      rate = gw.samples / SECONDS;
+      for (const [i, source] of [[1, 'cgroup'], [2, 'docker']] as const) {
+        const gw = await withGateway(ids, source);
+        rows[i]!.daemon.push(gw.daemon);
+        rows[i]!.client.push(gw.client);
+        rates[source] = gw.samples / SECONDS;
+      }
       const ds = await withDockerStats(ids);
-      rows[2]!.daemon.push(ds.daemon);
-      rows[2]!.client.push(ds.client);
+      rows[3]!.daemon.push(ds.daemon);
+      rows[3]!.client.push(ds.client);
     }
     const idle = median(rows[0]!.daemon);
     console.log(`\n${CONTAINERS} idle containers, ${ROUNDS} rounds of ${SECONDS} s, medians; CPU in ms per second (10 = 1 % of one core)`);
-    console.log(`dockpulse delivered ${rate.toFixed(1)} samples/s to its first viewer\n`);
+    console.log(`the first viewer received ${rates['cgroup']?.toFixed(1)} samples/s from the cgroup source, ${rates['docker']?.toFixed(1)} from the docker source\n`);
     console.log('phase'.padEnd(26) + 'daemons'.padStart(10) + 'above idle'.padStart(12) + 'client/gw'.padStart(11) + 'total extra'.padStart(13) + '  ms/sample');
     const out: Record<string, unknown>[] = [];
     for (const row of rows) {
@@ -133,7 +141,7 @@ async function main(): Promise<void> {
       console.log(row.phase.padEnd(26) + d.toFixed(1).padStart(10) + (d - idle).toFixed(1).padStart(12) + c.toFixed(1).padStart(11) + extra.toFixed(1).padStart(13) + perSample.padStart(11));
       out.push({ phase: row.phase, daemonMsPerS: d, clientMsPerS: c, extraMsPerS: extra, rounds: row.daemon });
     }
-    const file = resolve(here, '../../bench/results/upstream.json');
+    const file = resolve(here, `../../bench/results/upstream-${CONTAINERS}c-${VIEWERS}v.json`);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, JSON.stringify({ containers: CONTAINERS, rounds: ROUNDS, seconds: SECONDS, viewers: VIEWERS, rows: out }, null, 2));
     console.log(`\nwritten to ${file}`);

@@ -12,6 +12,9 @@ import type { Logger } from '../log.js';
 /** Largest stats frame accepted from the engine (a container with many interfaces or devices stays far below). */
 const MAX_STATS_BYTES = 1024 * 1024;
 
+/** How often dockerd's collector reads every container. */
+const ENGINE_INTERVAL_MS = 1000;
+
 /** How long to wait for a container to change state before looking again. */
 const IDLE_RECHECK_MS = 30_000;
 
@@ -152,8 +155,11 @@ export class DockerStatsSource implements StatsUpstream {
               prev = undefined;
               continue;
             }
-            // 10 % slack keeps a 1 s interval from skipping readings the engine took a little early.
-            if (prev && reading.read - prev.read < this.intervalMs * 0.9) continue;
+            // The engine reads about once a second, with jitter; only a longer interval thins its readings,
+            // with half the engine's period as slack so that a reading taken early is not skipped.
+            if (prev && this.intervalMs > ENGINE_INTERVAL_MS && reading.read - prev.read < this.intervalMs - ENGINE_INTERVAL_MS / 2) {
+              continue;
+            }
             sink.sample(toSample(id, reading, prev));
             prev = reading;
           }
