@@ -143,6 +143,7 @@ export class WsTransport {
   private beat(): void {
     for (const ws of this.sessions.keys()) {
       if (!this.alive.has(ws)) {
+        this.ctx.log.info('dropping a peer that missed a ping', { sockets: this.sessions.size });
         ws.terminate();
         continue;
       }
