@@ -46,6 +46,7 @@ ws.on('message', (data) => {
       break;
   }
 });
+ws.on('error', (e) => console.error(`cannot reach ${url}: ${e.message}`));
 ws.on('close', (code, reason) => {
   console.error(`closed: ${code} ${reason}`);
   process.exit(code === 1000 ? 0 : 1);
