@@ -28,6 +28,8 @@ const EXPIRY_SWEEP_MS = 250;
 export class WsTransport {
   private readonly wss: WebSocketServer;
   private readonly sessions = new Map<WebSocket, Session>();
+  /** The sessions opened with share tokens, which the expiry sweep and revocations walk. */
+  private readonly shareSessions = new Map<WebSocket, Session>();
   private readonly alive = new WeakSet<WebSocket>();
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly expirySweep: NodeJS.Timeout;
@@ -49,7 +51,7 @@ export class WsTransport {
     this.expirySweep = setInterval(() => this.closeShares((exp) => exp <= Date.now(), 'link expired'), EXPIRY_SWEEP_MS);
     this.offRevoke = options.shares.onRevoke((share) => this.closeShares((_, sid) => sid === share.id, 'link revoked'));
     this.offContainers = ctx.containers.onChange(() => {
-      for (const session of this.sessions.values()) if (session.access.kind === 'share') session.refreshScope();
+      for (const session of this.shareSessions.values()) session.refreshScope();
     });
   }
 
@@ -114,6 +116,7 @@ export class WsTransport {
     const access = who.value.kind === 'share' ? ({ kind: 'share', claims: who.value.claims } as const) : ({ kind: 'all' } as const);
     const session = new Session(ws, this.ctx, clientId, access);
     this.sessions.set(ws, session);
+    if (access.kind === 'share') this.shareSessions.set(ws, session);
     this.alive.add(ws);
     log.debug('client connected', { remote: req.socket.remoteAddress ?? '' });
     ws.on('message', (data: Buffer, isBinary: boolean) => session.receive(data, isBinary));
@@ -122,18 +125,20 @@ export class WsTransport {
     ws.on('close', (code) => {
       session.close();
       this.sessions.delete(ws);
+      this.shareSessions.delete(ws);
       log.debug('client disconnected', { code });
     });
   }
 
   /** Closes the share sockets whose claims match, with `tokenExpired`. */
   private closeShares(match: (exp: number, sid: string) => boolean, reason: string): void {
-    for (const [ws, session] of this.sessions) {
+    for (const [ws, session] of this.shareSessions) {
       if (session.access.kind !== 'share') continue;
       const { exp, sid } = session.access.claims;
       if (!match(exp, sid)) continue;
       session.close();
       this.sessions.delete(ws);
+      this.shareSessions.delete(ws);
       ws.close(CloseCode.tokenExpired, reason);
       setTimeout(() => ws.terminate(), 1000).unref();
     }
