@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { CloseCode, PROTOCOL, TOKEN_PROTOCOL_PREFIX, type HelloMessage, type ServerMessage } from '@dockpulse/shared';
 import type { Gateway } from '../src/main.js';
-import type { ShareView } from '../src/http/shares-api.js';
+import type { ShareInfo as ShareView } from '@dockpulse/shared';
 import { createLogger } from '../src/log.js';
 import { ensureTestImage } from './helpers/docker.js';
 import { bootGateway, waitForListed } from './helpers/gateway.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { CloseCode, ErrorCode, PROTOCOL, TOKEN_PROTOCOL_PREFIX, type HelloMessage, type ServerMessage } from '@dockpulse/shared';
 import type { Gateway } from '../src/main.js';
-import type { ShareView } from '../src/http/shares-api.js';
+import type { ShareInfo as ShareView } from '@dockpulse/shared';
 import { signShare, type ShareClaims } from '../src/auth/signed-token.js';
 import { ensureTestImage } from './helpers/docker.js';
 import { bootGateway, topicOf, waitForListed } from './helpers/gateway.js';

@@ -5,3 +5,4 @@ export * from './client-message.js';
 export * from './server-message.js';
 export * from './format.js';
 export * from './series.js';
+export * from './http-api.js';

@@ -1,4 +1,4 @@
-import { err, isObject, ok, type ContainerSummary, type Result } from '@dockpulse/shared';
+import { err, isObject, ok, type ContainerSummary, type Result, type ShareInfo } from '@dockpulse/shared';
 import type { Share } from '../auth/share-store.js';
 import type { HttpError } from './body.js';
 
@@ -42,19 +42,8 @@ export function findContainer(all: readonly ContainerSummary[], ref: string): Co
   return matches.length === 1 ? matches[0] : undefined;
 }
 
-/** A share as the API returns it: the stored record plus its link. */
-export interface ShareView {
-  id: string;
-  url: string;
-  token: string;
-  container: { id: string; name: string };
-  follow: boolean;
-  createdAt: number;
-  expiresAt: number;
-}
-
 /** The API's view of a share; `token` is re-signed from its claims (tokens are not stored). */
-export function shareView(share: Share, token: string, baseUrl: string): ShareView {
+export function shareView(share: Share, token: string, baseUrl: string): ShareInfo {
   return {
     id: share.id,
     url: `${baseUrl}/s/${token}`,
