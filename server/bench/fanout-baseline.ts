@@ -10,7 +10,7 @@ import { setMaxListeners } from 'node:events';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { PROTOCOL, STATS_TOPIC_PREFIX } from '@dockpulse/shared';
 import { syntheticSources } from './synthetic-sources.js';
-import { collectGarbage, memoryStatus, serveRequests, type ReadyMessage } from './fanout-ipc.js';
+import { serveWsChild } from './fanout-ipc.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
@@ -56,25 +56,4 @@ for (const id of sources.ids) {
 }
 void sources.run(lifetime.signal);
 
-await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
-const address = wss.address();
-const port = typeof address === 'object' && address ? address.port : 0;
-
-serveRequests((req) => {
-  switch (req.cmd) {
-    case 'status':
-      return { status: memoryStatus(wss.clients.size) };
-    case 'gc':
-      return { collected: collectGarbage(), status: memoryStatus(wss.clients.size) };
-    case 'stop':
-      lifetime.abort();
-      for (const ws of wss.clients) ws.terminate();
-      wss.close();
-      setImmediate(() => process.exit(0));
-      return {};
-    default:
-      throw new Error(`unknown command ${req.cmd}`);
-  }
-});
-
-process.send?.({ type: 'ready', port } satisfies ReadyMessage);
+await serveWsChild(wss, () => lifetime.abort());

@@ -3,6 +3,8 @@
  * the child's side of the exchange: every request carries an `id`, and the child answers it with the same `id`.
  */
 
+import type { WebSocketServer } from 'ws';
+
 /** A request to a child: `cmd` says what, the rest is its arguments. */
 export interface Request {
   id: number;
@@ -78,4 +80,31 @@ export function collectGarbage(): boolean {
   gc();
   gc();
   return true;
+}
+
+/**
+ * Serves the harness's requests for a plain `ws` server child (the baseline and the stand-in): status, gc,
+ * and stop, which runs `onStop` and ends the process; then tells the parent the port it listens on.
+ */
+export async function serveWsChild(wss: WebSocketServer, onStop: () => void): Promise<void> {
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  const address = wss.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  serveRequests((req) => {
+    switch (req.cmd) {
+      case 'status':
+        return { status: memoryStatus(wss.clients.size) };
+      case 'gc':
+        return { collected: collectGarbage(), status: memoryStatus(wss.clients.size) };
+      case 'stop':
+        onStop();
+        for (const ws of wss.clients) ws.terminate();
+        wss.close();
+        setImmediate(() => process.exit(0));
+        return {};
+      default:
+        throw new Error(`unknown command ${req.cmd}`);
+    }
+  });
+  process.send?.({ type: 'ready', port } satisfies ReadyMessage);
 }
