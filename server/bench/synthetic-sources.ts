@@ -1,8 +1,8 @@
 /**
  * SYNTHETIC sources, for benchmarks only: N fake containers listed as running, and an upstream that publishes
- * one sample per watched container per interval, all in one synchronous burst as the engine's streams do
- * when they tick together. No Docker engine is involved, so a benchmark built on these measures the hub and
- * the transport (the fan-out) alone. Never wire these into the real gateway.
+ * one sample per watched container per interval, all in one synchronous burst whose end the hub is told of,
+ * as the cgroup source reads and publishes. No Docker engine is involved, so a benchmark built on these
+ * measures the hub and the transport (the fan-out) alone. Never wire these into the real gateway.
  */
 import type { ContainerSummary, EngineStatus, Sample } from '@dockpulse/shared';
 import type { ContainerDirectory } from '../src/docker/container-list.js';
@@ -114,7 +114,13 @@ export function syntheticSources(options: SyntheticOptions): SyntheticSources {
 
   const watched = new Map<string, { sink: StatsSink; counters: Counters }>();
   const streams = { open: 0, opened: 0 };
+  const batchListeners = new Set<() => void>();
   const upstream: StatsUpstream = {
+    // Like the cgroup source: one run of readings per interval, and the hub is told when it ends.
+    onBatchEnd(listener) {
+      batchListeners.add(listener);
+      return () => batchListeners.delete(listener);
+    },
     watch(id, sink, signal) {
       if (signal.aborted || !summaries.has(id)) return;
       const now = Date.now();
@@ -146,6 +152,7 @@ export function syntheticSources(options: SyntheticOptions): SyntheticSources {
         // One timer for all containers: every watched container publishes in the same burst.
         const timer = setInterval(() => {
           for (const [id, w] of watched) w.sink.sample(syntheticSample(id, w.counters, Date.now()));
+          for (const listener of batchListeners) listener();
         }, options.intervalMs);
         signal.addEventListener(
           'abort',

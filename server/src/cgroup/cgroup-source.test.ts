@@ -191,6 +191,27 @@ describe('CgroupStatsSource on a fixture tree', () => {
     assert.equal(s.net.rx, 5230, 'the first sample already has the network counters');
   });
 
+  test('a run of readings ends with its batch listeners, after all of its samples, in runs of batchSize', async () => {
+    const src = source({ batchSize: 1 });
+    const ends: number[][] = [];
+    const a = watch(src, ID);
+    const b = watch(src, WITNESS);
+    // Both pids known and read once, so that every run from here reads (and publishes) one container.
+    await a.until(() => a.samples.length >= 1, 'a first sample');
+    await b.until(() => b.samples.length >= 1, 'a first sample');
+    const off = src.onBatchEnd(() => ends.push([a.samples.length, b.samples.length]));
+    await b.until(() => b.samples.length >= 4, 'samples');
+    off();
+    const seen = ends.length;
+    await b.until(() => b.samples.length >= 7, 'more samples');
+    assert.equal(ends.length, seen, 'a removed listener is not called');
+    // One container per run: each run's end follows exactly one new sample, alternately of each container.
+    for (let i = 1; i < ends.length; i++) {
+      const [da, db] = [ends[i]![0]! - ends[i - 1]![0]!, ends[i]![1]! - ends[i - 1]![1]!];
+      assert.equal(da + db, 1, `run ${i}: ${JSON.stringify(ends)}`);
+    }
+  });
+
   test('the last watch to end stops the timer, leaves the list and closes every file', async () => {
     const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const src = source();

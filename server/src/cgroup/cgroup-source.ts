@@ -73,6 +73,7 @@ export class CgroupStatsSource implements StatsUpstream {
   /** Watched containers now, and watches opened since start; the same meaning as the Docker source's streams. */
   readonly streams: StreamCounters = { open: 0, opened: 0 };
   private readonly watches = new Set<Watch>();
+  private readonly batchListeners = new Set<() => void>();
   private readonly budget: FdBudget;
   private readonly procStat: HeldFile;
   private readonly hostFailures: FailureLog;
@@ -92,6 +93,12 @@ export class CgroupStatsSource implements StatsUpstream {
     this.budget = new FdBudget(opts.maxHeldFiles ?? DEFAULT_MAX_HELD_FILES);
     this.procStat = new HeldFile(join(opts.layout.procRoot, 'stat'), this.budget);
     this.hostFailures = new FailureLog(opts.log, 'host cpu and memory read');
+  }
+
+  /** `listener` runs after each synchronous run of readings, once its samples are published. */
+  onBatchEnd(listener: () => void): () => void {
+    this.batchListeners.add(listener);
+    return () => this.batchListeners.delete(listener);
   }
 
   /** Files held open now: six per container that is being read, one for /proc/stat. */
@@ -213,6 +220,7 @@ export class CgroupStatsSource implements StatsUpstream {
         const host = this.readHost();
         if (host === undefined) return;
         for (const w of all.slice(i, i + this.batchSize)) if (this.watches.has(w)) this.readContainer(w, host);
+        for (const listener of this.batchListeners) listener();
       }
     } finally {
       this.ticking = false;

@@ -151,3 +151,35 @@ test('the containers topic sends the latest list to new subscribers', () => {
     hub.close();
   }
 });
+
+test('an upstream that ends its batch has the batch sent at once, in one frame, not after the window', () => {
+  const watches: StatsSink[] = [];
+  const listeners = new Set<() => void>();
+  const upstream: StatsUpstream = {
+    watch: (_id, sink) => void watches.push(sink),
+    onBatchEnd: (fn) => {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+  };
+  const hub = new Hub(upstream, { historySamples: 10, graceMs: 30, coalesceMs: 60_000, retryMs: 5 });
+  try {
+    const a = client();
+    hub.subscribeStats(a.out, ID);
+    hub.subscribeStats(a.out, 'b'.repeat(64));
+    const before = a.sent.length;
+    watches[0]!.sample(sample(1));
+    watches[1]!.sample({ ...sample(1), id: 'b'.repeat(64) });
+    assert.equal(a.sent.length, before, 'held for the window');
+    for (const fn of listeners) fn();
+    assert.equal(a.sent.length, before + 1);
+    const frame = JSON.parse(a.sent.at(-1)!) as { type: string; samples: Sample[] };
+    assert.equal(frame.type, 'stats');
+    assert.deepEqual(frame.samples.map((s) => s.id), [ID, 'b'.repeat(64)]);
+    for (const fn of listeners) fn();
+    assert.equal(a.sent.length, before + 1, 'an end with nothing new sends nothing');
+  } finally {
+    hub.close();
+  }
+  assert.equal(listeners.size, 0, 'close removes the listener');
+});

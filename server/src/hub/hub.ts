@@ -13,6 +13,12 @@ export interface StatsSink {
 export interface StatsUpstream {
   /** Feeds `sink` with container `id`'s samples until `signal` aborts. */
   watch(id: string, sink: StatsSink, signal: AbortSignal): void;
+  /**
+   * For an upstream that reads its containers together (one timer for all): calls `listener` after each run
+   * of readings, so that what the run published leaves at once rather than after the coalescing window, which
+   * is for upstreams whose samples trickle in. Returns a function that removes the listener.
+   */
+  onBatchEnd?(listener: () => void): () => void;
 }
 
 /** Hub tunables. */
@@ -21,7 +27,10 @@ export interface HubOptions {
   historySamples: number;
   /** How long a topic with no subscribers keeps its upstream open, so a page reload does not reopen it. */
   graceMs: number;
-  /** Samples published within this window after the first go to each socket in one frame. */
+  /**
+   * Samples published within this window after the first go to each socket in one frame; an upstream that
+   * says when its batch ends has it flushed then, sooner.
+   */
   coalesceMs: number;
   /** How often blocked subscribers are retried. */
   retryMs: number;
@@ -65,13 +74,18 @@ export class Hub {
   private flushTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private published = 0;
+  private readonly offBatchEnd: (() => void) | undefined;
   /** Stats frames rendered this tick, shared by every socket whose batch holds the same samples. */
   readonly frames: FrameCache = new Map();
 
   constructor(
     private readonly upstream: StatsUpstream,
     private readonly options: HubOptions,
-  ) {}
+  ) {
+    this.offBatchEnd = upstream.onBatchEnd?.(() => {
+      if (this.flushTimer !== undefined) this.flush();
+    });
+  }
 
   /** Subscribes to the container list; the current list is sent at once. */
   subscribeContainers(out: Outbox): void {
@@ -156,6 +170,7 @@ export class Hub {
   /** Stops every upstream and timer. */
   close(): void {
     for (const t of [...this.topics.values()]) this.closeTopic(t);
+    this.offBatchEnd?.();
     clearTimeout(this.flushTimer);
     clearInterval(this.retryTimer);
     this.flushTimer = undefined;
@@ -224,6 +239,7 @@ export class Hub {
   }
 
   private flush(): void {
+    clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     for (const out of this.dirty) this.track(out, out.flush());
     this.dirty.clear();
