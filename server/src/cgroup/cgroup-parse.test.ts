@@ -6,7 +6,7 @@ import {
   inactiveFileOf,
   parseBlkioV1,
   parseCount,
-  parseFlatKeyed,
+  pickFlatKeyed,
   parseIoStatV2,
   parseMemoryLimit,
 } from './cgroup-parse.js';
@@ -51,22 +51,29 @@ describe('parseMemoryLimit and effectiveMemLimit', () => {
   test('garbage is an error', () => assert.equal(parseMemoryLimit('unlimited').ok, false));
 });
 
-describe('parseFlatKeyed', () => {
-  test('v1 memory.stat lines, real', () => {
-    const r = parseFlatKeyed('cache 4096\nrss 49152\ninactive_file 0\ntotal_inactive_file 0\nhierarchical_memory_limit 9223372036854771712\n');
-    assert.ok(r.ok);
-    assert.equal(r.value.get('rss'), 49152);
-    assert.equal(r.value.get('total_inactive_file'), 0);
-    assert.equal(r.value.size, 5);
+describe('pickFlatKeyed', () => {
+  const V1 = 'cache 4096\nrss 49152\ninactive_file 8192\ntotal_inactive_file 12288\nhierarchical_memory_limit 9223372036854771712\n';
+  test('v1 memory.stat: the wanted keys only, a key that is a suffix of another not mistaken for it', () => {
+    const r = pickFlatKeyed(V1, ['total_inactive_file', 'inactive_file']);
+    assert.deepEqual(r, { ok: true, value: new Map([['total_inactive_file', 12288], ['inactive_file', 8192]]) });
   });
-  test('v2 cpu.stat with a dotted key (core scheduling)', () => {
-    const r = parseFlatKeyed('usage_usec 8123456\nuser_usec 6010234\ncore_sched.force_idle_usec 0\n');
-    assert.ok(r.ok);
-    assert.equal(r.value.get('core_sched.force_idle_usec'), 0);
+  test('the first line, and a last line without a newline', () => {
+    assert.deepEqual(pickFlatKeyed('usage_usec 8123456\nuser_usec 6010234', ['usage_usec', 'user_usec']), {
+      ok: true,
+      value: new Map([['usage_usec', 8123456], ['user_usec', 6010234]]),
+    });
   });
-  test('empty file: no keys', () => assert.deepEqual(parseFlatKeyed(''), { ok: true, value: new Map() }));
-  test('a line without a value is an error', () => assert.equal(parseFlatKeyed('anon\n').ok, false));
-  test('a non-numeric value is an error', () => assert.equal(parseFlatKeyed('anon lots\n').ok, false));
+  test('a key only at the end of another key is not found', () => {
+    assert.deepEqual(pickFlatKeyed('total_rss 5\n', ['rss']), { ok: true, value: new Map() });
+  });
+  test('a missing key is absent; an empty file has none', () => {
+    assert.deepEqual(pickFlatKeyed(V1, ['anon']), { ok: true, value: new Map() });
+    assert.deepEqual(pickFlatKeyed('', ['anon']), { ok: true, value: new Map() });
+  });
+  test('a wanted line with a non-numeric or missing value is an error', () => {
+    assert.equal(pickFlatKeyed('anon lots\n', ['anon']).ok, false);
+    assert.equal(pickFlatKeyed('anon \nfile 1\n', ['anon']).ok, false);
+  });
 });
 
 describe('cpuUsageV2', () => {

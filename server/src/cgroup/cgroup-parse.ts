@@ -37,16 +37,22 @@ export function effectiveMemLimit(limit: number | null, memTotal: number): numbe
   return limit > memTotal && memTotal > 0 ? memTotal : limit;
 }
 
-/** A flat-keyed file of `key value` lines: `memory.stat` (v1 and v2), v2 `cpu.stat`. */
-export function parseFlatKeyed(text: string): Result<Map<string, number>, string> {
+/**
+ * The values of `keys` in a flat-keyed file, found without splitting the rest: the file is read every second
+ * for every container, memory.stat has 35 to 60 lines, and one or two of them are wanted. A key the file
+ * does not have is absent from the result; a wanted line whose value is not an integer is an error.
+ */
+export function pickFlatKeyed(text: string, keys: readonly string[]): Result<Map<string, number>, string> {
   const out = new Map<string, number>();
-  // Read once a second per container, and memory.stat has 35 to 60 lines: no regular expression per line.
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const space = line.indexOf(' ');
-    const value = line.slice(space + 1);
-    if (space <= 0 || !UINT.test(value)) return err(`expected "key value", got ${quote(line)}`);
-    out.set(line.slice(0, space), Number(value));
+  for (const key of keys) {
+    let at = text.startsWith(`${key} `) ? 0 : text.indexOf(`\n${key} `);
+    if (at < 0) continue;
+    if (text.charCodeAt(at) === 10) at++;
+    let end = text.indexOf('\n', at);
+    if (end < 0) end = text.length;
+    const value = text.slice(at + key.length + 1, end);
+    if (!UINT.test(value)) return err(`expected "key value", got ${quote(text.slice(at, end))}`);
+    out.set(key, Number(value));
   }
   return ok(out);
 }

@@ -11,12 +11,16 @@ import {
   inactiveFileOf,
   parseBlkioV1,
   parseCount,
-  parseFlatKeyed,
+  pickFlatKeyed,
   parseIoStatV2,
   parseMemoryLimit,
   type IoBytes,
 } from './cgroup-parse.js';
 import type { NetTotals } from './proc-parse.js';
+
+/** What is read of cpu.stat (v2) and memory.stat: all that `docker stats` figures need. */
+const CPU_KEYS = ['usage_usec'];
+const MEMORY_KEYS = ['total_inactive_file', 'inactive_file'];
 
 /** What is read of the host, once for a batch of containers. */
 export interface HostReading {
@@ -46,7 +50,7 @@ export function toEngineReading(
     if (!usage.ok) return err(`cpuacct.usage: ${usage.error}`);
     cpuTotal = usage.value;
   } else {
-    const stat = parseFlatKeyed(texts.cpu);
+    const stat = pickFlatKeyed(texts.cpu, CPU_KEYS);
     if (!stat.ok) return err(`cpu.stat: ${stat.error}`);
     const usage = cpuUsageV2(stat.value);
     if (!usage.ok) return usage;
@@ -56,7 +60,7 @@ export function toEngineReading(
   if (!memUsage.ok) return err(`memory usage: ${memUsage.error}`);
   const memLimit = parseMemoryLimit(texts.memLimit);
   if (!memLimit.ok) return err(`memory limit: ${memLimit.error}`);
-  const memStat = parseFlatKeyed(texts.memStat);
+  const memStat = pickFlatKeyed(texts.memStat, MEMORY_KEYS);
   if (!memStat.ok) return err(`memory.stat: ${memStat.error}`);
   let io: IoBytes = { read: 0, write: 0 };
   if (texts.io !== undefined) {
