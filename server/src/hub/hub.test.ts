@@ -16,7 +16,7 @@ function fakeUpstream() {
 
 function client() {
   const sent: string[] = [];
-  const sink: OutboxSink = { bufferedAmount: 0, send: (f) => void sent.push(f.toString()), closeSlow: () => {} };
+  const sink: OutboxSink = { bufferedAmount: 0, send: (f) => void sent.push(typeof f === 'string' ? f : f.payload.toString()), closeSlow: () => {} };
   const out = new Outbox(sink, {
     highWaterMarkBytes: 1 << 20,
     maxQueuedFrames: 100,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Outbox, type OutboxLimits, type OutboxSink } from './outbox.js';
+import { Outbox, type FrameCache, type OutboxLimits, type OutboxSink, type SharedFrame } from './outbox.js';
 
 const LIMITS: OutboxLimits = {
   highWaterMarkBytes: 1000,
@@ -19,8 +19,8 @@ function fakeSocket(): OutboxSink & { sent: string[]; buffered: number; closedSl
     get bufferedAmount() {
       return this.buffered;
     },
-    send(frame: string | Buffer) {
-      this.sent.push(frame.toString());
+    send(frame: string | SharedFrame) {
+      this.sent.push(typeof frame === 'string' ? frame : frame.payload.toString());
     },
     closeSlow() {
       this.closedSlow++;
@@ -182,11 +182,11 @@ test('forget removes everything waiting for a topic', () => {
 });
 
 test('sockets whose batches hold the same samples share one encoded frame; one that missed samples gets its own', () => {
-  const frames = new Map<string, Buffer>();
+  const frames: FrameCache = new Map();
   const clock = { now: 0 };
   const socket = (buffered: number) => {
-    const sent: (string | Buffer)[] = [];
-    const sink = { bufferedAmount: buffered, send: (f: string | Buffer) => void sent.push(f), closeSlow: () => {} };
+    const sent: (string | SharedFrame)[] = [];
+    const sink = { bufferedAmount: buffered, send: (f: string | SharedFrame) => void sent.push(f), closeSlow: () => {} };
     return { sink, sent, out: new Outbox(sink, LIMITS, () => clock.now, frames) };
   };
   const [a, b, late] = [socket(0), socket(0), socket(5000)];
@@ -202,7 +202,7 @@ test('sockets whose batches hold the same samples share one encoded frame; one t
     out.flush();
   }
   const [x, y, z] = [a, b, late].map((c) => c.sent.at(-1));
-  assert.ok(Buffer.isBuffer(x) && x === y, 'one Buffer for both sockets');
-  assert.equal(x.toString(), '{"type":"stats","samples":[{"id":"a","n":2},{"id":"b","n":2}]}');
-  assert.equal(z?.toString(), '{"type":"stats","samples":[{"id":"a","n":2,"dropped":1},{"id":"b","n":2,"dropped":1}]}');
+  assert.ok(typeof x === 'object' && x === y, 'one frame for both sockets');
+  assert.equal(x.payload.toString(), '{"type":"stats","samples":[{"id":"a","n":2},{"id":"b","n":2}]}');
+  assert.equal(z, '{"type":"stats","samples":[{"id":"a","n":2,"dropped":1},{"id":"b","n":2,"dropped":1}]}');
 });

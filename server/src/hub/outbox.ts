@@ -12,8 +12,8 @@ import { assertNever } from '@dockpulse/shared';
 export interface OutboxSink {
   /** Bytes handed to the socket but not yet written out. */
   readonly bufferedAmount: number;
-  /** Sends one text frame; a Buffer holds its UTF-8 bytes, shared with other sockets and never changed. */
-  send(frame: string | Buffer): void;
+  /** Sends one text frame: a string, or a frame shared with the other sockets of the tick. */
+  send(frame: string | SharedFrame): void;
   /** Closes the socket as a slow consumer; called at most once. */
   closeSlow(): void;
 }
@@ -41,11 +41,20 @@ export interface SerializedSample {
 }
 
 /**
- * Stats frames already rendered, by the sequence numbers of their samples. When many sockets watch the same
- * containers, their batches hold the same samples in the same order, and the frame is rendered and encoded
- * once for all of them. The hub clears it every tick.
+ * A stats frame that every socket whose batch holds the same samples receives: its UTF-8 bytes, never
+ * changed, and a slot where the transport keeps what it made of them (a framed message) for the next socket.
  */
-export type FrameCache = Map<string, Buffer>;
+export interface SharedFrame {
+  readonly payload: Buffer;
+  wire?: Buffer;
+}
+
+/**
+ * Stats frames already rendered, by the sequence numbers of their samples. When many sockets watch the same
+ * containers, their batches hold the same samples in the same order, and the frame is rendered, encoded and
+ * framed once for all of them. The hub clears it every tick.
+ */
+export type FrameCache = Map<string, SharedFrame>;
 
 /** A frame built when it is about to be sent, so that a large history costs nothing while it waits. */
 export interface LazyFrame {
@@ -224,7 +233,7 @@ export class Outbox {
     this.droppedTotal += entry.items.length;
   }
 
-  private render(entry: Entry): string | Buffer {
+  private render(entry: Entry): string | SharedFrame {
     switch (entry.kind) {
       case 'control':
         return entry.frame;
@@ -237,7 +246,7 @@ export class Outbox {
         for (const s of entry.items) key += `${s.seq},`;
         let frame = this.frames.get(key);
         if (!frame) {
-          frame = Buffer.from(this.renderStats(entry.items));
+          frame = { payload: Buffer.from(this.renderStats(entry.items)) };
           this.frames.set(key, frame);
         }
         return frame;

@@ -13,11 +13,13 @@ import {
   type Scope,
 } from '@dockpulse/shared';
 import type { ShareClaims } from '../auth/signed-token.js';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { Outbox, type OutboxLimits } from '../hub/outbox.js';
 import type { Hub } from '../hub/hub.js';
 import type { ContainerDirectory } from '../docker/container-list.js';
 import { TokenBucket } from './rate-limit.js';
+import { textFrame, writeFrame } from './ws-frame.js';
 import type { Logger } from '../log.js';
 
 /** What every session needs from the gateway. */
@@ -57,8 +59,10 @@ export class Session {
   private readonly log: Logger;
   private scope: Scope;
 
+  /** @param socket the connection under `ws`, written to directly for frames shared with other sockets */
   constructor(
     private readonly ws: WebSocket,
+    socket: Duplex,
     private readonly ctx: SessionContext,
     clientId: string,
     readonly access: Access = { kind: 'all' },
@@ -70,7 +74,12 @@ export class Session {
         get bufferedAmount() {
           return ws.bufferedAmount;
         },
-        send: (frame) => ws.send(frame, { binary: false }),
+        send: (frame) => {
+          if (typeof frame === 'string') return ws.send(frame, { binary: false });
+          // Framed once for every socket of the tick, then one write here.
+          frame.wire ??= textFrame(frame.payload);
+          writeFrame(ws, socket, frame.wire);
+        },
         closeSlow: () => this.closeSlow(),
       },
       ctx.outbox,

@@ -72,7 +72,7 @@ export class WsTransport {
       this.ctx.log.warn('websocket upgrade from a foreign origin refused', { origin: header(req, 'origin') ?? '' });
       return refuse(socket, 403, 'Forbidden');
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, req));
   }
 
   /** Closes every socket with `goingAway` and stops the heartbeat. */
@@ -90,7 +90,7 @@ export class WsTransport {
     this.wss.close();
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage): void {
+  private accept(ws: WebSocket, socket: Duplex, req: IncomingMessage): void {
     const offered = (header(req, 'sec-websocket-protocol') ?? '')
       .split(',')
       .map((p) => p.trim())
@@ -114,7 +114,7 @@ export class WsTransport {
       return;
     }
     const access = who.value.kind === 'share' ? ({ kind: 'share', claims: who.value.claims } as const) : ({ kind: 'all' } as const);
-    const session = new Session(ws, this.ctx, clientId, access);
+    const session = new Session(ws, socket, this.ctx, clientId, access);
     this.sessions.set(ws, session);
     if (access.kind === 'share') this.shareSessions.set(ws, session);
     this.alive.add(ws);
