@@ -32,23 +32,40 @@ export function pidsByName(pattern: RegExp): number[] {
   return pids;
 }
 
-/** CPU used by a set of processes over a window: take a reading before and after. */
-export function cpuOf(pids: readonly number[]): Map<number, number> {
-  const m = new Map<number, number>();
+/**
+ * Time on a CPU of every thread of a set of processes, in ms, keyed by `pid/tid`: the scheduler's own
+ * nanosecond count (`/proc/<pid>/task/<tid>/schedstat`), not the 4 ms-tick sampling behind `/proc/<pid>/stat`,
+ * which misses or overcounts the short wakeups of idle daemons and shims by as much as what is measured.
+ */
+export function cpuOf(pids: readonly number[]): Map<string, number> {
+  const m = new Map<string, number>();
   for (const pid of pids) {
-    const ms = processCpuMs(pid);
-    if (ms !== undefined) m.set(pid, ms);
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // gone
+    }
+    for (const tid of tids) {
+      try {
+        const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+        if (Number.isFinite(ns)) m.set(`${pid}/${tid}`, ns / 1e6);
+      } catch {
+        // The thread ended between readdir and read.
+      }
+    }
   }
   return m;
 }
 
-/** Sum of CPU ms used between two readings, over the processes present in both. */
-export function cpuDelta(before: Map<number, number>, after: Map<number, number>): number {
+/**
+ * CPU ms used between two readings of `cpuOf`: threads present in both count their difference, threads born
+ * in between count whole; a thread that ended in between loses its share of the window (rare: Go and Node
+ * keep their threads).
+ */
+export function cpuDelta(before: Map<string, number>, after: Map<string, number>): number {
   let total = 0;
-  for (const [pid, ms] of after) {
-    const start = before.get(pid);
-    if (start !== undefined) total += ms - start;
-  }
+  for (const [key, ms] of after) total += ms - (before.get(key) ?? 0);
   return total;
 }
 

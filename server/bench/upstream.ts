@@ -1,56 +1,111 @@
 /**
  * What watching containers costs the machine: total CPU of the gateway, the Docker daemon, containerd and
  * the shims while N idle containers are watched at 1 Hz, with the cgroup source and with the Docker API
- * source, next to `docker stats` streaming the same containers and next to nobody watching, in one run,
- * alternating, with medians over rounds.
+ * source (each with 1 and with 20 dashboards connected), next to `docker stats` streaming the same
+ * containers and next to nobody watching, in one run, alternating, with medians over rounds.
  *
- *   pnpm --filter @dockpulse/server bench:upstream [--containers 50] [--rounds 3] [--seconds 20] [--viewers 1]
+ *   pnpm --filter @dockpulse/server bench:upstream [--containers 50] [--rounds 3] [--seconds 30]
+ *       [--warmup 30] [--viewers 1,20] [--phases idle,cgroup,docker,docker-stats] [--network default|none]
+ *
+ * Windows are 30 s because every containerd shim does a little work every 30 s (≈ 12 ms each, staggered
+ * over about 10 s): a 20 s window catches that wave or misses it, and the daemons' "idle" moved by 20 ms/s
+ * from window to window. The gateway is measured after `--warmup` seconds, once V8 has compiled its hot
+ * paths: in its first seconds, optimizing compilation was a third of its CPU, which a gateway that runs for
+ * days does not pay. Other phases get 5 s to open their streams.
+ *
+ * CPU is each thread's scheduler time (`schedstat`, ns), summed over the processes. A dashboard is a
+ * WebSocket that subscribes to every container's stats, as the overview does. Per-sample figures divide by
+ * the samples the first dashboard received; `docker stats` is charged per sample at the rate the Docker
+ * source received in the same round, since both read the same engine collector. The first dashboard also
+ * reports how many containers it heard from and the gaps between a container's samples, which show whether
+ * every container is still read once a second (`--containers 1000 --network none` for a large host: a
+ * bridge takes at most 1024 ports).
  *
  * Needs a running engine, the local/busybox:latest image and a built gateway (`pnpm build`).
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import WebSocket from 'ws';
+import { machine, writeResults } from './fanout-harness.js';
 import { cpuDelta, cpuOf, median, pidsByName } from './proc-cpu.js';
+import { DockerProxy } from '../test/helpers/docker-proxy.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
 const CONTAINERS = Number(args.get('containers') ?? 50);
 const ROUNDS = Number(args.get('rounds') ?? 3);
-const SECONDS = Number(args.get('seconds') ?? 20);
-const VIEWERS = Number(args.get('viewers') ?? 1);
+const SECONDS = Number(args.get('seconds') ?? 30);
+const GATEWAY_WARMUP_MS = Number(args.get('warmup') ?? 30) * 1000;
+const VIEWERS = (args.get('viewers') ?? '1,20').split(',').map(Number);
+const PHASES = new Set((args.get('phases') ?? 'idle,cgroup,docker,docker-stats').split(','));
+const NETWORK = args.get('network') ?? 'default';
 const WARMUP_MS = 5000;
+const START_CONCURRENCY = 4;
 const PREFIX = `dpbench-${process.pid}-`;
 const PORT = 18700 + (process.pid % 200);
+const ENGINE_SOCKET = process.env['DOCKER_HOST']?.startsWith('unix://') ? process.env['DOCKER_HOST'].slice('unix://'.length) : '/var/run/docker.sock';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const docker = (...a: string[]) => execFileSync('docker', a, { encoding: 'utf8' }).trim();
+const dockerAsync = promisify(execFile);
 
 function daemonPids(): number[] {
   return pidsByName(/^(dockerd|containerd|containerd-shim.*)$/);
 }
 
-async function measure(extraPids: () => number[], onStart: () => void = () => {}): Promise<{ daemon: number; client: number }> {
-  await sleep(WARMUP_MS);
+interface Window {
+  /** Daemons' CPU, ms per second. */
+  daemon: number;
+  /** The gateway's or the CLI's CPU, ms per second. */
+  client: number;
+}
+
+async function measure(clientPids: () => number[], onStart: () => void = () => {}, warmupMs = WARMUP_MS): Promise<Window> {
+  await sleep(warmupMs);
   onStart();
   const dp = daemonPids();
-  const cp = extraPids();
+  const cp = clientPids();
   const d0 = cpuOf(dp);
   const c0 = cpuOf(cp);
   await sleep(SECONDS * 1000);
   return { daemon: cpuDelta(d0, cpuOf(dp)) / SECONDS, client: cpuDelta(c0, cpuOf(cp)) / SECONDS };
 }
 
-async function withGateway(ids: string[], source: 'cgroup' | 'docker'): Promise<{ daemon: number; client: number; samples: number }> {
+/** What the first dashboard saw of the samples' regularity over the window. */
+interface Regularity {
+  /** Containers it got at least one sample of. */
+  heard: number;
+  /** 99th percentile and largest time between two samples of one container (their `t`), ms. */
+  gapP99: number;
+  gapMax: number;
+}
+
+/** What the gateway asked of the engine during the window, seen by a proxy in front of the engine's socket. */
+interface EngineTraffic {
+  requests: number;
+  bytesFromEngine: number;
+}
+
+async function withGateway(ids: string[], source: 'cgroup' | 'docker', viewers: number): Promise<Window & Regularity & EngineTraffic & { rate: number }> {
   const state = mkdtempSync(join(tmpdir(), 'dpbench-state-'));
+  const proxy = await DockerProxy.open(ENGINE_SOCKET);
   const gw: ChildProcess = spawn(process.execPath, [resolve(here, '../dist/main.js')], {
-    env: { ...process.env, DOCKPULSE_PORT: String(PORT), DOCKPULSE_LOG_LEVEL: 'warn', DOCKPULSE_SOURCE: source, DOCKPULSE_STATE_DIR: state },
+    env: {
+      ...process.env,
+      DOCKER_HOST: `unix://${proxy.path}`,
+      DOCKPULSE_PORT: String(PORT),
+      DOCKPULSE_LOG_LEVEL: 'warn',
+      DOCKPULSE_SOURCE: source,
+      DOCKPULSE_STATE_DIR: state,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  const sockets: WebSocket[] = [];
   try {
     for (let i = 0; i < 100; i++) {
       try {
@@ -62,32 +117,51 @@ async function withGateway(ids: string[], source: 'cgroup' | 'docker'): Promise<
       await sleep(100);
     }
     let samples = 0;
-    const sockets: WebSocket[] = [];
-    for (let v = 0; v < VIEWERS; v++) {
+    let counting = false;
+    const last = new Map<string, number>();
+    const gaps: number[] = [];
+    const subscribe = JSON.stringify({ type: 'subscribe', topics: ids.map((id) => `stats:${id}`), history: 0 });
+    for (let v = 0; v < viewers; v++) {
       const ws = new WebSocket(`ws://127.0.0.1:${PORT}/ws`, ['dockpulse.v1']);
-      ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', topics: ids.map((id) => `stats:${id}`), history: 0 })));
+      ws.on('open', () => ws.send(subscribe));
       ws.on('message', (d) => {
-        const m = JSON.parse(String(d)) as { type: string; samples?: unknown[] };
-        if (m.type === 'stats' && v === 0) samples += m.samples?.length ?? 0;
+        const m = JSON.parse(String(d)) as { type: string; samples?: { id: string; t: number }[] };
+        if (m.type !== 'stats' || v !== 0 || !m.samples) return;
+        samples += m.samples.length;
+        if (!counting) return;
+        for (const s of m.samples) {
+          const before = last.get(s.id);
+          if (before !== undefined) gaps.push(s.t - before);
+          last.set(s.id, s.t);
+        }
       });
       sockets.push(ws);
     }
     let start = 0;
+    let traffic: EngineTraffic = { requests: 0, bytesFromEngine: 0 };
     const cpu = await measure(
       () => [gw.pid!],
-      () => (start = samples),
+      () => {
+        start = samples;
+        counting = true;
+        traffic = { requests: proxy.requests.length, bytesFromEngine: proxy.bytesFromEngine };
+      },
+      GATEWAY_WARMUP_MS,
     );
-    const got = samples - start;
-    for (const ws of sockets) ws.close();
-    return { ...cpu, samples: got };
+    traffic = { requests: proxy.requests.length - traffic.requests, bytesFromEngine: proxy.bytesFromEngine - traffic.bytesFromEngine };
+    gaps.sort((a, b) => a - b);
+    const gapP99 = gaps.length > 0 ? gaps[Math.min(gaps.length - 1, Math.floor(gaps.length * 0.99))]! : NaN;
+    return { ...cpu, ...traffic, rate: (samples - start) / SECONDS, heard: last.size, gapP99, gapMax: gaps.at(-1) ?? NaN };
   } finally {
+    for (const ws of sockets) ws.terminate();
     gw.kill('SIGTERM');
     await new Promise((r) => gw.once('exit', r));
+    await proxy.dispose();
     rmSync(state, { recursive: true, force: true });
   }
 }
 
-async function withDockerStats(ids: string[]): Promise<{ daemon: number; client: number }> {
+async function withDockerStats(ids: string[]): Promise<Window> {
   const cli = spawn('docker', ['stats', '--format', '{{json .}}', ...ids], { stdio: ['ignore', 'ignore', 'ignore'] });
   try {
     return await measure(() => [cli.pid!]);
@@ -98,56 +172,196 @@ async function withDockerStats(ids: string[]): Promise<{ daemon: number; client:
   }
 }
 
+/** Starts `n` idle containers, a few at a time; returns the ids of those that started. */
+async function startContainers(n: number): Promise<string[]> {
+  const ids: string[] = [];
+  let next = 0;
+  let failed = 0;
+  const network = NETWORK === 'default' ? [] : ['--network', NETWORK];
+  const worker = async (): Promise<void> => {
+    while (next < n) {
+      const i = next++;
+      try {
+        const { stdout } = await dockerAsync('docker', ['run', '-d', ...network, '--label', 'dockpulse.bench=upstream', '--name', `${PREFIX}${i}`, 'local/busybox:latest', 'sleep', '1d']);
+        ids.push(stdout.trim());
+      } catch (e) {
+        if (failed++ === 0) console.error(`a container failed to start: ${(e as Error).message.split('\n')[0]}`);
+      }
+      if (ids.length % 100 === 0 && ids.length > 0) console.error(`  ${ids.length} running`);
+    }
+  };
+  await Promise.all(Array.from({ length: START_CONCURRENCY }, worker));
+  if (failed > 0) console.error(`${failed} of ${n} containers failed to start`);
+  return ids;
+}
+
+interface Row {
+  phase: string;
+  daemon: number[];
+  client: number[];
+  /** Samples per second the first dashboard received (the engine's, for docker stats). */
+  rate: number[];
+  heard: number[];
+  gapP99: number[];
+  gapMax: number[];
+  /** What the gateway asked of the engine in each window (none for docker stats, which is not proxied). */
+  requests: number[];
+  bytesFromEngine: number[];
+}
+
 async function main(): Promise<void> {
   console.error(`starting ${CONTAINERS} idle containers…`);
-  const ids: string[] = [];
+  const t0 = Date.now();
+  let ids: string[] = [];
   try {
-    for (let i = 0; i < CONTAINERS; i++) {
-      ids.push(docker('run', '-d', '--label', 'dockpulse.bench=upstream', '--name', `${PREFIX}${i}`, 'local/busybox:latest', 'sleep', '1d'));
-    }
-    const viewers = `${VIEWERS} viewer${VIEWERS > 1 ? 's' : ''}`;
-    const rows: { phase: string; daemon: number[]; client: number[] }[] = [
-      { phase: 'nobody watching', daemon: [], client: [] },
-      { phase: `dockpulse cgroup (${viewers})`, daemon: [], client: [] },
-      { phase: `dockpulse docker (${viewers})`, daemon: [], client: [] },
-      { phase: 'docker stats', daemon: [], client: [] },
-    ];
-    const rates: Record<string, number> = {};
+    ids = await startContainers(CONTAINERS);
+    console.error(`${ids.length} containers running after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    const rows = new Map<string, Row>();
+    const row = (phase: string): Row => {
+      let r = rows.get(phase);
+      if (!r) rows.set(phase, (r = { phase, daemon: [], client: [], rate: [], heard: [], gapP99: [], gapMax: [], requests: [], bytesFromEngine: [] }));
+      return r;
+    };
+    const idle = row('nobody watching');
     for (let r = 0; r < ROUNDS; r++) {
       console.error(`round ${r + 1}/${ROUNDS}`);
-      const idle = await measure(() => []);
-      rows[0]!.daemon.push(idle.daemon);
-      rows[0]!.client.push(0);
-      for (const [i, source] of [[1, 'cgroup'], [2, 'docker']] as const) {
-        const gw = await withGateway(ids, source);
-        rows[i]!.daemon.push(gw.daemon);
-        rows[i]!.client.push(gw.client);
-        rates[source] = gw.samples / SECONDS;
+      const w = await measure(() => []);
+      idle.daemon.push(w.daemon);
+      idle.client.push(0);
+      idle.rate.push(0);
+      let engineRate = NaN;
+      for (const source of ['cgroup', 'docker'] as const) {
+        if (!PHASES.has(source)) continue;
+        for (const viewers of VIEWERS) {
+          const gw = await withGateway(ids, source, viewers);
+          const x = row(`dockpulse ${source}, ${viewers} viewer${viewers > 1 ? 's' : ''}`);
+          x.daemon.push(gw.daemon);
+          x.client.push(gw.client);
+          x.rate.push(gw.rate);
+          x.heard.push(gw.heard);
+          x.gapP99.push(gw.gapP99);
+          x.gapMax.push(gw.gapMax);
+          x.requests.push(gw.requests);
+          x.bytesFromEngine.push(gw.bytesFromEngine);
+          if (source === 'docker' && viewers === VIEWERS[0]) engineRate = gw.rate;
+        }
       }
-      const ds = await withDockerStats(ids);
-      rows[3]!.daemon.push(ds.daemon);
-      rows[3]!.client.push(ds.client);
+      if (PHASES.has('docker-stats')) {
+        const ds = await withDockerStats(ids);
+        const x = row('docker stats');
+        x.daemon.push(ds.daemon);
+        x.client.push(ds.client);
+        x.rate.push(engineRate);
+      }
     }
-    const idle = median(rows[0]!.daemon);
-    console.log(`\n${CONTAINERS} idle containers, ${ROUNDS} rounds of ${SECONDS} s, medians; CPU in ms per second (10 = 1 % of one core)`);
-    console.log(`the first viewer received ${rates['cgroup']?.toFixed(1)} samples/s from the cgroup source, ${rates['docker']?.toFixed(1)} from the docker source\n`);
-    console.log('phase'.padEnd(26) + 'daemons'.padStart(10) + 'above idle'.padStart(12) + 'client/gw'.padStart(11) + 'total extra'.padStart(13) + '  ms/sample');
+
+    const idleDaemon = median(idle.daemon);
+    console.log(`\n${ids.length} idle containers (network ${NETWORK}), ${ROUNDS} rounds of ${SECONDS} s, medians`);
+    console.log('CPU in ms per second (10 = 1 % of one core); extra = daemons above idle + gateway or CLI');
+    console.log(`the daemons' idle windows ranged ${Math.min(...idle.daemon).toFixed(1)} to ${Math.max(...idle.daemon).toFixed(1)} ms/s: differences below that spread are noise\n`);
+    console.log(
+      'phase'.padEnd(28) +
+        'daemons'.padStart(9) +
+        'above idle'.padStart(12) +
+        'gw/CLI'.padStart(9) +
+        'extra'.padStart(9) +
+        'samples/s'.padStart(11) +
+        'ms/sample'.padStart(11) +
+        'gw ms/sample'.padStart(14) +
+        'engine req/KiB'.padStart(16) +
+        'heard'.padStart(7) +
+        'gap p99/max ms'.padStart(16),
+    );
     const out: Record<string, unknown>[] = [];
-    for (const row of rows) {
-      const d = median(row.daemon);
-      const c = median(row.client);
-      const extra = d - idle + c;
-      const perSample = row.phase === 'nobody watching' ? '' : (extra / CONTAINERS).toFixed(2);
-      console.log(row.phase.padEnd(26) + d.toFixed(1).padStart(10) + (d - idle).toFixed(1).padStart(12) + c.toFixed(1).padStart(11) + extra.toFixed(1).padStart(13) + perSample.padStart(11));
-      out.push({ phase: row.phase, daemonMsPerS: d, clientMsPerS: c, extraMsPerS: extra, rounds: row.daemon });
+    /** Per sample: total extra, and the gateway or CLI alone. */
+    const perSample = new Map<string, { total: number; own: number; quiet: boolean }>();
+    for (const x of rows.values()) {
+      const d = median(x.daemon);
+      const c = median(x.client);
+      const extra = d - idleDaemon + c;
+      const rate = median(x.rate.filter((n) => Number.isFinite(n)));
+      const ms = x === idle || !(rate > 0) ? NaN : extra / rate;
+      const own = x === idle || !(rate > 0) ? NaN : c / rate;
+      // The engine was asked nothing and sent nothing: whatever the daemons did in the window was not for us.
+      const quiet = x.requests.length > 0 && x.requests.every((n) => n === 0) && x.bytesFromEngine.every((n) => n === 0);
+      if (x !== idle) perSample.set(x.phase, { total: ms, own, quiet });
+      const traffic = x.requests.length ? `${Math.max(...x.requests)}/${(Math.max(...x.bytesFromEngine) / 1024 / SECONDS).toFixed(1)}` : '';
+      console.log(
+        x.phase.padEnd(28) +
+          d.toFixed(1).padStart(9) +
+          (d - idleDaemon).toFixed(1).padStart(12) +
+          c.toFixed(1).padStart(9) +
+          extra.toFixed(1).padStart(9) +
+          (x === idle ? '' : rate.toFixed(1)).padStart(11) +
+          (Number.isNaN(ms) ? '' : ms.toFixed(3)).padStart(11) +
+          (Number.isNaN(own) ? '' : own.toFixed(3)).padStart(14) +
+          traffic.padStart(16) +
+          (x.heard.length ? String(Math.min(...x.heard)) : '').padStart(7) +
+          (x.gapP99.length ? `${median(x.gapP99).toFixed(0)}/${Math.max(...x.gapMax).toFixed(0)}` : '').padStart(16),
+      );
+      out.push({
+        phase: x.phase,
+        daemonMsPerS: d,
+        clientMsPerS: c,
+        extraMsPerS: extra,
+        samplesPerS: rate,
+        msPerSample: ms,
+        clientMsPerSample: own,
+        engineRequestsMax: x.requests.length ? Math.max(...x.requests) : null,
+        bytesFromEngineMax: x.bytesFromEngine.length ? Math.max(...x.bytesFromEngine) : null,
+        heardMin: x.heard.length ? Math.min(...x.heard) : null,
+        gapP99Ms: x.gapP99.length ? median(x.gapP99) : null,
+        gapMaxMs: x.gapMax.length ? Math.max(...x.gapMax) : null,
+        rounds: { ...x, phase: undefined },
+      });
     }
-    const file = resolve(here, `../../bench/results/upstream-${CONTAINERS}c-${VIEWERS}v.json`);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, JSON.stringify({ containers: CONTAINERS, rounds: ROUNDS, seconds: SECONDS, viewers: VIEWERS, rows: out }, null, 2));
-    console.log(`\nwritten to ${file}`);
+    console.log('(engine req/KiB: the most requests, and KiB/s, the gateway got from the engine in one window)');
+    const ratios: Record<string, number> = {};
+    const cli = perSample.get('docker stats');
+    if (cli !== undefined) {
+      console.log('');
+      for (const [phase, ms] of perSample) {
+        if (!phase.startsWith('dockpulse cgroup')) continue;
+        ratios[`docker stats over ${phase}, measured`] = cli.total / ms.total;
+        let line = `docker stats costs ${(cli.total / ms.total).toFixed(1)}× ${phase} per sample, as measured`;
+        if (ms.quiet) {
+          // Charging the daemons' noise to a gateway that asked nothing of them would be measuring the noise.
+          ratios[`docker stats over ${phase}, daemons' share zero`] = cli.total / ms.own;
+          line += `; ${(cli.total / ms.own).toFixed(1)}× counting the daemons' share as zero (no request, no byte from the engine)`;
+        }
+        console.log(line);
+      }
+    }
+    for (const source of ['cgroup', 'docker']) {
+      const one = rows.get(`dockpulse ${source}, ${VIEWERS[0]} viewer${VIEWERS[0]! > 1 ? 's' : ''}`);
+      const many = VIEWERS.length > 1 ? rows.get(`dockpulse ${source}, ${VIEWERS.at(-1)} viewers`) : undefined;
+      if (!one || !many) continue;
+      const total = (x: Row) => median(x.daemon) - idleDaemon + median(x.client);
+      const name = `${source}: ${VIEWERS.at(-1)} viewers over ${VIEWERS[0]}`;
+      ratios[`${name}, total`] = total(many) / total(one);
+      ratios[`${name}, gateway alone`] = median(many.client) / median(one.client);
+      console.log(
+        `${source}: ${VIEWERS.at(-1)} viewers cost ${(total(many) / total(one)).toFixed(2)}× ${VIEWERS[0]} in total extra CPU, ` +
+          `${(median(many.client) / median(one.client)).toFixed(2)}× in the gateway's`,
+      );
+    }
+    writeResults(`upstream-${ids.length}c`, {
+      machine: { ...machine(), engine: docker('version', '--format', '{{.Server.Version}}'), cgroup: docker('info', '--format', '{{.CgroupVersion}} {{.CgroupDriver}}') },
+      containers: ids.length,
+      requested: CONTAINERS,
+      network: NETWORK,
+      rounds: ROUNDS,
+      seconds: SECONDS,
+      viewers: VIEWERS,
+      rows: out,
+      ratios,
+    });
   } finally {
     const mine = docker('ps', '-aq', '--filter', `name=${PREFIX}`);
-    if (mine) execFileSync('docker', ['rm', '-f', ...mine.split('\n')], { stdio: 'ignore' });
+    if (mine) {
+      const all = mine.split('\n');
+      for (let i = 0; i < all.length; i += 100) execFileSync('docker', ['rm', '-f', ...all.slice(i, i + 100)], { stdio: 'ignore' });
+    }
   }
 }
 

@@ -28,6 +28,8 @@ const REQUEST_LINE = /^([A-Z]+) (\S+) HTTP\/1\.[01]\r\n/;
  */
 export class DockerProxy {
   readonly requests: ProxiedRequest[] = [];
+  /** Bytes the engine has sent back through the proxy. */
+  bytesFromEngine = 0;
   private server: Server | undefined;
   private readonly pairs = new Map<number, Pair>();
   private nextId = 1;
@@ -112,6 +114,7 @@ export class DockerProxy {
       const m = REQUEST_LINE.exec(chunk.toString('latin1', 0, Math.min(chunk.length, 2048)));
       if (m) this.requests.push({ method: m[1]!, path: m[2]!, connection: id });
     });
+    upstream.on('data', (chunk: Buffer) => (this.bytesFromEngine += chunk.length));
     client.pipe(upstream);
     upstream.pipe(client);
     client.on('close', end);
