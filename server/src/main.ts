@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CONTAINERS_TOPIC, type ContainersMessage } from '@dockpulse/shared';
+import { CONTAINERS_TOPIC, err, ok, type ContainersMessage } from '@dockpulse/shared';
 import { loadConfig, usage, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { connectEngine, type Engine } from './docker/engine.js';
@@ -15,8 +15,9 @@ import { createRequestHandler } from './http/routes.js';
 import { StaticFiles } from './http/static-files.js';
 import { CgroupStatsSource } from './cgroup/cgroup-source.js';
 import { enginePidLookup } from './cgroup/container-process.js';
-import { detectCgroupAccess, probeRunningContainers } from './cgroup/detect.js';
-import { describeLayout, findLayout, type CgroupLayout } from './cgroup/layout.js';
+import { awaitingProof, detectCgroupAccess, probeRunningContainers } from './cgroup/detect.js';
+import { DeferredCgroupSource } from './cgroup/deferred-source.js';
+import { describeLayout, findLayout, type CgroupLayout, type CgroupRoots } from './cgroup/layout.js';
 import { StateDir } from './auth/state-dir.js';
 import { ShareStore } from './auth/share-store.js';
 import { Authenticator } from './auth/authenticate.js';
@@ -105,11 +106,42 @@ async function chooseSources(engine: Engine, config: Config, log: Logger): Promi
   }
   const running = await probeRunningContainers(engine, AbortSignal.timeout(5000));
   const detected = detectCgroupAccess({ ...roots, endpoint: engine.endpoint, running });
-  if (!detected.ok) {
+  if (detected.ok) return cgroupSources(engine, config, log, detected.value);
+  if (!awaitingProof(detected.error)) {
     log.info('reading stats from the Docker API', { reason: detected.error });
     return dockerSources(engine, config, log);
   }
-  return cgroupSources(engine, config, log, detected.value);
+  log.info('reading stats from the Docker API until a running container proves the cgroup files', { reason: detected.error });
+  return deferredSources(engine, config, log, roots);
+}
+
+/** The Docker API for stats until a container runs whose cgroup proves the files, then the files. */
+function deferredSources(engine: Engine, config: Config, log: Logger, roots: CgroupRoots): Sources {
+  const containers = new ContainerList(engine, log);
+  const api = new DockerStatsSource(engine, containers, log, config.intervalMs);
+  const source = new DeferredCgroupSource(
+    api,
+    containers,
+    (ids) => {
+      const detected = detectCgroupAccess({ ...roots, endpoint: engine.endpoint, running: ids.map((id) => ({ id, pid: undefined })) });
+      if (!detected.ok) return err({ reason: detected.error, retry: awaitingProof(detected.error) });
+      return ok(new CgroupStatsSource({ layout: detected.value, list: containers, pids: enginePidLookup(engine), log, intervalMs: config.intervalMs }));
+    },
+    log,
+  );
+  return {
+    containers,
+    upstream: source,
+    run: async (signal) => {
+      try {
+        await containers.run(signal);
+      } finally {
+        source.close();
+      }
+    },
+    streams: source.streams,
+    describe: { docker: engine.endpoint, source: 'docker until a running container proves the cgroup files' },
+  };
 }
 
 /** Starts the gateway against the Docker engine that `DOCKER_HOST` names (or `engine`). */

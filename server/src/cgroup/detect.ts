@@ -27,6 +27,17 @@ export interface RunningContainer {
   pid: number | undefined;
 }
 
+const NO_RUNNING_CONTAINER = 'no running container to check the cgroup tree with';
+const FOUND_WITHOUT_PID = 'found the cgroup of container';
+
+/**
+ * True when `detectCgroupAccess` failed only for want of a container to prove the tree with (none running,
+ * or the one found stopped as it was looked at): checking again once another runs may succeed.
+ */
+export function awaitingProof(reason: string): boolean {
+  return reason === NO_RUNNING_CONTAINER || reason.startsWith(FOUND_WITHOUT_PID);
+}
+
 /** How many running containers are tried before giving up; one found is proof enough. */
 const MAX_PROBES = 3;
 
@@ -51,7 +62,7 @@ export function detectCgroupAccess(opts: DetectOptions): Result<CgroupLayout, st
     if (!parsed.ok) return err(parsed.error);
   }
   const probes = opts.running.slice(0, MAX_PROBES);
-  if (probes.length === 0) return err('no running container to check the cgroup tree with');
+  if (probes.length === 0) return err(NO_RUNNING_CONTAINER);
   let foundWithoutPid: string | undefined;
   for (const { id, pid } of probes) {
     for (const driver of ['cgroupfs', 'systemd'] as const satisfies readonly CgroupDriver[]) {
@@ -69,7 +80,7 @@ export function detectCgroupAccess(opts: DetectOptions): Result<CgroupLayout, st
     }
   }
   if (foundWithoutPid !== undefined) {
-    return err(`found the cgroup of container ${foundWithoutPid.slice(0, 12)} but no pid of it to check ${procRoot} with`);
+    return err(`${FOUND_WITHOUT_PID} ${foundWithoutPid.slice(0, 12)} but no pid of it to check ${procRoot} with`);
   }
   const where = layout.version === 2 ? layout.root : layout.memory;
   return err(
