@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { GroupReport, ReadyMessage, Reply } from './fanout-ipc.js';
-import { processCpuMs } from './proc-cpu.js';
+import { cpuDelta, cpuOf } from './proc-cpu.js';
 
 export const benchDir = dirname(fileURLToPath(import.meta.url));
 const serverDir = resolve(benchDir, '..');
@@ -200,21 +200,27 @@ export interface Window {
   stalled: GroupReport;
 }
 
-/** Counts for `seconds` (from the end of one burst to the end of another), with the CPU of both processes from /proc. */
+/**
+ * Counts for `seconds` (from the end of one burst to the end of another), with the CPU of both processes:
+ * the scheduler's nanoseconds, and the kernel's share of them from the tick-sampled user/system split.
+ */
 export async function measureWindow(server: Child, clients: Child, seconds: number): Promise<Window> {
   await clients.request('window');
   const s0 = cpuSplitMs(server.pid);
-  const c0 = processCpuMs(clients.pid) ?? NaN;
+  const sched0 = cpuOf([server.pid]);
+  const c0 = cpuOf([clients.pid]);
   await sleep(seconds * 1000);
   const rep = await clients.request('report');
   const s1 = cpuSplitMs(server.pid);
-  const c1 = processCpuMs(clients.pid) ?? NaN;
-  const total = (x: { user: number; sys: number } | undefined): number => (x ? x.user + x.sys : NaN);
+  const serverCpuMs = cpuDelta(sched0, cpuOf([server.pid]));
+  const clientCpuMs = cpuDelta(c0, cpuOf([clients.pid]));
+  const ticks = (x: { user: number; sys: number } | undefined): number => (x ? x.user + x.sys : NaN);
+  const sysShare = ((s1?.sys ?? NaN) - (s0?.sys ?? NaN)) / (ticks(s1) - ticks(s0));
   return {
     elapsedMs: Number(rep['elapsedMs']),
-    serverCpuMs: total(s1) - total(s0),
-    serverSysMs: (s1?.sys ?? NaN) - (s0?.sys ?? NaN),
-    clientCpuMs: c1 - c0,
+    serverCpuMs,
+    serverSysMs: serverCpuMs * sysShare,
+    clientCpuMs,
     healthy: rep['healthy'] as GroupReport,
     stalled: rep['stalled'] as GroupReport,
   };

@@ -1,22 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
 
-/** Clock ticks per second for /proc CPU times; 100 on every Linux this runs on. */
-const TICKS_PER_SECOND = 100;
-
-/** User plus system CPU a process has used, in ms; undefined once it is gone. */
-export function processCpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may hold spaces and parentheses; the fields after its last ')' are fixed.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const utime = Number(fields[11]);
-    const stime = Number(fields[12]);
-    return ((utime + stime) * 1000) / TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Pids whose command name matches `pattern`. */
 export function pidsByName(pattern: RegExp): number[] {
   const pids: number[] = [];

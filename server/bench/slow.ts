@@ -20,7 +20,7 @@
  * meanwhile (outside the gateway's RSS); the run caps the stalled phase so that it stays under 1 GiB.
  */
 import { loadavg } from 'node:os';
-import { processCpuMs, median } from './proc-cpu.js';
+import { median } from './proc-cpu.js';
 import { syntheticIds } from './synthetic-sources.js';
 import type { ServerStatus } from './fanout-ipc.js';
 import { cell, checkFileLimit, flags, machine, measureWindow, mib, rssOf, sleep, startChild, startServer, writeResults } from './fanout-harness.js';
@@ -114,9 +114,7 @@ try {
 
   const windowRow = async (): Promise<Row> => {
     const phase: Phase = !pausedAt ? 'all reading' : sockets > healthyCount ? 'stalled, held' : 'stalled, closed';
-    const g0 = processCpuMs(gateway.pid) ?? NaN;
     const w = await measureWindow(gateway, clients, WINDOW);
-    const g1 = processCpuMs(gateway.pid) ?? NaN;
     const status = (await gateway.request('status'))['status'] as ServerStatus;
     const s = w.elapsedMs / 1000;
     const perS = w.healthy.samples / s;
@@ -130,7 +128,7 @@ try {
       p50: w.healthy.p50,
       p99: w.healthy.p99,
       max: w.healthy.max,
-      gatewayCpuPct: ((g1 - g0) / w.elapsedMs) * 100,
+      gatewayCpuPct: (w.serverCpuMs / w.elapsedMs) * 100,
       gatewaySockets: status.sockets,
       rssMiB: mib(rssOf(gateway.pid)),
       heapMiB: mib(status.heapUsed),
