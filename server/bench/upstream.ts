@@ -102,6 +102,8 @@ async function withGateway(ids: string[], source: 'cgroup' | 'docker', viewers: 
       DOCKPULSE_LOG_LEVEL: 'warn',
       DOCKPULSE_SOURCE: source,
       DOCKPULSE_STATE_DIR: state,
+      // A dashboard of every container: past the default 256 topics a socket, the operator raises the limit.
+      DOCKPULSE_MAX_SUBSCRIPTIONS: String(Math.max(256, ids.length + 1)),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -120,12 +122,17 @@ async function withGateway(ids: string[], source: 'cgroup' | 'docker', viewers: 
     let counting = false;
     const last = new Map<string, number>();
     const gaps: number[] = [];
-    const subscribe = JSON.stringify({ type: 'subscribe', topics: ids.map((id) => `stats:${id}`), history: 0 });
+    // In frames of 100 topics, as the web client sends them, well inside the 64 KiB frame limit.
+    const subscribes: string[] = [];
+    for (let i = 0; i < ids.length; i += 100) {
+      subscribes.push(JSON.stringify({ type: 'subscribe', topics: ids.slice(i, i + 100).map((id) => `stats:${id}`), history: 0 }));
+    }
     for (let v = 0; v < viewers; v++) {
       const ws = new WebSocket(`ws://127.0.0.1:${PORT}/ws`, ['dockpulse.v1']);
-      ws.on('open', () => ws.send(subscribe));
+      ws.on('open', () => subscribes.forEach((m) => ws.send(m)));
       ws.on('message', (d) => {
-        const m = JSON.parse(String(d)) as { type: string; samples?: { id: string; t: number }[] };
+        const m = JSON.parse(String(d)) as { type: string; samples?: { id: string; t: number }[]; message?: string };
+        if (m.type === 'error' && v === 0) console.error(`the gateway refused the dashboard: ${m.message}`);
         if (m.type !== 'stats' || v !== 0 || !m.samples) return;
         samples += m.samples.length;
         if (!counting) return;
