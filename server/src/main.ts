@@ -79,10 +79,15 @@ export function dockerSources(engine: Engine, config: Config, log: Logger): Sour
   };
 }
 
+/** Stats from the cgroup files under `layout`, for the containers `list` follows; the engine only for pids. */
+function cgroupStatsSource(engine: Engine, config: Config, log: Logger, layout: CgroupLayout, list: ContainerList): CgroupStatsSource {
+  return new CgroupStatsSource({ layout, list, pids: enginePidLookup(engine), log, intervalMs: config.intervalMs });
+}
+
 /** The engine for the container list, the host's cgroup files and /proc for stats. */
 export function cgroupSources(engine: Engine, config: Config, log: Logger, layout: CgroupLayout): Sources {
   const containers = new ContainerList(engine, log);
-  const source = new CgroupStatsSource({ layout, list: containers, pids: enginePidLookup(engine), log, intervalMs: config.intervalMs });
+  const source = cgroupStatsSource(engine, config, log, layout, containers);
   return {
     containers,
     upstream: source,
@@ -125,7 +130,7 @@ function deferredSources(engine: Engine, config: Config, log: Logger, roots: Cgr
     (ids) => {
       const detected = detectCgroupAccess({ ...roots, endpoint: engine.endpoint, running: ids.map((id) => ({ id, pid: undefined })) });
       if (!detected.ok) return err({ reason: detected.error, retry: awaitingProof(detected.error) });
-      return ok(new CgroupStatsSource({ layout: detected.value, list: containers, pids: enginePidLookup(engine), log, intervalMs: config.intervalMs }));
+      return ok(cgroupStatsSource(engine, config, log, detected.value, containers));
     },
     log,
   );
