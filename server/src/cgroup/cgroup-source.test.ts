@@ -203,6 +203,7 @@ describe('CgroupStatsSource on a fixture tree', () => {
     await b.until(() => b.samples.length >= 4, 'samples');
     off();
     const seen = ends.length;
+    assert.ok(seen >= 3, `b's three samples came from three runs, each ending with the listener: ${seen}`);
     await b.until(() => b.samples.length >= 7, 'more samples');
     assert.equal(ends.length, seen, 'a removed listener is not called');
     // One container per run: each run's end follows exactly one new sample, alternately of each container.
