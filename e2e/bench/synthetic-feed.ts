@@ -173,7 +173,7 @@ export async function startSyntheticFeed(opts: SyntheticFeedOptions): Promise<Sy
       scope: { kind: 'all' },
     });
     ws.on('message', (data) => {
-      const msg = JSON.parse(String(data)) as { type: string; topics?: string[] };
+      const msg = JSON.parse((data as Buffer).toString()) as { type: string; topics?: string[] };
       if (msg.type === 'ping') return send(ws, { type: 'pong', t: Date.now() });
       for (const topic of msg.topics ?? []) {
         if (msg.type === 'unsubscribe') {

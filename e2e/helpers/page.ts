@@ -30,9 +30,8 @@ export async function expectLive(page: Page): Promise<void> {
 export async function expectChartSpan(root: Page | FrameLocator, ms: number): Promise<void> {
   const charts = root.locator('.charts[data-first-sample]');
   await expect
-    .poll(
-      async () => Number(await charts.getAttribute('data-last-sample')) - Number(await charts.getAttribute('data-first-sample')),
-      { timeout: ms + 30_000 },
-    )
+    .poll(async () => Number(await charts.getAttribute('data-last-sample')) - Number(await charts.getAttribute('data-first-sample')), {
+      timeout: ms + 30_000,
+    })
     .toBeGreaterThanOrEqual(ms);
 }

@@ -15,7 +15,14 @@ export interface RunningServer {
 /** Starts a server on `port`; `env` adds to (or overrides) this process's environment, e.g. `DOCKER_HOST`. */
 export async function startServer(port: number, env: Record<string, string> = {}): Promise<RunningServer> {
   const child = spawn(process.execPath, [SERVER_MAIN], {
-    env: { ...process.env, DOCKPULSE_PORT: String(port), DOCKPULSE_HOST: '127.0.0.1', DOCKPULSE_LOG_LEVEL: 'error', DOCKPULSE_STATE_DIR: STATE_DIR, ...env },
+    env: {
+      ...process.env,
+      DOCKPULSE_PORT: String(port),
+      DOCKPULSE_HOST: '127.0.0.1',
+      DOCKPULSE_LOG_LEVEL: 'error',
+      DOCKPULSE_STATE_DIR: STATE_DIR,
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -25,7 +32,7 @@ export async function startServer(port: number, env: Record<string, string> = {}
     await waitForHealth(url, child);
   } catch (e) {
     await stop(child);
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${stderr}`);
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${stderr}`, { cause: e });
   }
   return { url, kill: () => stop(child) };
 }

@@ -7,9 +7,10 @@ import { expect, test } from '@playwright/test';
 import { WebSocket } from 'ws';
 import { containerName, docker, runId, runTestContainer } from '../helpers/docker.js';
 
-type ClientModule = typeof import('../../web/dist/dockpulse-client.js');
-type Sample = import('../../web/dist/dockpulse-client.js').Sample;
-type WatchStatus = import('../../web/dist/dockpulse-client.js').WatchStatus;
+import type * as Client from '../../web/dist/dockpulse-client.js';
+import type { Sample, WatchStatus } from '../../web/dist/dockpulse-client.js';
+
+type ClientModule = typeof Client;
 
 const BUILT = pathToFileURL(fileURLToPath(new URL('../../web/dist/dockpulse-client.js', import.meta.url))).href;
 
@@ -33,7 +34,11 @@ test('watches a container by name and gets typed samples, history first', async 
   try {
     const samples: Sample[] = [];
     const statuses: WatchStatus[] = [];
-    client.watch(busy, (s) => samples.push(s), (s) => statuses.push(s));
+    client.watch(
+      busy,
+      (s) => samples.push(s),
+      (s) => statuses.push(s),
+    );
     await until(() => samples.length >= 4, 'four samples');
     const container = statuses.find((s) => s.type === 'container');
     expect(container).toMatchObject({ type: 'container', name: busy });
@@ -73,7 +78,11 @@ test('with a share token: only its container, and told when it is revoked', asyn
   try {
     const samples: Sample[] = [];
     const statuses: WatchStatus[] = [];
-    client.watch(SCOPE, (s) => samples.push(s), (s) => statuses.push(s));
+    client.watch(
+      SCOPE,
+      (s) => samples.push(s),
+      (s) => statuses.push(s),
+    );
     await until(() => samples.length >= 2, 'two samples');
     expect(statuses).toContainEqual({ type: 'container', id: share.container.id, name: mem });
     expect(samples.every((s) => s.id === share.container.id)).toBe(true);
@@ -106,7 +115,11 @@ test('a share that follows a name moves to the re-created container', async ({ b
     client = new DockpulseClient({ url: baseURL ?? '', token: share!.token, WebSocket, history: 0 });
     const samples: Sample[] = [];
     const statuses: WatchStatus[] = [];
-    client.watch(SCOPE, (s) => samples.push(s), (s) => statuses.push(s));
+    client.watch(
+      SCOPE,
+      (s) => samples.push(s),
+      (s) => statuses.push(s),
+    );
     await until(() => samples.some((s) => s.id === firstId), 'a sample of the first container');
 
     await docker('rm', '-f', name);

@@ -37,14 +37,17 @@ test('the charts are filled with pixels, not just created', async ({ page }) => 
   // The CPU chart of a half-busy container has drawn its series: some pixels of the canvas are not blank.
   await expect
     .poll(() =>
-      page.locator('.uplot canvas').first().evaluate((c: HTMLCanvasElement) => {
-        const ctx = c.getContext('2d');
-        if (!ctx) return 0;
-        const { data } = ctx.getImageData(0, 0, c.width, c.height);
-        let painted = 0;
-        for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) painted++;
-        return painted;
-      }),
+      page
+        .locator('.uplot canvas')
+        .first()
+        .evaluate((c: HTMLCanvasElement) => {
+          const ctx = c.getContext('2d');
+          if (!ctx) return 0;
+          const { data } = ctx.getImageData(0, 0, c.width, c.height);
+          let painted = 0;
+          for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) painted++;
+          return painted;
+        }),
     )
     .toBeGreaterThan(0);
 });

@@ -46,7 +46,20 @@ test('a stopped container shows as stopped in the overview and in its view, and 
 
 test('a removed container: its view says so and keeps the last samples; the overview drops it', async ({ page, baseURL }) => {
   const name = `dpe2e-${runId()}-removed`;
-  await docker('run', '-d', '--name', name, '--label', TEST_LABEL, '--label', `dockpulse.test.run=${runId()}`, IMAGE, 'sh', '-c', "trap 'exit 0' TERM; sleep 1d & wait");
+  await docker(
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--label',
+    TEST_LABEL,
+    '--label',
+    `dockpulse.test.run=${runId()}`,
+    IMAGE,
+    'sh',
+    '-c',
+    "trap 'exit 0' TERM; sleep 1d & wait",
+  );
   try {
     await page.goto(`${baseURL ?? ''}/c/${name}`);
     await expectLive(page);

@@ -4,9 +4,7 @@ import { expectLive } from '../helpers/page.js';
 import { LIMITED_PORT } from '../helpers/ports.js';
 import { startServer } from '../helpers/server.js';
 
-test('more containers than the server lets one socket subscribe: the page says so, and a view still goes live', async ({
-  page,
-}) => {
+test('more containers than the server lets one socket subscribe: the page says so, and a view still goes live', async ({ page }) => {
   // Three subscriptions: the container list and two containers' stats.
   const server = await startServer(LIMITED_PORT, { DOCKPULSE_MAX_SUBSCRIPTIONS: '3' });
   try {

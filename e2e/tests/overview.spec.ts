@@ -36,9 +36,7 @@ test('the container limited to half a CPU shows about 50 %', async ({ page }) =>
 });
 
 test('the container holding 20 MiB shows it', async ({ page }) => {
-  await expect
-    .poll(async () => leadingNumber(await cell(page, containerName('mem'), 'mem').textContent()))
-    .toBeGreaterThanOrEqual(20);
+  await expect.poll(async () => leadingNumber(await cell(page, containerName('mem'), 'mem').textContent())).toBeGreaterThanOrEqual(20);
   await expect(cell(page, containerName('mem'), 'mem')).toContainText('MiB /');
 });
 

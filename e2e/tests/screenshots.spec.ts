@@ -36,9 +36,7 @@ test.beforeAll(async ({ browser, baseURL }) => {
 async function overviewReady(page: Page): Promise<void> {
   await page.goto('/?group=1');
   await expectLive(page);
-  await expect
-    .poll(async () => leadingNumber(await cell(page, containerName('busy'), 'cpu').textContent()))
-    .toBeGreaterThan(0);
+  await expect.poll(async () => leadingNumber(await cell(page, containerName('busy'), 'cpu').textContent())).toBeGreaterThan(0);
 }
 
 async function viewReady(page: Page): Promise<void> {

@@ -105,7 +105,10 @@ test('log in, share a container, watch the link live in a fresh browser, revoke 
     await shared.screenshot({ path: `${ARTIFACTS}shared-view.png`, fullPage: true });
 
     // Revoked by its owner: the open page says so within seconds, and stops trying.
-    await items.first().getByRole('button', { name: /^Revoke/ }).click();
+    await items
+      .first()
+      .getByRole('button', { name: /^Revoke/ })
+      .click();
     await expect(panel.getByTestId('no-shares')).toBeVisible();
     await expect(shared.getByTestId('share-ended')).toHaveAttribute('data-reason', 'expired', { timeout: 5000 });
     await expect(shared.getByRole('heading', { level: 1 })).toHaveText('This link has expired or was revoked.');

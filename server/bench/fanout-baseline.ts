@@ -30,7 +30,7 @@ const wss = new WebSocketServer({
 });
 wss.on('connection', (ws) => {
   ws.on('message', (data) => {
-    const msg = JSON.parse(String(data)) as { type?: string; topics?: string[] };
+    const msg = JSON.parse((data as Buffer).toString()) as { type?: string; topics?: string[] };
     if (msg.type !== 'subscribe') return;
     for (const topic of msg.topics ?? []) subscribers.get(topic.slice(STATS_TOPIC_PREFIX.length))?.add(ws);
   });

@@ -58,7 +58,10 @@ for (let i = 0; i < profile.samples.length; i++) {
   selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
 }
 const where = (url: string): string => {
-  const short = url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\/\.pnpm\/[^/]+\/node_modules\//, '').replace(/^\/work\/main\//, '');
+  const short = url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*\/node_modules\/\.pnpm\/[^/]+\/node_modules\//, '')
+    .replace(/^\/work\/main\//, '');
   return short || '(native/V8)';
 };
 const fnTotals = new Map<string, number>();
@@ -82,7 +85,9 @@ for (const [id, us] of selfUs) {
 }
 const busy = total - idle;
 const m = machine();
-console.log(`\ngateway profile: K=${SOCKETS} sockets × C=${CONTAINERS}, ${SECONDS} s window; ${(busy / 1000).toFixed(0)} ms on-CPU JS/VM of ${(total / 1000).toFixed(0)} ms sampled`);
+console.log(
+  `\ngateway profile: K=${SOCKETS} sockets × C=${CONTAINERS}, ${SECONDS} s window; ${(busy / 1000).toFixed(0)} ms on-CPU JS/VM of ${(total / 1000).toFixed(0)} ms sampled`,
+);
 if (window) {
   console.log(
     `(${Math.round(window.healthy.samples / (window.elapsedMs / 1000))} deliveries/s, p99 ${window.healthy.p99} ms, gateway ${((window.serverCpuMs / window.elapsedMs) * 100).toFixed(1)} % CPU incl. kernel, profiler on)`,
@@ -91,10 +96,12 @@ if (window) {
 console.log(`machine: ${m['nproc']} × ${m['model']}, node ${m['node']}\n`);
 const sorted = [...fnTotals].sort((a, b) => b[1] - a[1]);
 console.log('self ms'.padStart(9) + '  % busy  function  (file:line)');
-for (const [key, us] of sorted.slice(0, TOP)) console.log(`${(us / 1000).toFixed(0).padStart(9)}  ${((us / busy) * 100).toFixed(1).padStart(6)}  ${key}`);
+for (const [key, us] of sorted.slice(0, TOP))
+  console.log(`${(us / 1000).toFixed(0).padStart(9)}  ${((us / busy) * 100).toFixed(1).padStart(6)}  ${key}`);
 console.log('\nby file:');
 const files = [...fileTotals].sort((a, b) => b[1] - a[1]);
-for (const [file, us] of files.slice(0, 15)) console.log(`${(us / 1000).toFixed(0).padStart(9)}  ${((us / busy) * 100).toFixed(1).padStart(6)}  ${file}`);
+for (const [file, us] of files.slice(0, 15))
+  console.log(`${(us / 1000).toFixed(0).padStart(9)}  ${((us / busy) * 100).toFixed(1).padStart(6)}  ${file}`);
 console.log(`\nprofile kept at ${profileFile}`);
 writeResults(`fanout-profile-${SOCKETS}`, {
   machine: m,

@@ -18,9 +18,30 @@
 import { loadavg } from 'node:os';
 import { median } from './proc-cpu.js';
 import { syntheticIds } from './synthetic-sources.js';
-import { cell, checkFileLimit, flags, machine, mib, rssOf, sleep, startChild, startServer, writeResults, measureWindow, type ServerKind } from './fanout-harness.js';
+import {
+  cell,
+  checkFileLimit,
+  flags,
+  machine,
+  mib,
+  rssOf,
+  sleep,
+  startChild,
+  startServer,
+  writeResults,
+  measureWindow,
+  type ServerKind,
+} from './fanout-harness.js';
 
-const f = flags({ sockets: '1000,5000', containers: '20', rounds: '3', seconds: '10', warmup: '4', servers: 'dockpulse,baseline', out: 'fanout' });
+const f = flags({
+  sockets: '1000,5000',
+  containers: '20',
+  rounds: '3',
+  seconds: '10',
+  warmup: '4',
+  servers: 'dockpulse,baseline',
+  out: 'fanout',
+});
 const SOCKETS = f.get('sockets')!.split(',').map(Number);
 const CONTAINERS = Number(f.get('containers'));
 const ROUNDS = Number(f.get('rounds'));
@@ -107,7 +128,9 @@ for (const sockets of SOCKETS) {
 }
 
 const m = machine();
-console.log(`\nfan-out: C=${CONTAINERS} synthetic containers at 1 Hz, every socket subscribed to all; ${ROUNDS} rounds × ${SECONDS} s, medians`);
+console.log(
+  `\nfan-out: C=${CONTAINERS} synthetic containers at 1 Hz, every socket subscribed to all; ${ROUNDS} rounds × ${SECONDS} s, medians`,
+);
 console.log(`machine: ${m['nproc']} × ${m['model']}, node ${m['node']}, load ${m['loadavg1']}\n`);
 console.log(
   'K'.padStart(6) +

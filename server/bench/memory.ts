@@ -87,14 +87,35 @@ for (let r = 0; r < ROUNDS; r++) {
 const m = machine();
 const kib = (k: keyof Round): number => median(rounds.map((x) => Number(x[k]))) / 1024;
 const mibOf = (pick: (x: Round) => number): number => median(rounds.map(pick)) / 1024 / 1024;
-console.log(`\nmemory per idle subscribed socket: ${SOCKETS} sockets × 1 topic (history 0), C=${CONTAINERS} at 1 Hz; ${ROUNDS} rounds, medians, after full GC`);
+console.log(
+  `\nmemory per idle subscribed socket: ${SOCKETS} sockets × 1 topic (history 0), C=${CONTAINERS} at 1 Hz; ${ROUNDS} rounds, medians, after full GC`,
+);
 console.log(`machine: ${m['nproc']} × ${m['model']}, node ${m['node']}\n`);
 console.log('measure'.padEnd(22) + 'before MiB'.padStart(12) + 'after MiB'.padStart(12) + 'KiB/socket'.padStart(12));
 const rows = [
   { measure: 'RSS', before: mibOf((x) => x.before.rss), after: mibOf((x) => x.after.rss), perSocketKiB: kib('rssPerSocket') },
-  { measure: 'V8 heapUsed', before: mibOf((x) => x.before.heapUsed), after: mibOf((x) => x.after.heapUsed), perSocketKiB: kib('heapPerSocket') },
-  { measure: 'external (Buffers)', before: mibOf((x) => x.before.external), after: mibOf((x) => x.after.external), perSocketKiB: kib('externalPerSocket') },
+  {
+    measure: 'V8 heapUsed',
+    before: mibOf((x) => x.before.heapUsed),
+    after: mibOf((x) => x.after.heapUsed),
+    perSocketKiB: kib('heapPerSocket'),
+  },
+  {
+    measure: 'external (Buffers)',
+    before: mibOf((x) => x.before.external),
+    after: mibOf((x) => x.after.external),
+    perSocketKiB: kib('externalPerSocket'),
+  },
 ];
-for (const row of rows) console.log(row.measure.padEnd(22) + cell(row.before, 1, 12) + cell(row.after, 1, 12) + cell(row.perSocketKiB, 2, 12));
+for (const row of rows)
+  console.log(row.measure.padEnd(22) + cell(row.before, 1, 12) + cell(row.after, 1, 12) + cell(row.perSocketKiB, 2, 12));
 console.log('\ntarget: ≤ 20 KiB per socket (RSS). Kernel socket buffers are outside RSS.');
-writeResults('memory', { machine: m, sockets: SOCKETS, containers: CONTAINERS, rounds: ROUNDS, settleSeconds: SETTLE, summary: rows, raw: rounds });
+writeResults('memory', {
+  machine: m,
+  sockets: SOCKETS,
+  containers: CONTAINERS,
+  rounds: ROUNDS,
+  settleSeconds: SETTLE,
+  summary: rows,
+  raw: rounds,
+});

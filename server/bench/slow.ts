@@ -23,7 +23,19 @@ import { loadavg } from 'node:os';
 import { median } from './proc-cpu.js';
 import { syntheticIds } from './synthetic-sources.js';
 import type { ServerStatus } from './fanout-ipc.js';
-import { cell, checkFileLimit, flags, machine, measureWindow, mib, rssOf, sleep, startChild, startServer, writeResults } from './fanout-harness.js';
+import {
+  cell,
+  checkFileLimit,
+  flags,
+  machine,
+  measureWindow,
+  mib,
+  rssOf,
+  sleep,
+  startChild,
+  startServer,
+  writeResults,
+} from './fanout-harness.js';
 
 const f = flags({
   sockets: '1000',
@@ -99,7 +111,12 @@ const poller = setInterval(() => {
       const s = reply['status'] as ServerStatus;
       const now = Date.now();
       sockets = s.sockets;
-      timeline.push({ t: pausedAt ? Math.round(sinceStall(now)) : -1, sockets: s.sockets, rssMiB: mib(rssOf(gateway.pid)), heapMiB: mib(s.heapUsed) });
+      timeline.push({
+        t: pausedAt ? Math.round(sinceStall(now)) : -1,
+        sockets: s.sockets,
+        rssMiB: mib(rssOf(gateway.pid)),
+        heapMiB: mib(s.heapUsed),
+      });
       if (pausedAt && s.sockets < SOCKETS) firstGone ??= now;
       if (pausedAt && s.sockets <= healthyCount) allGone ??= now;
     })
@@ -147,7 +164,9 @@ try {
   for (let i = 0; i < Math.max(1, Math.round(HEALTHY_SECONDS / WINDOW)); i++) await windowRow();
   const budgetSeconds = KERNEL_BUDGET / (stalledCount * lastBytesPerSocketS);
   if (STALL_SECONDS > budgetSeconds) {
-    console.error(`capping the stalled phase at ${Math.floor(budgetSeconds)} s: ${stalledCount} stalled sockets would hold more than 1 GiB of kernel buffers`);
+    console.error(
+      `capping the stalled phase at ${Math.floor(budgetSeconds)} s: ${stalledCount} stalled sockets would hold more than 1 GiB of kernel buffers`,
+    );
     STALL_SECONDS = Math.floor(budgetSeconds);
   }
   console.error(
@@ -169,10 +188,23 @@ try {
 
 const med = (rs: Row[], k: keyof Row): number => (rs.length ? median(rs.map((r) => Number(r[k]))) : NaN);
 const m = machine();
-console.log(`\nslow readers: K=${SOCKETS}, ${stalledCount} stop reading, C=${CONTAINERS} at 1 Hz; windows of ${WINDOW} s; the ${healthyCount} healthy sockets' figures`);
+console.log(
+  `\nslow readers: K=${SOCKETS}, ${stalledCount} stop reading, C=${CONTAINERS} at 1 Hz; windows of ${WINDOW} s; the ${healthyCount} healthy sockets' figures`,
+);
 console.log(`gateway flags: ${extraArgs.join(' ') || 'defaults (heartbeat 30 s, high-water 1 MiB, stall timeout 15 s)'}`);
 console.log(`machine: ${m['nproc']} × ${m['model']}, node ${m['node']}\n`);
-console.log('phase'.padEnd(18) + 'windows'.padStart(8) + 'deliv %'.padStart(9) + 'p50 ms'.padStart(8) + 'p99 ms'.padStart(8) + 'max ms'.padStart(8) + 'gw CPU%'.padStart(9) + 'RSS MiB'.padStart(9) + 'heap MiB'.padStart(10) + 'load'.padStart(6));
+console.log(
+  'phase'.padEnd(18) +
+    'windows'.padStart(8) +
+    'deliv %'.padStart(9) +
+    'p50 ms'.padStart(8) +
+    'p99 ms'.padStart(8) +
+    'max ms'.padStart(8) +
+    'gw CPU%'.padStart(9) +
+    'RSS MiB'.padStart(9) +
+    'heap MiB'.padStart(10) +
+    'load'.padStart(6),
+);
 const summary = PHASES.map((p) => {
   const rs = rows.filter((r) => r.phase === p);
   const s = {

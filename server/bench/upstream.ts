@@ -48,7 +48,9 @@ const WARMUP_MS = 5000;
 const START_CONCURRENCY = 4;
 const PREFIX = `dpbench-${process.pid}-`;
 const PORT = 18700 + (process.pid % 200);
-const ENGINE_SOCKET = process.env['DOCKER_HOST']?.startsWith('unix://') ? process.env['DOCKER_HOST'].slice('unix://'.length) : '/var/run/docker.sock';
+const ENGINE_SOCKET = process.env['DOCKER_HOST']?.startsWith('unix://')
+  ? process.env['DOCKER_HOST'].slice('unix://'.length)
+  : '/var/run/docker.sock';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const docker = (...a: string[]) => execFileSync('docker', a, { encoding: 'utf8' }).trim();
@@ -91,7 +93,11 @@ interface EngineTraffic {
   bytesFromEngine: number;
 }
 
-async function withGateway(ids: string[], source: 'cgroup' | 'docker', viewers: number): Promise<Window & Regularity & EngineTraffic & { rate: number }> {
+async function withGateway(
+  ids: string[],
+  source: 'cgroup' | 'docker',
+  viewers: number,
+): Promise<Window & Regularity & EngineTraffic & { rate: number }> {
   const state = mkdtempSync(join(tmpdir(), 'dpbench-state-'));
   const proxy = await DockerProxy.open(ENGINE_SOCKET);
   const gw: ChildProcess = spawn(process.execPath, [resolve(here, '../dist/main.js')], {
@@ -131,7 +137,7 @@ async function withGateway(ids: string[], source: 'cgroup' | 'docker', viewers: 
       const ws = new WebSocket(`ws://127.0.0.1:${PORT}/ws`, ['dockpulse.v1']);
       ws.on('open', () => subscribes.forEach((m) => ws.send(m)));
       ws.on('message', (d) => {
-        const m = JSON.parse(String(d)) as { type: string; samples?: { id: string; t: number }[]; message?: string };
+        const m = JSON.parse((d as Buffer).toString()) as { type: string; samples?: { id: string; t: number }[]; message?: string };
         if (m.type === 'error' && v === 0) console.error(`the gateway refused the dashboard: ${m.message}`);
         if (m.type !== 'stats' || v !== 0 || !m.samples) return;
         samples += m.samples.length;
@@ -189,7 +195,18 @@ async function startContainers(n: number): Promise<string[]> {
     while (next < n) {
       const i = next++;
       try {
-        const { stdout } = await dockerAsync('docker', ['run', '-d', ...network, '--label', 'dockpulse.bench=upstream', '--name', `${PREFIX}${i}`, 'local/busybox:latest', 'sleep', '1d']);
+        const { stdout } = await dockerAsync('docker', [
+          'run',
+          '-d',
+          ...network,
+          '--label',
+          'dockpulse.bench=upstream',
+          '--name',
+          `${PREFIX}${i}`,
+          'local/busybox:latest',
+          'sleep',
+          '1d',
+        ]);
         ids.push(stdout.trim());
       } catch (e) {
         if (failed++ === 0) console.error(`a container failed to start: ${(e as Error).message.split('\n')[0]}`);
@@ -219,14 +236,18 @@ interface Row {
 async function main(): Promise<void> {
   console.error(`starting ${CONTAINERS} idle containers…`);
   const t0 = Date.now();
-  let ids: string[] = [];
+  let ids: string[] | undefined;
   try {
     ids = await startContainers(CONTAINERS);
     console.error(`${ids.length} containers running after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     const rows = new Map<string, Row>();
     const row = (phase: string): Row => {
       let r = rows.get(phase);
-      if (!r) rows.set(phase, (r = { phase, daemon: [], client: [], rate: [], heard: [], gapP99: [], gapMax: [], requests: [], bytesFromEngine: [] }));
+      if (!r)
+        rows.set(
+          phase,
+          (r = { phase, daemon: [], client: [], rate: [], heard: [], gapP99: [], gapMax: [], requests: [], bytesFromEngine: [] }),
+        );
       return r;
     };
     const idle = row('nobody watching');
@@ -265,7 +286,9 @@ async function main(): Promise<void> {
     const idleDaemon = median(idle.daemon);
     console.log(`\n${ids.length} idle containers (network ${NETWORK}), ${ROUNDS} rounds of ${SECONDS} s, medians`);
     console.log('CPU in ms per second (10 = 1 % of one core); extra = daemons above idle + gateway or CLI');
-    console.log(`the daemons' idle windows ranged ${Math.min(...idle.daemon).toFixed(1)} to ${Math.max(...idle.daemon).toFixed(1)} ms/s: differences below that spread are noise\n`);
+    console.log(
+      `the daemons' idle windows ranged ${Math.min(...idle.daemon).toFixed(1)} to ${Math.max(...idle.daemon).toFixed(1)} ms/s: differences below that spread are noise\n`,
+    );
     console.log(
       'phase'.padEnd(28) +
         'daemons'.padStart(9) +
@@ -353,7 +376,11 @@ async function main(): Promise<void> {
       );
     }
     writeResults(`upstream-${ids.length}c`, {
-      machine: { ...machine(), engine: docker('version', '--format', '{{.Server.Version}}'), cgroup: docker('info', '--format', '{{.CgroupVersion}} {{.CgroupDriver}}') },
+      machine: {
+        ...machine(),
+        engine: docker('version', '--format', '{{.Server.Version}}'),
+        cgroup: docker('info', '--format', '{{.CgroupVersion}} {{.CgroupDriver}}'),
+      },
       containers: ids.length,
       requested: CONTAINERS,
       network: NETWORK,

@@ -91,7 +91,10 @@ const SETTINGS: Setting[] = [
     flag: 'origins',
     env: 'DOCKPULSE_ORIGINS',
     apply: (c, v) => {
-      const origins = v.split(',').map((s) => s.trim()).filter(Boolean);
+      const origins = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       for (const o of origins) {
         let url: URL;
         try {
@@ -161,7 +164,11 @@ const SETTINGS: Setting[] = [
   { flag: 'host-root', env: 'DOCKPULSE_HOST_ROOT', apply: (c, v) => ((c.hostRoot = v), undefined) },
   { flag: 'proc-root', env: 'DOCKPULSE_PROC_ROOT', apply: (c, v) => ((c.procRoot = v), undefined) },
   { flag: 'cgroup-root', env: 'DOCKPULSE_CGROUP_ROOT', apply: (c, v) => ((c.cgroupRoot = v), undefined) },
-  { flag: 'max-subscriptions', env: 'DOCKPULSE_MAX_SUBSCRIPTIONS', apply: integer(1, 100_000, (c, n) => (c.limits = { ...c.limits, maxSubscriptions: n })) },
+  {
+    flag: 'max-subscriptions',
+    env: 'DOCKPULSE_MAX_SUBSCRIPTIONS',
+    apply: integer(1, 100_000, (c, n) => (c.limits = { ...c.limits, maxSubscriptions: n })),
+  },
 ];
 
 /** The defaults: the seed's 100 ms send timeout and 1024-frame buffer, a 1 s interval, 15 minutes of history. */

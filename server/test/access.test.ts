@@ -28,7 +28,11 @@ const isHello = (m: ServerMessage): m is HelloMessage => m.type === 'hello';
 const b64 = (s: string): string => Buffer.from(s).toString('base64url');
 
 /** Logs in with `token` from the gateway's own origin; returns the response and the `name=value` cookie. */
-async function login(g: Gateway, token: string, origin: string | undefined = g.url): Promise<{ res: RawResponse; cookie: string | undefined }> {
+async function login(
+  g: Gateway,
+  token: string,
+  origin: string | undefined = g.url,
+): Promise<{ res: RawResponse; cookie: string | undefined }> {
   const res = await postJson(g.url, '/api/session', { token }, origin === undefined ? {} : { Origin: origin });
   const setCookie = res.headers['set-cookie']?.[0];
   return { res, cookie: setCookie?.split(';')[0] };
@@ -44,7 +48,10 @@ function socketOutcome(
   options: { headers?: Record<string, string>; protocols?: string[] } = {},
 ): Promise<{ close?: number; http?: number; served?: true; frames: number }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${g.url.replace(/^http/, 'ws')}${path}`, options.protocols ?? [PROTOCOL], { headers: options.headers, perMessageDeflate: false });
+    const ws = new WebSocket(`${g.url.replace(/^http/, 'ws')}${path}`, options.protocols ?? [PROTOCOL], {
+      headers: options.headers,
+      perMessageDeflate: false,
+    });
     let frames = 0;
     const timer = setTimeout(() => {
       ws.terminate();
@@ -103,7 +110,10 @@ describe('access token, sessions and origins', () => {
 
   test('without the access token the API answers 401 and the socket closes with 4401; with it, both open', async () => {
     for (const path of ['/api/containers', '/api/shares', '/metrics']) {
-      for (const headers of [{}, { Authorization: `Bearer ${OTHER_TOKEN}` }, { Authorization: `Basic ${b64(`admin:${TOKEN}`)}` }] as Record<string, string>[]) {
+      for (const headers of [{}, { Authorization: `Bearer ${OTHER_TOKEN}` }, { Authorization: `Basic ${b64(`admin:${TOKEN}`)}` }] as Record<
+        string,
+        string
+      >[]) {
         const res = await raw(g!.url, 'GET', path, { headers });
         assert.equal(res.status, 401, `${path} ${JSON.stringify(headers)}: ${res.body}`);
         assert.equal(errorCode(res), 'unauthorized');
@@ -175,7 +185,12 @@ describe('access token, sessions and origins', () => {
     await waitUntil(() => g!.transport.size === sockets, 5000, 'the same-origin socket to be gone');
     // Cross-site WebSocket hijacking: another page's socket would carry this browser's cookie.
     const port = new URL(g!.url).port;
-    for (const origin of [FOREIGN, `http://127.0.0.1:${Number(port) === 1 ? 2 : Number(port) - 1}`, `https://127.0.0.1:${port}.evil.example`, 'null']) {
+    for (const origin of [
+      FOREIGN,
+      `http://127.0.0.1:${Number(port) === 1 ? 2 : Number(port) - 1}`,
+      `https://127.0.0.1:${port}.evil.example`,
+      'null',
+    ]) {
       assert.deepEqual(await socketOutcome(g!, '/ws', { headers: { ...withCookie, Origin: origin } }), { http: 403, frames: 0 }, origin);
     }
     assert.equal(g!.transport.size, sockets, 'no socket was opened for a foreign origin');
@@ -209,7 +224,10 @@ describe('access token, sessions and origins', () => {
       const res = await raw(g!.url, 'DELETE', `/api/shares/${share.id}`, { headers });
       assert.equal(res.status, 403, `DELETE ${JSON.stringify(headers)}: ${res.body}`);
     }
-    assert.ok((await sharesNow()).some((s) => s.id === share.id), 'the share was not revoked cross-site');
+    assert.ok(
+      (await sharesNow()).some((s) => s.id === share.id),
+      'the share was not revoked cross-site',
+    );
 
     // A foreign page may not read the list of share tokens either: no CORS grant, whatever the cookie.
     const read = await raw(g!.url, 'GET', '/api/shares', { headers: { Cookie: cookie, Origin: FOREIGN } });
@@ -255,7 +273,10 @@ describe('access token, sessions and origins', () => {
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 15; i++) statuses.push((await login(fresh, `${OTHER_TOKEN}${i}`)).res.status);
-      assert.ok(statuses.slice(0, 5).every((s) => s === 401), `the first attempts are plain refusals: ${statuses.join(' ')}`);
+      assert.ok(
+        statuses.slice(0, 5).every((s) => s === 401),
+        `the first attempts are plain refusals: ${statuses.join(' ')}`,
+      );
       assert.equal(statuses.at(-1), 429, `a guessing run is throttled: ${statuses.join(' ')}`);
       const right = await login(fresh, TOKEN);
       assert.equal(right.res.status, 429);
@@ -278,7 +299,10 @@ describe('access token, sessions and origins', () => {
       gw = await bootOnStateDir(state.path, (config) => (config.token = OTHER_TOKEN));
       const res = await raw(gw.url, 'GET', '/api/containers', { headers: { Cookie: cookie! } });
       assert.equal(res.status, 401, res.body);
-      assert.deepEqual(await socketOutcome(gw, '/ws', { headers: { Cookie: cookie!, Origin: gw.url } }), { close: CloseCode.unauthorized, frames: 0 });
+      assert.deepEqual(await socketOutcome(gw, '/ws', { headers: { Cookie: cookie!, Origin: gw.url } }), {
+        close: CloseCode.unauthorized,
+        frames: 0,
+      });
       const session = await raw(gw.url, 'GET', '/api/session', { headers: { Cookie: cookie! } });
       assert.deepEqual(JSON.parse(session.body), { required: true, authenticated: false });
       await gw.stop();
@@ -310,7 +334,10 @@ describe('access token, sessions and origins', () => {
     assert.equal(created.status, 201);
     const share = JSON.parse(created.body) as ShareView;
     secrets.push(share.token, share.token.split('.')[2]!, b64(share.token));
-    for (const options of [{ headers: { Authorization: `Bearer ${share.token}` } }, { protocols: [PROTOCOL, TOKEN_PROTOCOL_PREFIX + b64(share.token)] }]) {
+    for (const options of [
+      { headers: { Authorization: `Bearer ${share.token}` } },
+      { protocols: [PROTOCOL, TOKEN_PROTOCOL_PREFIX + b64(share.token)] },
+    ]) {
       const client = await TestClient.connect(g!.url, options);
       await client.waitFor(isHello, 5000);
       await client.close();
@@ -322,7 +349,14 @@ describe('access token, sessions and origins', () => {
 
     // The capture works and saw the events above, so an empty log cannot pass for a clean one.
     const messages = lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
-    for (const expected of ['dockpulse listening', 'login with a wrong token', 'websocket refused', 'share created', 'share revoked', 'client connected']) {
+    for (const expected of [
+      'dockpulse listening',
+      'login with a wrong token',
+      'websocket refused',
+      'share created',
+      'share revoked',
+      'client connected',
+    ]) {
       assert.ok(messages.includes(expected), `the log has "${expected}"`);
     }
     for (const line of lines) {
@@ -366,7 +400,11 @@ describe('access token, sessions and origins', () => {
       const list = await raw(open.url, 'GET', '/api/containers', { headers: rebound });
       const create = await postJson(open.url, '/api/shares', { container: c, ttlSeconds: 60 }, rebound);
       const ws = await socketOutcome(open, '/ws', { headers: rebound });
-      const outcome = { 'GET /api/containers': list.status, 'POST /api/shares': create.status, 'GET /ws': ws.http ?? (ws.served ? 'socket served' : `closed ${ws.close}`) };
+      const outcome = {
+        'GET /api/containers': list.status,
+        'POST /api/shares': create.status,
+        'GET /ws': ws.http ?? (ws.served ? 'socket served' : `closed ${ws.close}`),
+      };
       const refused = (status: unknown): boolean => status === 403 || status === 421;
       assert.ok(Object.values(outcome).every(refused), `served to Host rebind.example: ${JSON.stringify(outcome)}`);
     } finally {
@@ -379,9 +417,17 @@ describe('access token, sessions and origins', () => {
  * Runs the gateway's command line (from source) and waits, with a bound, for it to exit; with `stopWhen`, stops
  * it (SIGTERM, by its own handle) once its output matches.
  */
-function runGateway(args: string[], env: NodeJS.ProcessEnv, stopWhen?: RegExp): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runGateway(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  stopWhen?: RegExp,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { cwd: SERVER_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+      cwd: SERVER_DIR,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));

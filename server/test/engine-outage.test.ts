@@ -71,7 +71,11 @@ describe('docker engine going away and coming back', () => {
     await client!.waitFor((m) => m.type === 'containers' && m.engine.status === 'up', 20_000, since);
     await client!.waitFor((m: ServerMessage) => m.type === 'state' && m.topic === topicOf(id) && m.state === 'running', 20_000, since);
     await client!.waitForSamples(id, 2, 20_000, since);
-    await waitUntil(async () => JSON.stringify(await health(gateway!)) === '{"status":"ok","docker":"up"}', 10_000, '/healthz to say docker up');
+    await waitUntil(
+      async () => JSON.stringify(await health(gateway!)) === '{"status":"ok","docker":"up"}',
+      10_000,
+      '/healthz to say docker up',
+    );
     assert.equal(gateway!.transport.size, 1, 'the client had to reconnect');
   });
 });

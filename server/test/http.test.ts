@@ -71,7 +71,10 @@ describe('HTTP endpoints', () => {
       client.send({ type: 'subscribe', topics: [topicOf(secret)] });
       await client.waitFor((m) => m.type === 'history' && m.samples.length > 0, 10_000, since);
       const frames = client.frames.map((f) => f.raw);
-      assert.ok(frames.some((f) => f.includes(secret)), 'the frames are about the container');
+      assert.ok(
+        frames.some((f) => f.includes(secret)),
+        'the frames are about the container',
+      );
       for (const f of frames) assert.ok(!f.includes(SECRET) && !f.includes('SECRET_TEST_VALUE'), `a frame leaks: ${f}`);
     } finally {
       await client.close();

@@ -62,7 +62,10 @@ describe('container lifecycle', () => {
     await containers.start(id);
     await watcher!.waitFor((m) => m.type === 'state' && m.topic === topic && m.state === 'running', 10_000, since);
     const samples = await watcher!.waitForSamples(id, 2, 15_000, since);
-    assert.ok(samples.every((s) => s.pids !== null && s.pids >= 1), 'a sample after the restart has no process in it');
+    assert.ok(
+      samples.every((s) => s.pids !== null && s.pids >= 1),
+      'a sample after the restart has no process in it',
+    );
   });
 
   test('docker rm -f: state removed, the topic is gone, and the container leaves the list', async () => {

@@ -144,7 +144,13 @@ describe('share links', () => {
     const big = JSON.stringify({ container: name, ttlSeconds: 60, pad: 'p'.repeat(17 * 1024) });
     const cases: [string, Record<string, string>, string | string[], number, string][] = [
       ['not JSON', json, '{"container":', 400, 'bad_json'],
-      ['text/plain', { 'Content-Type': 'text/plain', Origin: g.url }, JSON.stringify({ container: name, ttlSeconds: 60 }), 415, 'unsupported_media_type'],
+      [
+        'text/plain',
+        { 'Content-Type': 'text/plain', Origin: g.url },
+        JSON.stringify({ container: name, ttlSeconds: 60 }),
+        415,
+        'unsupported_media_type',
+      ],
       ['no content type', { Origin: g.url }, JSON.stringify({ container: name, ttlSeconds: 60 }), 415, 'unsupported_media_type'],
       ['17 KiB, declared', json, big, 413, 'too_large'],
       ['17 KiB, chunked', json, big.match(/[\s\S]{1,4096}/g)!, 413, 'too_large'],
@@ -161,9 +167,11 @@ describe('share links', () => {
     const count = (await listShares(g)).length;
     for (const [what, headers, body, status, code] of cases) {
       // A connection reset instead of an answer is a failure of this case, reported as such.
-      const res = await raw(g.url, 'POST', '/api/shares', { headers, body }).catch(
-        (e: unknown): RawResponse => ({ status: 0, headers: {}, body: `no response: ${e instanceof Error ? e.message : String(e)}` }),
-      );
+      const res = await raw(g.url, 'POST', '/api/shares', { headers, body }).catch((e: unknown): RawResponse => ({
+        status: 0,
+        headers: {},
+        body: `no response: ${e instanceof Error ? e.message : String(e)}`,
+      }));
       assert.equal(res.status, status, `${what}: ${res.status} ${res.body}`);
       assert.equal(errorCode(res), code, `${what}: ${res.body}`);
     }
@@ -324,7 +332,12 @@ describe('share links', () => {
         ['GET', '/api/containers', auth, undefined],
         ['GET', '/api/shares', auth, undefined],
         ['POST', '/api/shares', { ...auth, 'Content-Type': 'application/json' }, JSON.stringify({ container: b, ttlSeconds: 60 })],
-        ['POST', '/api/shares', { ...auth, 'Content-Type': 'application/json', Origin: g.url }, JSON.stringify({ container: b, ttlSeconds: 60 })],
+        [
+          'POST',
+          '/api/shares',
+          { ...auth, 'Content-Type': 'application/json', Origin: g.url },
+          JSON.stringify({ container: b, ttlSeconds: 60 }),
+        ],
         ['DELETE', '/api/shares/x', auth, undefined],
         ['DELETE', `/api/shares/${share.id}`, auth, undefined],
         ['GET', '/metrics', auth, undefined],
@@ -338,7 +351,10 @@ describe('share links', () => {
       }
       const after = await listShares(g, adminHeaders);
       assert.equal(after.length, before, 'a share token created nothing');
-      assert.ok(after.some((s) => s.id === share.id), 'a share token cannot revoke its own share');
+      assert.ok(
+        after.some((s) => s.id === share.id),
+        'a share token cannot revoke its own share',
+      );
     }
     // Nor does a share token log in as the operator.
     const g = locked!;
@@ -407,7 +423,11 @@ describe('share links', () => {
       const fSince = f.mark();
       const replacement = await containers.run('follow');
 
-      const moved = await f.waitFor((m): m is HelloMessage => isHello(m) && m.scope.kind === 'container' && m.scope.id !== old, 10_000, fSince);
+      const moved = await f.waitFor(
+        (m): m is HelloMessage => isHello(m) && m.scope.kind === 'container' && m.scope.id !== old,
+        10_000,
+        fSince,
+      );
       assert.deepEqual(moved.scope, { kind: 'container', id: replacement, name });
       f.send({ type: 'subscribe', topics: [topicOf(replacement)] });
       await f.waitFor((m) => m.type === 'history' && m.topic === topicOf(replacement), 10_000, fSince);

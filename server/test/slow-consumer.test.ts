@@ -2,7 +2,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../src/config.js';
-import type { Gateway } from '../src/main.js';
 import { TestContainers, ensureTestImage } from './helpers/docker.js';
 import { bootGateway, topicOf, waitForListed } from './helpers/gateway.js';
 import { SlowClient } from './helpers/slow-client.js';
@@ -110,13 +109,14 @@ describe('a slow consumer', () => {
 
       slow.startReading();
       await slow.waitFor((e) => 'frame' in e && /"dropped":/.test(e.frame), 20_000);
-      const told = slow.messages
-        .flatMap((m) => (m.type === 'stats' ? m.samples : []))
-        .filter((s) => s.dropped !== undefined);
+      const told = slow.messages.flatMap((m) => (m.type === 'stats' ? m.samples : [])).filter((s) => s.dropped !== undefined);
       assert.ok(told.length > 0 && told.every((s) => Number.isInteger(s.dropped) && s.dropped! > 0));
       assert.equal(slow.malformed.length, 0);
       // It caught up and is served again, not closed.
-      assert.ok(!slow.events.some((e) => 'close' in e || 'eof' in e), `the slow reader was closed: ${JSON.stringify(slow.events.slice(-3))}`);
+      assert.ok(
+        !slow.events.some((e) => 'close' in e || 'eof' in e),
+        `the slow reader was closed: ${JSON.stringify(slow.events.slice(-3))}`,
+      );
       assertNoGaps(healthy);
     } finally {
       await teardown();

@@ -1,14 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  MISSING,
-  formatBytes,
-  formatCount,
-  formatDuration,
-  formatMemory,
-  formatPercent,
-  formatRate,
-} from './format.js';
+import { MISSING, formatBytes, formatCount, formatDuration, formatMemory, formatPercent, formatRate } from './format.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

@@ -220,14 +220,7 @@ export interface ErrorMessage {
   topic?: string;
 }
 /** Every message a server may send. */
-export type ServerMessage =
-  | HelloMessage
-  | ContainersMessage
-  | HistoryMessage
-  | StatsMessage
-  | StateMessage
-  | PongMessage
-  | ErrorMessage;
+export type ServerMessage = HelloMessage | ContainersMessage | HistoryMessage | StatsMessage | StateMessage | PongMessage | ErrorMessage;
 
 /** A parsed topic. */
 export type Topic = { kind: 'containers' } | { kind: 'stats'; id: string };

@@ -22,8 +22,14 @@ test('ring keeps the newest samples in order and overwrites the oldest', () => {
   const ring = new SeriesRing(3);
   for (const t of [1000, 2000, 3000, 4000, 5000]) ring.push(sample(t, t / 100));
   assert.equal(ring.length, 3);
-  assert.deepEqual([0, 1, 2].map((i) => ring.timeAt(i)), [3000, 4000, 5000]);
-  assert.deepEqual([0, 1, 2].map((i) => ring.valueAt(i, 'cpu')), [30, 40, 50]);
+  assert.deepEqual(
+    [0, 1, 2].map((i) => ring.timeAt(i)),
+    [3000, 4000, 5000],
+  );
+  assert.deepEqual(
+    [0, 1, 2].map((i) => ring.valueAt(i, 'cpu')),
+    [30, 40, 50],
+  );
   assert.equal(ring.lastT, 5000);
 });
 
@@ -34,7 +40,10 @@ test('ring ignores samples not newer than the newest, as a resent history after 
   assert.equal(ring.push(sample(2000, 9)), false);
   assert.equal(ring.push(sample(1500, 9)), false);
   assert.equal(ring.push(sample(3000, 3)), true);
-  assert.deepEqual([0, 1, 2].map((i) => ring.valueAt(i, 'cpu')), [1, 2, 3]);
+  assert.deepEqual(
+    [0, 1, 2].map((i) => ring.valueAt(i, 'cpu')),
+    [1, 2, 3],
+  );
 });
 
 test('ring keeps null as null and every field', () => {
@@ -74,33 +83,51 @@ test('toColumns', async (t) => {
     {
       name: 'regular samples: no gap, x in seconds',
       samples: [sample(1000, 1), sample(2000, 2), sample(3000, 3)],
-      want: [[1, 2, 3], [1, 2, 3]],
+      want: [
+        [1, 2, 3],
+        [1, 2, 3],
+      ],
     },
     {
       name: 'jitter under 1.5 intervals is no gap',
       samples: [sample(1000, 1), sample(2400, 2), sample(3300, 3)],
-      want: [[1, 2.4, 3.3], [1, 2, 3]],
+      want: [
+        [1, 2.4, 3.3],
+        [1, 2, 3],
+      ],
     },
     {
       name: 'missing samples: a null point half way',
       samples: [sample(1000, 1), sample(2000, 2), sample(6000, 6), sample(7000, 7)],
-      want: [[1, 2, 4, 6, 7], [1, 2, null, 6, 7]],
+      want: [
+        [1, 2, 4, 6, 7],
+        [1, 2, null, 6, 7],
+      ],
     },
     {
       name: 'dropped samples: a gap even when the times look regular',
       samples: [sample(1000, 1), sample(2000, 2, { dropped: 3 }), sample(3000, 3)],
-      want: [[1, 1.5, 2, 3], [1, null, 2, 3]],
+      want: [
+        [1, 1.5, 2, 3],
+        [1, null, 2, 3],
+      ],
     },
     {
       name: 'a null value stays null',
       samples: [sample(1000, null), sample(2000, 2)],
-      want: [[1, 2], [null, 2]],
+      want: [
+        [1, 2],
+        [null, 2],
+      ],
     },
     {
       name: 'window starts at fromMs; no gap before the first sample shown',
       samples: [sample(1000, 1), sample(5000, 5), sample(6000, 6)],
       fromMs: 4000,
-      want: [[5, 6], [5, 6]],
+      want: [
+        [5, 6],
+        [5, 6],
+      ],
     },
   ];
   for (const c of cases) {

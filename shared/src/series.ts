@@ -6,17 +6,7 @@
 import type { Sample } from './protocol.js';
 
 /** The numeric fields a ring keeps for each sample. */
-export const SERIES_FIELDS = [
-  'cpu',
-  'memUsed',
-  'memLimit',
-  'memPercent',
-  'rxRate',
-  'txRate',
-  'readRate',
-  'writeRate',
-  'pids',
-] as const;
+export const SERIES_FIELDS = ['cpu', 'memUsed', 'memLimit', 'memPercent', 'rxRate', 'txRate', 'readRate', 'writeRate', 'pids'] as const;
 export type SeriesField = (typeof SERIES_FIELDS)[number];
 
 /** A gap is drawn where consecutive samples are further apart than this many sampling intervals. */

@@ -186,7 +186,12 @@ export function parseSample(v: unknown): Sample | undefined {
     t,
     cpu,
     mem: { used: mem['used'], limit: mem['limit'], percent: mem['percent'] },
-    net: { rx: net['rx'] as number, tx: net['tx'] as number, rxRate: net['rxRate'] as number | null, txRate: net['txRate'] as number | null },
+    net: {
+      rx: net['rx'] as number,
+      tx: net['tx'] as number,
+      rxRate: net['rxRate'] as number | null,
+      txRate: net['txRate'] as number | null,
+    },
     blk: {
       read: blk['read'] as number,
       write: blk['write'] as number,

@@ -35,7 +35,10 @@ test('shares and revocations survive a restart; the secret is private and stable
     const secret2 = await dir2.secret();
     assert.deepEqual(secret2, secret);
     const reopened = await ShareStore.open(dir2, secret2, () => now);
-    assert.deepEqual(reopened.active().map((s) => s.id), [b.share.id]);
+    assert.deepEqual(
+      reopened.active().map((s) => s.id),
+      [b.share.id],
+    );
     assert.deepEqual(reopened.verify(a.token), { ok: false, error: 'revoked' });
     assert.equal(reopened.verify(b.token).ok, true);
     assert.equal(reopened.tokenOf(reopened.active()[0]!), b.token, 'the same token can be shown again');

@@ -83,7 +83,9 @@ export class ShareStore {
   /** Shares not yet expired or revoked, newest first. */
   active(): Share[] {
     const now = this.now();
-    return [...this.shares.values()].filter((s) => s.revokedAt === undefined && s.expiresAt > now).sort((a, b) => b.createdAt - a.createdAt);
+    return [...this.shares.values()]
+      .filter((s) => s.revokedAt === undefined && s.expiresAt > now)
+      .sort((a, b) => b.createdAt - a.createdAt);
   }
 
   /** Revokes a share; false when there is no such active share. */

@@ -55,12 +55,21 @@ describe('pickFlatKeyed', () => {
   const V1 = 'cache 4096\nrss 49152\ninactive_file 8192\ntotal_inactive_file 12288\nhierarchical_memory_limit 9223372036854771712\n';
   test('v1 memory.stat: the wanted keys only, a key that is a suffix of another not mistaken for it', () => {
     const r = pickFlatKeyed(V1, ['total_inactive_file', 'inactive_file']);
-    assert.deepEqual(r, { ok: true, value: new Map([['total_inactive_file', 12288], ['inactive_file', 8192]]) });
+    assert.deepEqual(r, {
+      ok: true,
+      value: new Map([
+        ['total_inactive_file', 12288],
+        ['inactive_file', 8192],
+      ]),
+    });
   });
   test('the first line, and a last line without a newline', () => {
     assert.deepEqual(pickFlatKeyed('usage_usec 8123456\nuser_usec 6010234', ['usage_usec', 'user_usec']), {
       ok: true,
-      value: new Map([['usage_usec', 8123456], ['user_usec', 6010234]]),
+      value: new Map([
+        ['usage_usec', 8123456],
+        ['user_usec', 6010234],
+      ]),
     });
   });
   test('a key only at the end of another key is not found', () => {
@@ -85,8 +94,24 @@ describe('cpuUsageV2', () => {
 
 describe('inactiveFileOf, as docker/cli chooses', () => {
   const cases: [string, [string, number][], number, number | null][] = [
-    ['v1: total_inactive_file below usage', [['total_inactive_file', 31457280], ['inactive_file', 1]], 53739520, 31457280],
-    ['v1: total_inactive_file not below usage, inactive_file is', [['total_inactive_file', 100], ['inactive_file', 40]], 100, 40],
+    [
+      'v1: total_inactive_file below usage',
+      [
+        ['total_inactive_file', 31457280],
+        ['inactive_file', 1],
+      ],
+      53739520,
+      31457280,
+    ],
+    [
+      'v1: total_inactive_file not below usage, inactive_file is',
+      [
+        ['total_inactive_file', 100],
+        ['inactive_file', 40],
+      ],
+      100,
+      40,
+    ],
     ['v2: inactive_file below usage', [['inactive_file', 1175552]], 24313856, 1175552],
     ['v2: inactive_file not below usage', [['inactive_file', 5000]], 5000, null],
     ['neither key', [['anon', 1]], 100, null],

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import type { ContainerState, ContainerSummary, EngineStatus, Sample, TopicState } from '@dockpulse/shared';
+import type { ContainerState, ContainerSummary, EngineStatus } from '@dockpulse/shared';
 import { silentLogger } from '../log.js';
 import { CgroupStatsSource, type CgroupSourceOptions } from './cgroup-source.js';
 import { findLayout } from './layout.js';
@@ -76,7 +76,14 @@ afterEach(() => {
 function source(extra: Partial<CgroupSourceOptions> = {}): CgroupStatsSource {
   const layout = findLayout({ hostRoot: root });
   assert.ok(layout.ok);
-  return new CgroupStatsSource({ layout: layout.value, list, pids: async () => PID, log: silentLogger, intervalMs: 10, ...extra });
+  return new CgroupStatsSource({
+    layout: layout.value,
+    list,
+    pids: () => Promise.resolve(PID),
+    log: silentLogger,
+    intervalMs: 10,
+    ...extra,
+  });
 }
 
 function watch(src: CgroupStatsSource, id: string): Recorder {
@@ -92,9 +99,15 @@ const cgroupFile = (id: string, name: string): string => join(root, 'sys/fs/cgro
 /** Adds `usec` of container CPU time to `id` and `ticks` to every field the host total counts (user). */
 function burn(id: string, usec: number, ticks: number): void {
   const cpu = readFileSync(cgroupFile(id, 'cpu.stat'), 'utf8');
-  writeFileSync(cgroupFile(id, 'cpu.stat'), cpu.replace(/^usage_usec (\d+)/m, (_, n: string) => `usage_usec ${Number(n) + usec}`));
+  writeFileSync(
+    cgroupFile(id, 'cpu.stat'),
+    cpu.replace(/^usage_usec (\d+)/m, (_, n: string) => `usage_usec ${Number(n) + usec}`),
+  );
   const stat = readFileSync(join(root, 'proc/stat'), 'utf8');
-  writeFileSync(join(root, 'proc/stat'), stat.replace(/^cpu  (\d+)/, (_, n: string) => `cpu  ${Number(n) + ticks}`));
+  writeFileSync(
+    join(root, 'proc/stat'),
+    stat.replace(/^cpu {2}(\d+)/, (_, n: string) => `cpu  ${Number(n) + ticks}`),
+  );
 }
 
 describe('CgroupStatsSource on a fixture tree', () => {
@@ -177,10 +190,10 @@ describe('CgroupStatsSource on a fixture tree', () => {
     let calls = 0;
     const rec = watch(
       source({
-        pids: async () => {
+        pids: () => {
           calls++;
-          if (calls < 3) throw new Error('engine busy');
-          return PID;
+          if (calls < 3) return Promise.reject(new Error('engine busy'));
+          return Promise.resolve(PID);
         },
         backoff: { baseMs: 1, capMs: 2 },
       }),

@@ -7,7 +7,11 @@ import { silentLogger } from '../log.js';
 import { DeferredCgroupSource, type CgroupCheck, type RunningList } from './deferred-source.js';
 
 /** An upstream that records its watches. */
-function recording(): StatsUpstream & { streams: StreamCounters; watches: { id: string; sink: StatsSink; signal: AbortSignal }[]; end(): void } {
+function recording(): StatsUpstream & {
+  streams: StreamCounters;
+  watches: { id: string; sink: StatsSink; signal: AbortSignal }[];
+  end(): void;
+} {
   const ends = new Set<() => void>();
   const u = {
     streams: { open: 0, opened: 0 },
@@ -87,7 +91,7 @@ test('until a container runs, watches go to the API; the first one that proves t
   assert.equal(files.watches[0]!.signal.aborted, true, 'ending the watch ends it on the files');
 });
 
-test('the hub hears of the files\' batch ends once they serve, through the listener it gave at the start', () => {
+test("the hub hears of the files' batch ends once they serve, through the listener it gave at the start", () => {
   const api = recording();
   const files = recording();
   const list = new List();

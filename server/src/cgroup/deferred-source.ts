@@ -19,7 +19,9 @@ export interface RunningList {
  * Checks the cgroup files with the running containers `ids`: the upstream to read from, or why not, and
  * whether that answer is final (`retry: true` when there was still nothing to check with).
  */
-export type CgroupCheck = (ids: readonly string[]) => Result<StatsUpstream & { streams: StreamCounters }, { reason: string; retry: boolean }>;
+export type CgroupCheck = (
+  ids: readonly string[],
+) => Result<StatsUpstream & { streams: StreamCounters }, { reason: string; retry: boolean }>;
 
 interface Watch {
   id: string;
@@ -40,19 +42,19 @@ export class DeferredCgroupSource implements StatsUpstream {
   readonly streams: StreamCounters;
 
   constructor(
-    private readonly api: StatsUpstream & { streams: StreamCounters },
+    api: StatsUpstream & { streams: StreamCounters },
     private readonly list: RunningList,
     private readonly check: CgroupCheck,
     private readonly log: Logger,
   ) {
     this.current = api;
-    const self = this;
+    const upgraded = (): StreamCounters | undefined => this.upgraded?.streams;
     this.streams = {
       get open() {
-        return api.streams.open + (self.upgraded?.streams.open ?? 0);
+        return api.streams.open + (upgraded()?.open ?? 0);
       },
       get opened() {
-        return api.streams.opened + (self.upgraded?.streams.opened ?? 0);
+        return api.streams.opened + (upgraded()?.opened ?? 0);
       },
     };
     this.offList = list.onChange(() => this.decide());

@@ -25,7 +25,9 @@ describe('detectCgroupAccess: the endpoint alone rules the cgroup source out', (
     ['unix:///home/ann/.docker/desktop/docker.sock', /Docker Desktop/],
   ];
   for (const [endpoint, want] of cases) {
-    test(endpoint, () => assert.match(reason(detectCgroupAccess({ endpoint, hostRoot: V1.root, running: [{ id: V1.id, pid: V1.pid }] })), want));
+    test(endpoint, () =>
+      assert.match(reason(detectCgroupAccess({ endpoint, hostRoot: V1.root, running: [{ id: V1.id, pid: V1.pid }] })), want),
+    );
   }
 });
 
@@ -44,7 +46,7 @@ describe('detectCgroupAccess on the fixture trees', () => {
     });
   }
 
-  test('without the engine\'s pid, a pid from cgroup.procs does', () => {
+  test("without the engine's pid, a pid from cgroup.procs does", () => {
     const r = detectCgroupAccess({ endpoint: LOCAL, hostRoot: V2S.root, running: [{ id: V2S.id, pid: undefined }] });
     assert.ok(r.ok);
   });
@@ -58,8 +60,13 @@ describe('detectCgroupAccess on the fixture trees', () => {
     assert.match(reason(r), /no running container's cgroup is under/);
   });
 
-  test('a /proc that is not the host\'s: the container\'s pid is not in it', () => {
-    const r = detectCgroupAccess({ endpoint: LOCAL, hostRoot: V2S.root, procRoot: join(V2C.root, 'proc'), running: [{ id: V2S.id, pid: V2S.pid }] });
+  test("a /proc that is not the host's: the container's pid is not in it", () => {
+    const r = detectCgroupAccess({
+      endpoint: LOCAL,
+      hostRoot: V2S.root,
+      procRoot: join(V2C.root, 'proc'),
+      running: [{ id: V2S.id, pid: V2S.pid }],
+    });
     assert.match(reason(r), /is not the host's \/proc/);
   });
 

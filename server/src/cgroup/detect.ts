@@ -124,7 +124,8 @@ function procProblem(procRoot: string, pid: number, id: string): string | undefi
   }
   const netDev = join(procRoot, String(pid), 'net', 'dev');
   const net = readText(netDev);
-  if (net === undefined || !parseNetDev(net).ok) return `cannot read ${netDev}: run as root, or give the gateway access to the host's /proc`;
+  if (net === undefined || !parseNetDev(net).ok)
+    return `cannot read ${netDev}: run as root, or give the gateway access to the host's /proc`;
   return undefined;
 }
 

@@ -64,7 +64,11 @@ describe('layoutFromMounts', () => {
 
   const errors: [string, string, RegExp][] = [
     ['no cgroup mounts', '27 1 254:0 / / rw - ext4 /dev/vda rw\n', /no cgroup filesystem/],
-    ['v2 seen through a cgroup namespace bind (a subtree)', '900 800 0:26 /docker/abc /sys/fs/cgroup ro - cgroup2 cgroup2 rw\n', /only the subtree \/docker\/abc/],
+    [
+      'v2 seen through a cgroup namespace bind (a subtree)',
+      '900 800 0:26 /docker/abc /sys/fs/cgroup ro - cgroup2 cgroup2 rw\n',
+      /only the subtree \/docker\/abc/,
+    ],
     [
       'v1 inside a container: its own subtree of each hierarchy',
       '1 0 0:1 /docker/abc /sys/fs/cgroup/cpuacct ro - cgroup cgroup rw,cpuacct\n2 0 0:2 /docker/abc /sys/fs/cgroup/memory ro - cgroup cgroup rw,memory\n',
@@ -147,7 +151,15 @@ describe('locateContainer', () => {
 });
 
 describe('dirsFromProcCgroup', () => {
-  const v1: CgroupLayout = { version: 1, procRoot: '/proc', driver: undefined, cpuacct: '/c/cpu,cpuacct', memory: '/c/memory', blkio: '/c/blkio', pids: undefined };
+  const v1: CgroupLayout = {
+    version: 1,
+    procRoot: '/proc',
+    driver: undefined,
+    cpuacct: '/c/cpu,cpuacct',
+    memory: '/c/memory',
+    blkio: '/c/blkio',
+    pids: undefined,
+  };
   const v2: CgroupLayout = { version: 2, procRoot: '/proc', driver: undefined, root: '/c' };
   test('v1: each controller its own path; no pids hierarchy, no pids dir', () => {
     const dirs = dirsFromProcCgroup(v1, [
@@ -159,7 +171,10 @@ describe('dirsFromProcCgroup', () => {
     assert.deepEqual(dirs, { cpu: '/c/cpu,cpuacct/x/a', memory: '/c/memory/x/a', io: '/c/blkio/x/a', pids: undefined });
   });
   test('v2: the 0:: line', () => {
-    assert.deepEqual(dirsFromProcCgroup(v2, [{ controllers: [], path: '/system.slice/x.scope' }]), containerDirsAt(v2, '/system.slice/x.scope'));
+    assert.deepEqual(
+      dirsFromProcCgroup(v2, [{ controllers: [], path: '/system.slice/x.scope' }]),
+      containerDirsAt(v2, '/system.slice/x.scope'),
+    );
   });
   test('a path relative to our own cgroup namespace is not used', () => {
     assert.equal(dirsFromProcCgroup(v2, [{ controllers: [], path: '/../../system.slice/x.scope' }]), undefined);

@@ -105,7 +105,15 @@ export function layoutFromMounts(mounts: readonly MountEntry[], hostRoot: string
       const m = v1.get(name);
       return m && m.root === '/' ? at(m) : undefined;
     };
-    return ok({ version: 1, procRoot, driver: undefined, cpuacct: at(cpuacct), memory: at(memory), blkio: optional('blkio'), pids: optional('pids') });
+    return ok({
+      version: 1,
+      procRoot,
+      driver: undefined,
+      cpuacct: at(cpuacct),
+      memory: at(memory),
+      blkio: optional('blkio'),
+      pids: optional('pids'),
+    });
   }
   const unified = mounts.find((m) => m.fsType === 'cgroup2');
   if (!unified) return err('no cgroup filesystem is mounted (not Linux, or /sys/fs/cgroup is not visible here)');
@@ -123,7 +131,8 @@ export function layoutUnder(cgroupRoot: string, procRoot: string): Result<Cgroup
   // Distributions mount cpu and cpuacct together as `cpu,cpuacct` and link both names to it; some mount them apart.
   const cpuacct = dir('cpuacct') ?? dir('cpu,cpuacct');
   const memory = dir('memory');
-  if (cpuacct === undefined || memory === undefined) return err(`no cgroup v2 tree nor v1 cpuacct and memory hierarchies under ${cgroupRoot}`);
+  if (cpuacct === undefined || memory === undefined)
+    return err(`no cgroup v2 tree nor v1 cpuacct and memory hierarchies under ${cgroupRoot}`);
   return ok({ version: 1, procRoot, driver: undefined, cpuacct, memory, blkio: dir('blkio'), pids: dir('pids') });
 }
 
@@ -174,7 +183,10 @@ export function locateContainer(layout: CgroupLayout, id: string, pid?: number):
  * The directories /proc/<pid>/cgroup names, or undefined when it does not name them as paths from the
  * hierarchy's root (a path with `..` is relative to a cgroup namespace this process is inside).
  */
-export function dirsFromProcCgroup(layout: CgroupLayout, entries: readonly { controllers: string[]; path: string }[]): ContainerDirs | undefined {
+export function dirsFromProcCgroup(
+  layout: CgroupLayout,
+  entries: readonly { controllers: string[]; path: string }[],
+): ContainerDirs | undefined {
   const usable = (p: string | undefined): p is string => p !== undefined && p.startsWith('/') && !p.split('/').includes('..');
   if (layout.version === 2) {
     const path = entries.find((e) => e.controllers.length === 0)?.path;

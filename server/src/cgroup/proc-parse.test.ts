@@ -4,7 +4,8 @@ import { parseMemTotal, parseMountinfo, parseNetDev, parseParentPid, parseProcCg
 
 describe('parseProcStat', () => {
   test('this engine host: seven fields, steal (67) left out as dockerd leaves it out; two cpuN lines', () => {
-    const text = 'cpu  154126 2323 24100 205760 2248 0 459 67 0 0\ncpu0 76481 1213 11764 104343 594 0 95 37 0 0\ncpu1 77645 1110 12335 101416 1653 0 363 30 0 0\nintr 1 2 3\nctxt 9\n';
+    const text =
+      'cpu  154126 2323 24100 205760 2248 0 459 67 0 0\ncpu0 76481 1213 11764 104343 594 0 95 37 0 0\ncpu1 77645 1110 12335 101416 1653 0 363 30 0 0\nintr 1 2 3\nctxt 9\n';
     const ticks = 154126 + 2323 + 24100 + 205760 + 2248 + 0 + 459;
     assert.deepEqual(parseProcStat(text), { ok: true, value: { systemCpuNs: ticks * 10_000_000, onlineCpus: 2 } });
   });
@@ -28,7 +29,8 @@ describe('parseProcStat', () => {
 });
 
 describe('parseMemTotal', () => {
-  test('kB to bytes', () => assert.deepEqual(parseMemTotal('MemTotal:       24683656 kB\nMemFree: 1 kB\n'), { ok: true, value: 24683656 * 1024 }));
+  test('kB to bytes', () =>
+    assert.deepEqual(parseMemTotal('MemTotal:       24683656 kB\nMemFree: 1 kB\n'), { ok: true, value: 24683656 * 1024 }));
   test('missing', () => assert.equal(parseMemTotal('MemFree: 1 kB\n').ok, false));
 });
 
@@ -50,7 +52,11 @@ describe('parseNetDev', () => {
         '  eth1:12345678901   9001    0    0    0     0          0         0 98765432    4321    0    0    0     0       0          0\n',
       { rx: 1250148 + 12345678901, tx: 86431 + 98765432 },
     ],
-    ['--network none: only lo', '    lo:       0       0    0    0    0     0          0         0        0       0    0    0    0     0       0          0\n', { rx: 0, tx: 0 }],
+    [
+      '--network none: only lo',
+      '    lo:       0       0    0    0    0     0          0         0        0       0    0    0    0     0       0          0\n',
+      { rx: 0, tx: 0 },
+    ],
     ['a truncated line', '  eth0: 1 2 3\n', 'error'],
   ];
   for (const [name, body, want] of cases) {
@@ -89,7 +95,10 @@ describe('parseProcCgroup', () => {
     const id = 'd885e494b90d4c5e5616d4d50fa35cae065907e7179d176071619ab8e9f3fc78';
     const r = parseProcCgroup(`9:name=systemd:/docker/${id}\n2:cpuacct:/docker/${id}\n1:cpu,cpuacct:/docker/${id}\n0::/docker/${id}\n`);
     assert.ok(r.ok);
-    assert.deepEqual(r.value.map((e) => e.controllers), [['name=systemd'], ['cpuacct'], ['cpu', 'cpuacct'], []]);
+    assert.deepEqual(
+      r.value.map((e) => e.controllers),
+      [['name=systemd'], ['cpuacct'], ['cpu', 'cpuacct'], []],
+    );
     assert.equal(r.value[3]!.path, `/docker/${id}`);
   });
   test('a path with a colon is kept whole', () => {
@@ -102,6 +111,7 @@ describe('parseProcCgroup', () => {
 
 describe('parseParentPid', () => {
   test('real', () => assert.deepEqual(parseParentPid('5348 (sleep) S 5324 5348 5348 0 -1 4194560 1023'), { ok: true, value: 5324 }));
-  test('a command name with spaces and parentheses', () => assert.deepEqual(parseParentPid('77 (a) b (c)) R 12 77 77 0'), { ok: true, value: 12 }));
+  test('a command name with spaces and parentheses', () =>
+    assert.deepEqual(parseParentPid('77 (a) b (c)) R 12 77 77 0'), { ok: true, value: 12 }));
   test('malformed', () => assert.equal(parseParentPid('77 sleep').ok, false));
 });

@@ -71,7 +71,10 @@ export function parseNetDev(text: string): Result<NetTotals, string> {
     const colon = line.indexOf(':');
     if (colon < 0) return err(`net/dev: no interface name in ${JSON.stringify(line.slice(0, 60))}`);
     if (line.slice(0, colon).trim() === 'lo') continue;
-    const fields = line.slice(colon + 1).trim().split(/\s+/);
+    const fields = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/);
     const r = fields[0];
     const t = fields[8];
     if (r === undefined || t === undefined || !/^\d+$/.test(r) || !/^\d+$/.test(t)) {

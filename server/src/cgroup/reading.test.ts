@@ -35,7 +35,7 @@ function readFixture(name: string, id: string, pid: number, prev?: EngineReading
 }
 
 describe('toEngineReading', () => {
-  test('v1, captured: the same figures as the engine\'s stats frame read a few ms later', () => {
+  test("v1, captured: the same figures as the engine's stats frame read a few ms later", () => {
     const ours = readFixture('v1-cgroupfs', '02237c865471559d82fa7807e6dca5ffab0c7bb9e11ae9e616bebd22476553fb', 5348);
     const frame = parseEngineStats(JSON.parse(readFileSync(join(FIXTURES, 'v1-cgroupfs/docker-stats-frame.json'), 'utf8')));
     assert.ok(frame.ok && frame.value.kind === 'running');
@@ -46,7 +46,10 @@ describe('toEngineReading', () => {
     assert.equal(ours.memInactiveFile, engine.memInactiveFile);
     // Usage moved by 16 KiB between the two reads.
     assert.ok(Math.abs(ours.memUsage - engine.memUsage) <= engine.memUsage * 0.01, `${ours.memUsage} vs ${engine.memUsage}`);
-    assert.deepEqual([ours.netRx, ours.netTx, ours.blkRead, ours.blkWrite, ours.pids], [engine.netRx, engine.netTx, engine.blkRead, engine.blkWrite, engine.pids]);
+    assert.deepEqual(
+      [ours.netRx, ours.netTx, ours.blkRead, ours.blkWrite, ours.pids],
+      [engine.netRx, engine.netTx, engine.blkRead, engine.blkWrite, engine.pids],
+    );
     // The shown memory: 20 MiB of tmpfs and a little more; the 30 MiB of inactive page cache is left out.
     const shown = toSample('x', ours, undefined).mem.used;
     assert.ok(shown > 20 * 2 ** 20 && shown < 23 * 2 ** 20, `${shown}`);
@@ -74,10 +77,15 @@ describe('toEngineReading', () => {
     assert.equal(r.onlineCpus, 2);
   });
 
-  test('the previous reading stands in for precpu_stats, so toSample computes docker\'s CPU %', () => {
+  test("the previous reading stands in for precpu_stats, so toSample computes docker's CPU %", () => {
     const prev = readFixture('v2-cgroupfs', '67bd92af4c3681b0e3a75c20bab1d6da4f6aea60f59f68b82def401dd7481e0c', 4242);
     // Half a core for one second on a 2-CPU host: 0.5 s of container time against 2 s of host time.
-    const before: EngineReading = { ...prev, cpuTotal: prev.cpuTotal - 500_000_000, systemCpu: prev.systemCpu! - 2e9, read: prev.read - 1000 };
+    const before: EngineReading = {
+      ...prev,
+      cpuTotal: prev.cpuTotal - 500_000_000,
+      systemCpu: prev.systemCpu! - 2e9,
+      read: prev.read - 1000,
+    };
     const cur: EngineReading = { ...prev, preCpuTotal: before.cpuTotal, preSystemCpu: before.systemCpu };
     assert.equal(toSample('x', cur, before).cpu, 50);
   });

@@ -30,7 +30,10 @@ const MAX_EVENT_BYTES = 64 * 1024;
 const REFRESH_DELAY_MS = 30;
 
 /** What the rest of the gateway reads of the container list; a benchmark can stand in for it. */
-export type ContainerDirectory = Pick<ContainerList, 'engineStatus' | 'isReady' | 'isSettled' | 'get' | 'all' | 'onChange' | 'waitForChange'>;
+export type ContainerDirectory = Pick<
+  ContainerList,
+  'engineStatus' | 'isReady' | 'isSettled' | 'get' | 'all' | 'onChange' | 'waitForChange'
+>;
 
 /**
  * The engine's containers, kept live from its events API. Events are subscribed before the list is read, so

@@ -28,8 +28,8 @@ test('TLS takes the certificates from DOCKER_CERT_PATH', async () => {
     const r = engineOptions({ DOCKER_HOST: 'tcp://h:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dir });
     assert.ok(r.ok);
     assert.equal(r.value.options.protocol, 'https');
-    assert.equal(String(r.value.options.ca), 'ca.pem');
-    assert.equal(String(r.value.options.key), 'key.pem');
+    assert.equal((r.value.options.ca as Buffer).toString(), 'ca.pem');
+    assert.equal((r.value.options.key as Buffer).toString(), 'key.pem');
     const missing = engineOptions({ DOCKER_HOST: 'tcp://h:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: join(dir, 'nope') });
     assert.equal(missing.ok, false);
   } finally {

@@ -38,7 +38,9 @@ export function engineOptions(env: NodeJS.ProcessEnv): Result<{ endpoint: string
   if (url.protocol !== 'tcp:' && url.protocol !== 'http:' && url.protocol !== 'https:') {
     return err(`DOCKER_HOST "${endpoint}": unsupported scheme ${url.protocol}`);
   }
-  const tls = url.protocol === 'https:' || (env['DOCKER_TLS_VERIFY'] !== undefined && env['DOCKER_TLS_VERIFY'] !== '' && env['DOCKER_TLS_VERIFY'] !== '0');
+  const tls =
+    url.protocol === 'https:' ||
+    (env['DOCKER_TLS_VERIFY'] !== undefined && env['DOCKER_TLS_VERIFY'] !== '' && env['DOCKER_TLS_VERIFY'] !== '0');
   const port = url.port ? Number(url.port) : tls ? 2376 : 2375;
   if (!tls) return ok({ endpoint, options: { protocol: 'http', host: url.hostname, port } });
   const certs = env['DOCKER_CERT_PATH'] || join(env['HOME'] ?? '', '.docker');

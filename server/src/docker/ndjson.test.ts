@@ -67,7 +67,7 @@ describe('NdjsonDecoder across chunk boundaries', () => {
   });
 });
 
-const cases: { name: string; max: number; chunks: string[]; want: (unknown | RegExp)[] }[] = [
+const cases: { name: string; max: number; chunks: string[]; want: unknown[] }[] = [
   { name: 'blank and whitespace-only lines are skipped', max: 64, chunks: ['\n\n  \n{}\n\t\n'], want: [{}] },
   { name: 'CRLF line ends', max: 64, chunks: ['{"a":1}\r\n{"b":2}\r\n'], want: [{ a: 1 }, { b: 2 }] },
   {

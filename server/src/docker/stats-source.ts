@@ -83,15 +83,20 @@ export class DockerStatsSource implements StatsUpstream {
         const stop = (): void => own.abort();
         signal.addEventListener('abort', stop, { once: true });
         try {
-          await this.stream(id, own.signal, (reading) => {
-            if (reading.kind === 'not-running') {
-              emit('stopped');
-              return;
-            }
-            attempt = 0;
-            failures.recovered();
-            if (current !== 'paused') emit('running');
-          }, sink);
+          await this.stream(
+            id,
+            own.signal,
+            (reading) => {
+              if (reading.kind === 'not-running') {
+                emit('stopped');
+                return;
+              }
+              attempt = 0;
+              failures.recovered();
+              if (current !== 'paused') emit('running');
+            },
+            sink,
+          );
           // The engine ended the stream by itself: look again, but never in a tight loop.
           if (!own.signal.aborted) await this.list.waitForChange(backoffDelay(attempt++, this.backoff), signal);
         } catch (e) {

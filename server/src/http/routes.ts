@@ -46,7 +46,10 @@ export function createRequestHandler(ctx: HttpContext) {
   const logins = new Map<string, TokenBucket>();
   return (req: IncomingMessage, res: ServerResponse): void => {
     handle(ctx, logins, req, res).catch((e: unknown) => {
-      ctx.log.error('request failed', { path: new URL(req.url ?? '/', 'http://x').pathname, error: e instanceof Error ? e.message : String(e) });
+      ctx.log.error('request failed', {
+        path: new URL(req.url ?? '/', 'http://x').pathname,
+        error: e instanceof Error ? e.message : String(e),
+      });
       if (!res.headersSent) fail(res, { status: 500, code: 'internal_error', message: 'internal error' });
       else res.destroy();
     });
@@ -75,7 +78,11 @@ async function handle(ctx: HttpContext, logins: Map<string, TokenBucket>, req: I
     }
   }
   if (!ctx.auth.required && path !== '/healthz' && !loopbackHost(header(req, 'host'), ctx.trustedHosts)) {
-    return fail(res, { status: 421, code: 'misdirected', message: 'without an access token this gateway only answers requests for a loopback host' });
+    return fail(res, {
+      status: 421,
+      code: 'misdirected',
+      message: 'without an access token this gateway only answers requests for a loopback host',
+    });
   }
   const stateChanging = method !== 'GET' && method !== 'HEAD';
   // CSRF: a browser always sends Origin on a state-changing request; it must be ours or an allowed one.
@@ -124,13 +131,7 @@ async function handle(ctx: HttpContext, logins: Map<string, TokenBucket>, req: I
   res.end(method === 'HEAD' ? undefined : file.body);
 }
 
-async function adminRoute(
-  ctx: HttpContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  method: string,
-  path: string,
-): Promise<void> {
+async function adminRoute(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, method: string, path: string): Promise<void> {
   if (path === '/api/containers') {
     if (method !== 'GET') return methodNotAllowed(res, 'GET');
     return json(res, 200, { containers: ctx.containers.all() });

@@ -16,7 +16,11 @@ function fakeUpstream() {
 
 function client() {
   const sent: string[] = [];
-  const sink: OutboxSink = { bufferedAmount: 0, send: (f) => void sent.push(typeof f === 'string' ? f : f.payload.toString()), closeSlow: () => {} };
+  const sink: OutboxSink = {
+    bufferedAmount: 0,
+    send: (f) => void sent.push(typeof f === 'string' ? f : f.payload.toString()),
+    closeSlow: () => {},
+  };
   const out = new Outbox(sink, {
     highWaterMarkBytes: 1 << 20,
     maxQueuedFrames: 100,
@@ -93,18 +97,28 @@ test('every subscriber gets each sample; a new one gets history, then state, the
     await tick(10);
     assert.deepEqual(b.types(), ['history', 'state', 'stats']);
     const history = JSON.parse(b.sent[0]!) as { samples: Sample[] };
-    assert.deepEqual(history.samples.map((s) => s.t), [2, 3], 'the newest samples the ring holds, oldest first');
+    assert.deepEqual(
+      history.samples.map((s) => s.t),
+      [2, 3],
+      'the newest samples the ring holds, oldest first',
+    );
     const live = JSON.parse(b.sent[2]!) as { samples: Sample[] };
-    assert.deepEqual(live.samples.map((s) => s.t), [4]);
+    assert.deepEqual(
+      live.samples.map((s) => s.t),
+      [4],
+    );
     const aSamples = a.sent.filter((f) => f.includes('"stats"')).flatMap((f) => (JSON.parse(f) as { samples: Sample[] }).samples);
-    assert.deepEqual(aSamples.map((s) => s.t), [1, 2, 3, 4]);
+    assert.deepEqual(
+      aSamples.map((s) => s.t),
+      [1, 2, 3, 4],
+    );
     assert.equal(hub.stats().published, 4);
   } finally {
     hub.close();
   }
 });
 
-test('history can be limited to a recent window', async () => {
+test('history can be limited to a recent window', () => {
   const { upstream, watches } = fakeUpstream();
   const hub = new Hub(upstream, { historySamples: 10, graceMs: 30, coalesceMs: 1, retryMs: 5 });
   try {
@@ -116,7 +130,10 @@ test('history can be limited to a recent window', async () => {
     const b = client();
     hub.subscribeStats(b.out, ID, 60_000);
     const history = JSON.parse(b.sent[0]!) as { samples: Sample[] };
-    assert.deepEqual(history.samples.map((s) => s.t), [now - 1000]);
+    assert.deepEqual(
+      history.samples.map((s) => s.t),
+      [now - 1000],
+    );
   } finally {
     hub.close();
   }
@@ -175,7 +192,10 @@ test('an upstream that ends its batch has the batch sent at once, in one frame, 
     assert.equal(a.sent.length, before + 1);
     const frame = JSON.parse(a.sent.at(-1)!) as { type: string; samples: Sample[] };
     assert.equal(frame.type, 'stats');
-    assert.deepEqual(frame.samples.map((s) => s.id), [ID, 'b'.repeat(64)]);
+    assert.deepEqual(
+      frame.samples.map((s) => s.id),
+      [ID, 'b'.repeat(64)],
+    );
     for (const fn of listeners) fn();
     assert.equal(a.sent.length, before + 1, 'an end with nothing new sends nothing');
   } finally {

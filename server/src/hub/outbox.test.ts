@@ -51,10 +51,7 @@ test('a control frame goes after the samples already batched, keeping order', ()
   const { sock, out } = setup();
   out.addSample(sample('a', 1));
   out.control('{"type":"state","topic":"a","state":"stopped"}');
-  assert.deepEqual(sock.sent, [
-    '{"type":"stats","samples":[{"id":"a","n":1}]}',
-    '{"type":"state","topic":"a","state":"stopped"}',
-  ]);
+  assert.deepEqual(sock.sent, ['{"type":"stats","samples":[{"id":"a","n":1}]}', '{"type":"state","topic":"a","state":"stopped"}']);
 });
 
 test('frames wait while the socket is over the high-water mark, and go when it drains', () => {

@@ -218,7 +218,7 @@ export class Outbox {
   }
 
   private expire(now: number): void {
-    for (let i = 0; i < this.queue.length; ) {
+    for (let i = 0; i < this.queue.length;) {
       const e = this.queue[i]!;
       if (e.kind === 'stats' && now - e.at > this.limits.sendTimeoutMs) this.dropAt(i);
       else i++;
@@ -272,7 +272,6 @@ export class Outbox {
     }
     return `${out}]}`;
   }
-
 
   private giveUp(): void {
     if (this.closed) return;

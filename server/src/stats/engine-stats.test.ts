@@ -1,3 +1,5 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call --
+   fixtures are edited here as the untyped JSON they are, to build frames an engine could send */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
@@ -21,7 +23,7 @@ function running(raw: unknown): EngineReading {
   const result = parseEngineStats(raw);
   assert.ok(result.ok, `expected a reading, got error ${result.ok ? '' : result.error}`);
   assert.equal(result.value.kind, 'running');
-  return result.value as EngineReading;
+  return result.value;
 }
 
 /** Expected values are copied by hand from the fixture files, not produced by the parser. */
@@ -135,8 +137,7 @@ const variants: { name: string; frame: () => JsonObject; want: Partial<EngineRea
   },
   {
     name: 'two interfaces are summed',
-    frame: () =>
-      edited('v2-go-dockerclient.json', (f) => (f.networks.eth1 = { ...f.networks.eth0, rx_bytes: 1000, tx_bytes: 7 })),
+    frame: () => edited('v2-go-dockerclient.json', (f) => (f.networks.eth1 = { ...f.networks.eth0, rx_bytes: 1000, tx_bytes: 7 })),
     want: { netRx: 96802652 + 1000, netTx: 16597749 + 7 },
   },
   {

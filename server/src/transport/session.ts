@@ -132,7 +132,10 @@ export class Session {
     if (!this.bucket.take()) {
       if (this.limitedAt === undefined) {
         this.ignored = 0;
-        this.error({ code: ErrorCode.rateLimited, message: `more than ${this.ctx.limits.messagesPerSecond} messages a second; messages are being ignored` });
+        this.error({
+          code: ErrorCode.rateLimited,
+          message: `more than ${this.ctx.limits.messagesPerSecond} messages a second; messages are being ignored`,
+        });
       }
       this.limitedAt = now;
       if (++this.ignored > IGNORED_BEFORE_CLOSE) {

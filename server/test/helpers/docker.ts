@@ -39,8 +39,11 @@ export async function ensureTestImage(): Promise<void> {
     }
     await new Promise<void>((resolve, reject) => {
       const tar = execFile('tar', ['-C', root, '-c', '.'], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
-        if (error) return reject(error);
-        docker(['import', '-', TEST_IMAGE], stdout).then(() => resolve(), reject);
+        if (error) return reject(new Error(error.message));
+        docker(['import', '-', TEST_IMAGE], stdout).then(
+          () => resolve(),
+          (e: unknown) => reject(e instanceof Error ? e : new Error(String(e))),
+        );
       });
       tar.stdin?.end();
     });

@@ -45,7 +45,12 @@ export class TestClient {
       });
     });
     ws.on('message', (data, isBinary) => {
-      const raw = isBinary ? `<binary ${String(data)}>` : String(data);
+      const text = Array.isArray(data)
+        ? Buffer.concat(data).toString()
+        : Buffer.isBuffer(data)
+          ? data.toString()
+          : Buffer.from(data).toString();
+      const raw = isBinary ? `<binary ${text}>` : text;
       const parsed = parseServerMessage(raw);
       if (parsed.ok) this.frames.push({ raw, msg: parsed.value, at: Date.now() });
       else this.malformed.push({ raw, error: parsed.error });

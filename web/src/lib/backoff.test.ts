@@ -11,8 +11,20 @@ test('backoff doubles per attempt up to the cap', () => {
 });
 
 test('jitter spreads each delay over its upper half', () => {
-  assert.equal(backoffDelay(0, opts, () => 0), 250);
-  assert.equal(backoffDelay(3, opts, () => 0), 2000);
-  assert.equal(backoffDelay(3, opts, () => 0.5), 3000);
-  assert.equal(backoffDelay(100, opts, () => 0), 10_000);
+  assert.equal(
+    backoffDelay(0, opts, () => 0),
+    250,
+  );
+  assert.equal(
+    backoffDelay(3, opts, () => 0),
+    2000,
+  );
+  assert.equal(
+    backoffDelay(3, opts, () => 0.5),
+    3000,
+  );
+  assert.equal(
+    backoffDelay(100, opts, () => 0),
+    10_000,
+  );
 });

@@ -79,9 +79,7 @@ const withAlpha = (hex: string, alpha: string) => `${hex}${alpha}`;
 
 const SPECS: Readonly<Record<ChartKind, KindSpec>> = {
   cpu: {
-    series: (p) => [
-      { label: 'CPU', stroke: p.cpu, fill: withAlpha(p.cpu, '22'), width: 1.5, value: (_u, v) => formatPercent(v) },
-    ],
+    series: (p) => [{ label: 'CPU', stroke: p.cpu, fill: withAlpha(p.cpu, '22'), width: 1.5, value: (_u, v) => formatPercent(v) }],
     // Percent of one core: a single-threaded container maxes out at 100, a busier one goes past it.
     range: (_u, _min, max) => [0, Math.max(100, (finite(max) ?? 0) * 1.05)],
     tick: (v) => `${Math.round(v)}%`,

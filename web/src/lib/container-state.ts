@@ -1,15 +1,7 @@
 /** What the dashboard calls a container's state, from Docker's list and the stats topic's own state. */
 import type { ContainerSummary, TopicState } from '@dockpulse/shared';
 
-export type DisplayState =
-  | 'unhealthy'
-  | 'restarting'
-  | 'running'
-  | 'paused'
-  | 'created'
-  | 'removing'
-  | 'stopped'
-  | 'removed';
+export type DisplayState = 'unhealthy' | 'restarting' | 'running' | 'paused' | 'created' | 'removing' | 'stopped' | 'removed';
 
 /** Sort order of states, ascending: the ones needing attention first, the gone ones last. */
 const RANK: Readonly<Record<DisplayState, number>> = {

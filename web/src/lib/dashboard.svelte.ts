@@ -222,7 +222,6 @@ export class Dashboard extends FeedStatus {
     this.client.subscribe([...want].filter((t) => !this.client.topics.has(t)));
     this.subscriptionLimit = wanted.length > max ? { shown: Math.max(0, max), total: wanted.length, max: max + 1 } : null;
   }
-
 }
 
 const [getDashboard, setDashboard] = createContext<Dashboard>();

@@ -22,5 +22,8 @@ test('groupByProject keeps row order within groups and puts ungrouped last', () 
 });
 
 test('groupByProject of nothing is no groups', () => {
-  assert.deepEqual(groupByProject([], () => ''), []);
+  assert.deepEqual(
+    groupByProject([], () => ''),
+    [],
+  );
 });

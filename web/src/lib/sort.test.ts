@@ -85,31 +85,58 @@ test('smoother: net and blk sum both directions; all-null stays null', () => {
 
 test('sortRows by a numeric column, both directions, with empty values last', () => {
   const rows = [row('a', { cpu: 5 }), row('b', { cpu: null }), row('c', { cpu: 50 }), row('d', { cpu: 0.1 })];
-  assert.deepEqual(sortRows(rows, 'cpu', 'desc').map((r) => r.name), ['c', 'a', 'd', 'b']);
-  assert.deepEqual(sortRows(rows, 'cpu', 'asc').map((r) => r.name), ['d', 'a', 'c', 'b']);
+  assert.deepEqual(
+    sortRows(rows, 'cpu', 'desc').map((r) => r.name),
+    ['c', 'a', 'd', 'b'],
+  );
+  assert.deepEqual(
+    sortRows(rows, 'cpu', 'asc').map((r) => r.name),
+    ['d', 'a', 'c', 'b'],
+  );
 });
 
 test('sortRows breaks ties by name so equal keys keep one order', () => {
   const rows = [row('web-10', { mem: 7 }), row('web-2', { mem: 7 }), row('db', { mem: 7 })];
-  assert.deepEqual(sortRows(rows, 'mem', 'desc').map((r) => r.name), ['db', 'web-2', 'web-10']);
-  assert.deepEqual(sortRows(rows, 'mem', 'asc').map((r) => r.name), ['db', 'web-2', 'web-10']);
+  assert.deepEqual(
+    sortRows(rows, 'mem', 'desc').map((r) => r.name),
+    ['db', 'web-2', 'web-10'],
+  );
+  assert.deepEqual(
+    sortRows(rows, 'mem', 'asc').map((r) => r.name),
+    ['db', 'web-2', 'web-10'],
+  );
 });
 
 test('sortRows by name is natural and case-insensitive', () => {
   const rows = [row('web-10'), row('Api'), row('web-9')];
-  assert.deepEqual(sortRows(rows, 'name', 'asc').map((r) => r.name), ['Api', 'web-9', 'web-10']);
-  assert.deepEqual(sortRows(rows, 'name', 'desc').map((r) => r.name), ['web-10', 'web-9', 'Api']);
+  assert.deepEqual(
+    sortRows(rows, 'name', 'asc').map((r) => r.name),
+    ['Api', 'web-9', 'web-10'],
+  );
+  assert.deepEqual(
+    sortRows(rows, 'name', 'desc').map((r) => r.name),
+    ['web-10', 'web-9', 'Api'],
+  );
 });
 
 test('sortRows by project puts containers outside compose last', () => {
   const rows = [row('x'), row('y', {}, { project: 'shop/web' }), row('z', {}, { project: 'blog/db' })];
-  assert.deepEqual(sortRows(rows, 'project', 'asc').map((r) => r.name), ['z', 'y', 'x']);
-  assert.deepEqual(sortRows(rows, 'project', 'desc').map((r) => r.name), ['y', 'z', 'x']);
+  assert.deepEqual(
+    sortRows(rows, 'project', 'asc').map((r) => r.name),
+    ['z', 'y', 'x'],
+  );
+  assert.deepEqual(
+    sortRows(rows, 'project', 'desc').map((r) => r.name),
+    ['y', 'z', 'x'],
+  );
 });
 
 test('sortRows by state rank', () => {
   const rows = [row('s', {}, { stateRank: 6 }), row('r', {}, { stateRank: 0 }), row('p', {}, { stateRank: 3 })];
-  assert.deepEqual(sortRows(rows, 'state', 'asc').map((r) => r.name), ['r', 'p', 's']);
+  assert.deepEqual(
+    sortRows(rows, 'state', 'asc').map((r) => r.name),
+    ['r', 'p', 's'],
+  );
 });
 
 test('compareRows is antisymmetric over a mixed set', () => {

@@ -90,8 +90,7 @@ const HELLO_TIMEOUT_MS = 10_000;
 
 /** One connection to a dockpulse server. Call `connect()` to start and `close()` to stop for good. */
 export class FeedClient {
-  readonly #opts: Required<Omit<FeedClientOptions, 'WebSocket' | 'historyFor'>> &
-    Pick<FeedClientOptions, 'WebSocket' | 'historyFor'>;
+  readonly #opts: Required<Omit<FeedClientOptions, 'WebSocket' | 'historyFor'>> & Pick<FeedClientOptions, 'WebSocket' | 'historyFor'>;
   readonly #topics = new Set<string>();
   readonly #toSubscribe = new Set<string>();
   readonly #toUnsubscribe = new Set<string>();

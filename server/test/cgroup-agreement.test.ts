@@ -11,15 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
-import type { Sample, TopicState } from '@dockpulse/shared';
-import type { Engine } from '../docker/engine.js';
-import { ContainerList } from '../docker/container-list.js';
-import { DockerStatsSource } from '../docker/stats-source.js';
-import { silentLogger } from '../log.js';
-import { CgroupStatsSource } from './cgroup-source.js';
-import { enginePidLookup } from './container-process.js';
-import { detectCgroupAccess } from './detect.js';
-import { Recorder } from '../testing/recorder.js';
+import type { Sample } from '@dockpulse/shared';
+import type { Engine } from '../src/docker/engine.js';
+import { ContainerList } from '../src/docker/container-list.js';
+import { DockerStatsSource } from '../src/docker/stats-source.js';
+import { silentLogger } from '../src/log.js';
+import { CgroupStatsSource } from '../src/cgroup/cgroup-source.js';
+import { enginePidLookup } from '../src/cgroup/container-process.js';
+import { detectCgroupAccess } from '../src/cgroup/detect.js';
+import { Recorder } from '../src/testing/recorder.js';
 
 const IMAGE = 'local/busybox:latest';
 const LABEL = 'dockpulse.test=cgroup';
@@ -38,7 +38,13 @@ function docker(args: readonly string[]): Promise<string> {
 
 /** The busybox image of RUNNING-DOCKER.md, imported from the host's static busybox when missing. */
 async function ensureImage(): Promise<void> {
-  if (await docker(['image', 'inspect', IMAGE]).then(() => true, () => false)) return;
+  if (
+    await docker(['image', 'inspect', IMAGE]).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
   const dir = mkdtempSync(join(tmpdir(), 'dpcg-image-'));
   try {
     mkdirSync(join(dir, 'bin'));
@@ -46,7 +52,7 @@ async function ensureImage(): Promise<void> {
     copyFileSync('/bin/busybox', join(dir, 'bin/busybox'));
     for (const c of ['sh', 'sleep', 'head', 'dd']) symlinkSync('busybox', join(dir, 'bin', c));
     await new Promise<void>((resolve, reject) => {
-      execFile('sh', ['-c', `tar -C '${dir}' -c . | docker import - ${IMAGE}`], (e) => (e ? reject(e) : resolve()));
+      execFile('sh', ['-c', `tar -C '${dir}' -c . | docker import - ${IMAGE}`], (e) => (e ? reject(new Error(e.message)) : resolve()));
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
