@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:http';
 import { realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CONTAINERS_TOPIC, err, ok, type ContainersMessage } from '@dockpulse/shared';
+import { err, ok } from '@dockpulse/shared';
+import { containersFrame } from './protocol/frames.js';
 import { loadConfig, usage, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { connectEngine, type Engine } from './docker/engine.js';
@@ -178,8 +179,7 @@ export async function serve(config: Config, log: Logger, sources: Sources): Prom
     retryMs: Math.max(5, Math.min(25, Math.floor(config.outbox.sendTimeoutMs / 4))),
   });
   containers.onChange(() => {
-    const msg: ContainersMessage = { type: CONTAINERS_TOPIC, containers: containers.all(), engine: containers.engineStatus };
-    hub.publishContainers(JSON.stringify(msg));
+    hub.publishContainers(containersFrame(containers.all(), containers.engineStatus));
   });
   const listDone = sources.run(lifetime.signal);
 

@@ -15,3 +15,8 @@ export function isFiniteNumber(v: unknown): v is number {
 export function isNumberOrNull(v: unknown): v is number | null {
   return v === null || isFiniteNumber(v);
 }
+
+/** True when `v` is one of the strings of a closed set, narrowing it to that set's type. */
+export function isOneOf<T extends string>(set: readonly T[], v: unknown): v is T {
+  return typeof v === 'string' && (set as readonly string[]).includes(v);
+}

@@ -81,14 +81,20 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** Every state of a stats topic. */
+export const TOPIC_STATES = ['running', 'paused', 'stopped', 'removed', 'unavailable'] as const;
 /** The state of a stats topic. */
-export type TopicState = 'running' | 'paused' | 'stopped' | 'removed' | 'unavailable';
+export type TopicState = (typeof TOPIC_STATES)[number];
 
+/** Every state the Docker engine gives a container. */
+export const CONTAINER_STATES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'] as const;
 /** The Docker engine's own state for a container. */
-export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+export type ContainerState = (typeof CONTAINER_STATES)[number];
 
+/** Every health check status. */
+export const HEALTH_STATUSES = ['starting', 'healthy', 'unhealthy'] as const;
 /** A container's health check status, when it has one. */
-export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+export type HealthStatus = (typeof HEALTH_STATUSES)[number];
 
 /** One container in the `containers` list. Never carries environment, mounts, command line or labels. */
 export interface ContainerSummary {

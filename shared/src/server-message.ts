@@ -1,31 +1,20 @@
 import {
+  CONTAINER_STATES,
   ErrorCode,
+  HEALTH_STATUSES,
   PROTOCOL,
-  type ContainerState,
+  TOPIC_STATES,
   type ContainerSummary,
   type EngineStatus,
-  type HealthStatus,
   type Limits,
   type Sample,
   type Scope,
   type ServerMessage,
-  type TopicState,
 } from './protocol.js';
 import { err, ok, type Result } from './result.js';
-import { isFiniteNumber, isNumberOrNull, isObject, type JsonObject } from './guards.js';
+import { isFiniteNumber, isNumberOrNull, isObject, isOneOf, type JsonObject } from './guards.js';
 
-const TOPIC_STATES: ReadonlySet<string> = new Set<TopicState>(['running', 'paused', 'stopped', 'removed', 'unavailable']);
-const CONTAINER_STATES: ReadonlySet<string> = new Set<ContainerState>([
-  'created',
-  'running',
-  'paused',
-  'restarting',
-  'removing',
-  'exited',
-  'dead',
-]);
-const HEALTH: ReadonlySet<string> = new Set<HealthStatus>(['starting', 'healthy', 'unhealthy']);
-const ERROR_CODES: ReadonlySet<string> = new Set<string>(Object.values(ErrorCode));
+const ERROR_CODES: readonly ErrorCode[] = Object.values(ErrorCode);
 
 /**
  * Parses one server text frame, for clients of the feed. Unknown message types are an error so that a
@@ -84,19 +73,15 @@ export function parseServerMessage(text: string): Result<ServerMessage, string> 
     }
     case 'state': {
       const state = raw['state'];
-      if (typeof raw['topic'] !== 'string' || typeof state !== 'string' || !TOPIC_STATES.has(state)) {
-        return err('bad state');
-      }
-      return ok({ type: 'state', topic: raw['topic'], state: state as TopicState });
+      if (typeof raw['topic'] !== 'string' || !isOneOf(TOPIC_STATES, state)) return err('bad state');
+      return ok({ type: 'state', topic: raw['topic'], state });
     }
     case 'pong':
       return isFiniteNumber(raw['t']) ? ok({ type: 'pong', t: raw['t'] }) : err('bad pong');
     case 'error': {
       const code = raw['code'];
-      if (typeof code !== 'string' || !ERROR_CODES.has(code) || typeof raw['message'] !== 'string') {
-        return err('bad error');
-      }
-      const message: ServerMessage = { type: 'error', code: code as ErrorCode, message: raw['message'] };
+      if (!isOneOf(ERROR_CODES, code) || typeof raw['message'] !== 'string') return err('bad error');
+      const message: ServerMessage = { type: 'error', code, message: raw['message'] };
       if (typeof raw['topic'] === 'string') message.topic = raw['topic'];
       return ok(message);
     }
@@ -136,15 +121,14 @@ export function parseContainerSummary(v: unknown): ContainerSummary | undefined 
     typeof id !== 'string' ||
     typeof name !== 'string' ||
     typeof image !== 'string' ||
-    typeof state !== 'string' ||
-    !CONTAINER_STATES.has(state) ||
+    !isOneOf(CONTAINER_STATES, state) ||
     typeof status !== 'string' ||
     !isFiniteNumber(createdAt)
   ) {
     return undefined;
   }
-  const summary: ContainerSummary = { id, name, image, state: state as ContainerState, status, createdAt };
-  if (typeof health === 'string' && HEALTH.has(health)) summary.health = health as HealthStatus;
+  const summary: ContainerSummary = { id, name, image, state, status, createdAt };
+  if (isOneOf(HEALTH_STATUSES, health)) summary.health = health;
   if (isObject(compose) && typeof compose['project'] === 'string' && typeof compose['service'] === 'string') {
     summary.compose = { project: compose['project'], service: compose['service'] };
   }

@@ -1,6 +1,4 @@
-import { isFiniteNumber, isObject, type ContainerState, type ContainerSummary, type HealthStatus } from '@dockpulse/shared';
-
-const STATES: ReadonlySet<string> = new Set<ContainerState>(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']);
+import { CONTAINER_STATES, isFiniteNumber, isObject, isOneOf, type ContainerSummary, type HealthStatus } from '@dockpulse/shared';
 
 /**
  * Turns one entry of the engine's `GET /containers/json` into a `ContainerSummary`, keeping only what may be
@@ -10,14 +8,14 @@ const STATES: ReadonlySet<string> = new Set<ContainerState>(['created', 'running
 export function toContainerSummary(raw: unknown): ContainerSummary | undefined {
   if (!isObject(raw)) return undefined;
   const { Id, Names, Image, State, Status, Created, Labels } = raw;
-  if (typeof Id !== 'string' || typeof State !== 'string' || !STATES.has(State)) return undefined;
+  if (typeof Id !== 'string' || !isOneOf(CONTAINER_STATES, State)) return undefined;
   const firstName = Array.isArray(Names) && typeof Names[0] === 'string' ? Names[0] : Id.slice(0, 12);
   const status = typeof Status === 'string' ? Status : '';
   const summary: ContainerSummary = {
     id: Id,
     name: firstName.replace(/^\//, ''),
     image: typeof Image === 'string' ? Image : '',
-    state: State as ContainerState,
+    state: State,
     status,
     createdAt: isFiniteNumber(Created) ? Created * 1000 : 0,
   };

@@ -1,6 +1,7 @@
 import { CONTAINERS_TOPIC, statsTopic, type Sample, type TopicState } from '@dockpulse/shared';
 import { Ring } from './ring.js';
 import { stateKeyOf, type FrameCache, type Outbox } from './outbox.js';
+import { historyFrame, sampleJson, stateFrame, type SampleJson } from '../protocol/frames.js';
 
 /** Where a stats topic's samples and state changes come from. */
 export interface StatsSink {
@@ -39,7 +40,7 @@ export interface HubOptions {
 interface HistoryItem {
   seq: number;
   t: number;
-  json: string;
+  json: SampleJson;
 }
 
 interface StatsTopic {
@@ -119,9 +120,9 @@ export class Hub {
         // Built when the socket is ready for it; samples newer than `upTo` reach it in stats frames.
         build: () => {
           const since = historyMs === undefined ? -Infinity : Date.now() - historyMs;
-          const parts: string[] = [];
+          const parts: SampleJson[] = [];
           for (const h of t.history.toArray()) if (h.seq <= upTo && h.t >= since) parts.push(h.json);
-          return `{"type":"history","topic":${JSON.stringify(name)},"samples":[${parts.join(',')}]}`;
+          return historyFrame(name, parts);
         },
       }),
     );
@@ -213,7 +214,7 @@ export class Hub {
   }
 
   private publishSample(topic: StatsTopic, sample: Sample): void {
-    const json = JSON.stringify(sample);
+    const json = sampleJson(sample);
     topic.seq++;
     topic.history.push({ seq: topic.seq, t: sample.t, json });
     this.published++;
@@ -262,8 +263,4 @@ export class Hub {
       }
     }, this.options.retryMs);
   }
-}
-
-function stateFrame(topic: string, state: TopicState): string {
-  return JSON.stringify({ type: 'state', topic, state });
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Outbox, type FrameCache, type OutboxLimits, type OutboxSink, type SharedFrame } from './outbox.js';
+import type { SampleJson } from '../protocol/frames.js';
 
 const LIMITS: OutboxLimits = {
   highWaterMarkBytes: 1000,
@@ -36,7 +37,7 @@ function setup(limits: Partial<OutboxLimits> = {}) {
 }
 
 let seq = 0;
-const sample = (topic: string, n: number) => ({ topic, json: `{"id":"${topic}","n":${n}}`, seq: ++seq });
+const sample = (topic: string, n: number) => ({ topic, json: `{"id":"${topic}","n":${n}}` as SampleJson, seq: ++seq });
 
 test('samples added within one window leave in a single stats frame', () => {
   const { sock, out } = setup();

@@ -1,4 +1,5 @@
 import { assertNever } from '@dockpulse/shared';
+import { statsFrame, withDropped, type SampleJson } from '../protocol/frames.js';
 
 /**
  * One subscriber's outbound queue: the Node counterpart of a pubsub subscriber channel with a bounded buffer
@@ -35,7 +36,7 @@ export interface OutboxLimits {
 /** A sample already serialized by its publisher, shared by every subscriber. */
 export interface SerializedSample {
   topic: string;
-  json: string;
+  json: SampleJson;
   /** Unique per published sample: equal sequences of these make equal frames. */
   seq: number;
 }
@@ -257,20 +258,18 @@ export class Outbox {
   }
 
   private renderStats(items: readonly SerializedSample[]): string {
-    let out = '{"type":"stats","samples":[';
-    for (let i = 0; i < items.length; i++) {
-      const s = items[i]!;
+    const parts: SampleJson[] = [];
+    for (const s of items) {
       const missed = this.dropped.get(s.topic);
-      if (i > 0) out += ',';
       if (missed === undefined) {
-        out += s.json;
+        parts.push(s.json);
       } else {
         // The sample is shared by all subscribers; only this one's copy says what it missed.
-        out += `${s.json.slice(0, -1)},"dropped":${missed}}`;
+        parts.push(withDropped(s.json, missed));
         this.dropped.delete(s.topic);
       }
     }
-    return `${out}]}`;
+    return statsFrame(parts);
   }
 
   private giveUp(): void {

@@ -1,14 +1,12 @@
 import {
   CloseCode,
   ErrorCode,
-  PROTOCOL,
   assertNever,
   parseClientMessage,
   parseTopic,
   statsTopic,
   type ClientMessage,
   type ErrorMessage,
-  type HelloMessage,
   type Limits,
   type Scope,
 } from '@dockpulse/shared';
@@ -18,8 +16,9 @@ import type { WebSocket } from 'ws';
 import { Outbox, type OutboxLimits } from '../hub/outbox.js';
 import type { Hub } from '../hub/hub.js';
 import type { ContainerDirectory } from '../docker/container-list.js';
-import { TokenBucket } from './rate-limit.js';
+import { TokenBucket } from '../limits/token-bucket.js';
 import { textFrame, writeFrame } from './ws-frame.js';
+import { errorFrame, helloFrame, pongFrame } from '../protocol/frames.js';
 import type { Logger } from '../log.js';
 
 /** What every session needs from the gateway. */
@@ -114,16 +113,14 @@ export class Session {
   }
 
   private hello(): void {
-    const hello: HelloMessage = {
-      type: 'hello',
-      protocol: PROTOCOL,
+    const frame = helloFrame({
       server: this.ctx.version,
       intervalMs: this.ctx.intervalMs,
       historyMs: this.ctx.historyMs,
       limits: this.ctx.limits,
       scope: this.scope,
-    };
-    this.ctx.hub.send(this.outbox, JSON.stringify(hello));
+    });
+    this.ctx.hub.send(this.outbox, frame);
   }
 
   /** Handles one frame from the client. */
@@ -167,7 +164,7 @@ export class Session {
   private handle(msg: ClientMessage): void {
     switch (msg.type) {
       case 'ping':
-        this.ctx.hub.send(this.outbox, JSON.stringify({ type: 'pong', t: Date.now() }));
+        this.ctx.hub.send(this.outbox, pongFrame(Date.now()));
         return;
       case 'subscribe':
         for (const topic of msg.topics) this.subscribe(topic, msg.history);
@@ -219,9 +216,7 @@ export class Session {
   }
 
   private error(e: Omit<ErrorMessage, 'type'>): void {
-    const frame: ErrorMessage = { type: 'error', code: e.code, message: e.message };
-    if (e.topic !== undefined) frame.topic = e.topic;
-    this.ctx.hub.send(this.outbox, JSON.stringify(frame));
+    this.ctx.hub.send(this.outbox, errorFrame(e));
   }
 
   private closeSlow(): void {
