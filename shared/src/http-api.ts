@@ -2,7 +2,7 @@
  * The shapes of the gateway's HTTP API that clients read (sessions and share links), and their parsers, so
  * that the server that writes them and the clients that read them agree by construction.
  */
-import { isFiniteNumber, isObject } from './guards.js';
+import { isFiniteNumber, isObject, isOneOf } from './guards.js';
 
 /** `GET /api/session`: whether the dashboard must ask for the access token. */
 export interface SessionInfo {
@@ -51,4 +51,49 @@ export function parseShareList(v: unknown): ShareInfo[] | undefined {
     shares.push(share);
   }
   return shares;
+}
+
+/** Codes of the gateway's HTTP errors, the `error` of an `ApiError` body. */
+export const HttpErrorCode = {
+  /** The body or a parameter is not what the endpoint takes; `message` says what. */
+  badRequest: 'bad_request',
+  /** The body is not valid JSON. */
+  badJson: 'bad_json',
+  /** The body is not `application/json`. */
+  unsupportedMediaType: 'unsupported_media_type',
+  /** The body is larger than the endpoint takes. */
+  tooLarge: 'too_large',
+  /** No valid access token or session where one is required. */
+  unauthorized: 'unauthorized',
+  /** The credentials are valid but do not allow this (a share token on the admin API). */
+  forbidden: 'forbidden',
+  /** A state-changing request from an origin that is not allowed. */
+  forbiddenOrigin: 'forbidden_origin',
+  /** Without an access token the gateway answers only requests for a loopback host. */
+  misdirected: 'misdirected',
+  /** No such container, share or endpoint. */
+  notFound: 'not_found',
+  /** The endpoint does not take this method; `Allow` lists those it takes. */
+  methodNotAllowed: 'method_not_allowed',
+  /** The gateway holds as many share links as it keeps; revoke some first. */
+  tooManyShares: 'too_many_shares',
+  /** Too many attempts; wait before trying again. */
+  rateLimited: 'rate_limited',
+  /** The gateway failed; the request may be retried. */
+  internalError: 'internal_error',
+} as const;
+export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
+
+/** The body of every HTTP error the gateway sends. */
+export interface ApiError {
+  error: HttpErrorCode;
+  message: string;
+}
+
+const HTTP_ERROR_CODES: readonly HttpErrorCode[] = Object.values(HttpErrorCode);
+
+/** Parses an HTTP error body; undefined when it is not one. */
+export function parseApiError(v: unknown): ApiError | undefined {
+  if (!isObject(v) || !isOneOf(HTTP_ERROR_CODES, v['error']) || typeof v['message'] !== 'string') return undefined;
+  return { error: v['error'], message: v['message'] };
 }

@@ -1,18 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import { err, ok, type Result } from '@dockpulse/shared';
-
-/** An HTTP error to send: status, a code from a closed set, and a message for people. */
-export interface HttpError {
-  status: number;
-  code: string;
-  message: string;
-}
+import { HttpErrorCode, err, ok, type Result } from '@dockpulse/shared';
+import type { HttpError } from './respond.js';
 
 /** Reads a JSON request body of at most `maxBytes`, refusing other content types. */
 export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<Result<unknown, HttpError>> {
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type)) {
-    return err({ status: 415, code: 'unsupported_media_type', message: 'send Content-Type: application/json' });
+    return err({ status: 415, code: HttpErrorCode.unsupportedMediaType, message: 'send Content-Type: application/json' });
   }
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > maxBytes) return err(tooLarge(maxBytes));
@@ -35,14 +29,14 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
     req.once('error', () => resolve('aborted'));
   });
   if (body === 'too_large') return err(tooLarge(maxBytes));
-  if (body === 'aborted') return err({ status: 400, code: 'bad_request', message: 'the request body was cut short' });
+  if (body === 'aborted') return err({ status: 400, code: HttpErrorCode.badRequest, message: 'the request body was cut short' });
   try {
     return ok(JSON.parse(body.toString('utf8')) as unknown);
   } catch {
-    return err({ status: 400, code: 'bad_json', message: 'the body is not valid JSON' });
+    return err({ status: 400, code: HttpErrorCode.badJson, message: 'the body is not valid JSON' });
   }
 }
 
 function tooLarge(maxBytes: number): HttpError {
-  return { status: 413, code: 'too_large', message: `the body may be at most ${maxBytes} bytes` };
+  return { status: 413, code: HttpErrorCode.tooLarge, message: `the body may be at most ${maxBytes} bytes` };
 }

@@ -1,6 +1,6 @@
-import { err, isObject, ok, type ContainerSummary, type Result, type ShareInfo } from '@dockpulse/shared';
+import { HttpErrorCode, err, isObject, ok, type ContainerSummary, type Result, type ShareInfo } from '@dockpulse/shared';
 import type { Share } from '../auth/share-store.js';
-import type { HttpError } from './body.js';
+import type { HttpError } from './respond.js';
 
 /** Shortest and longest lifetime of a share link. */
 export const SHARE_TTL_LIMITS = { minSeconds: 60, maxSeconds: 30 * 24 * 3600 } as const;
@@ -15,7 +15,7 @@ export interface ShareRequest {
 
 /** Parses a `POST /api/shares` body. */
 export function parseShareRequest(raw: unknown): Result<ShareRequest, HttpError> {
-  const bad = (message: string) => err({ status: 400, code: 'bad_request', message });
+  const bad = (message: string) => err({ status: 400, code: HttpErrorCode.badRequest, message });
   if (!isObject(raw)) return bad('the body must be a JSON object');
   const { container, ttlSeconds, follow } = raw;
   if (typeof container !== 'string' || container.length === 0 || container.length > 128) {

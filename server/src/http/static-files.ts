@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 
@@ -73,4 +74,22 @@ export class StaticFiles {
       return undefined;
     }
   }
+}
+
+/** Answers a `GET` or `HEAD` for a file of the web app, or says it is missing (or the app is not built). */
+export async function serveStatic(files: StaticFiles | undefined, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  const method = req.method ?? 'GET';
+  const file = files ? await files.get(path) : undefined;
+  if (!file) {
+    const built = files !== undefined && (await files.get('/')) !== undefined;
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end(built ? 'Not found\n' : 'The web app is not built: run `pnpm build` (or `pnpm start`, which builds it).\n');
+    return;
+  }
+  res.writeHead(200, {
+    'Content-Type': file.type,
+    'Content-Length': file.body.length,
+    'Cache-Control': file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+  });
+  res.end(method === 'HEAD' ? undefined : file.body);
 }

@@ -1,0 +1,63 @@
+/** The operator's API: the container list and share links. Reached only through the auth gate. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpErrorCode } from '@dockpulse/shared';
+import type { ShareStore } from '../auth/share-store.js';
+import type { ContainerDirectory } from '../docker/container-list.js';
+import type { Logger } from '../log.js';
+import { readJsonBody } from './body.js';
+import { fail, header, json, methodNotAllowed, noContent } from './respond.js';
+import { findContainer, parseShareRequest, shareView } from './shares-api.js';
+
+/** Largest request body accepted. */
+const MAX_BODY_BYTES = 16 * 1024;
+
+const SHARE_PATH = /^\/api\/shares\/([A-Za-z0-9_-]{1,64})$/;
+
+export interface AdminApiContext {
+  containers: ContainerDirectory;
+  shares: ShareStore;
+  /** The gateway's public base URL, for share links; else taken from the request. */
+  publicUrl: string | undefined;
+  log: Logger;
+}
+
+/** Answers one admin API request under `/api/`. */
+export async function adminApi(ctx: AdminApiContext, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  const method = req.method ?? 'GET';
+  if (path === '/api/containers') {
+    if (method !== 'GET') return methodNotAllowed(res, 'GET');
+    return json(res, 200, { containers: ctx.containers.all() });
+  }
+  const base = ctx.publicUrl ?? requestOrigin(req);
+  if (path === '/api/shares') {
+    if (method === 'GET') {
+      return json(res, 200, { shares: ctx.shares.active().map((s) => shareView(s, ctx.shares.tokenOf(s), base)) });
+    }
+    if (method !== 'POST') return methodNotAllowed(res, 'GET, POST');
+    const body = await readJsonBody(req, MAX_BODY_BYTES);
+    if (!body.ok) return fail(res, body.error);
+    const request = parseShareRequest(body.value);
+    if (!request.ok) return fail(res, request.error);
+    const container = findContainer(ctx.containers.all(), request.value.container);
+    if (!container) {
+      return fail(res, { status: 404, code: HttpErrorCode.notFound, message: `no container "${request.value.container}"` });
+    }
+    const created = await ctx.shares.create(container, request.value.ttlSeconds * 1000, request.value.follow);
+    if (created === 'full') return fail(res, { status: 409, code: HttpErrorCode.tooManyShares, message: 'revoke some shares first' });
+    ctx.log.info('share created', { share: created.share.id, container: container.id, expiresAt: created.share.expiresAt });
+    return json(res, 201, shareView(created.share, created.token, base));
+  }
+  const m = SHARE_PATH.exec(path);
+  if (m) {
+    if (method !== 'DELETE') return methodNotAllowed(res, 'DELETE');
+    if (!(await ctx.shares.revoke(m[1]!))) return fail(res, { status: 404, code: HttpErrorCode.notFound, message: 'no such active share' });
+    ctx.log.info('share revoked', { share: m[1]! });
+    return noContent(res);
+  }
+  return fail(res, { status: 404, code: HttpErrorCode.notFound, message: `no API endpoint ${path}` });
+}
+
+function requestOrigin(req: IncomingMessage): string {
+  const proto = header(req, 'x-forwarded-proto') === 'https' ? 'https' : 'http';
+  return `${proto}://${header(req, 'host') ?? 'localhost'}`;
+}
