@@ -42,7 +42,7 @@ wss.on('connection', (ws) => {
 
 for (const id of sources.ids) {
   const set = subscribers.get(id)!;
-  sources.upstream.watch(
+  sources.watch(
     id,
     {
       sample(s) {

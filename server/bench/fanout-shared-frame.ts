@@ -84,7 +84,7 @@ function flush(): void {
 }
 
 for (const id of sources.ids) {
-  sources.upstream.watch(
+  sources.watch(
     id,
     {
       sample(s) {

@@ -5,9 +5,7 @@
  * measures the hub and the transport (the fan-out) alone. Never wire these into the real gateway.
  */
 import type { ContainerSummary, EngineStatus, Sample } from '@dockpulse/shared';
-import type { ContainerDirectory } from '../src/docker/container-list.js';
-import type { StatsSink, StatsUpstream } from '../src/hub/hub.js';
-import type { Sources } from '../src/main.js';
+import type { ContainerDirectory, StatsSink, StatsSource } from '../src/source/source.js';
 
 /** What to fake. */
 export interface SyntheticOptions {
@@ -18,7 +16,7 @@ export interface SyntheticOptions {
 }
 
 /** Synthetic sources, plus their container ids (in list order) for clients to subscribe to. */
-export interface SyntheticSources extends Sources {
+export interface SyntheticSources extends StatsSource {
   ids: string[];
 }
 
@@ -99,23 +97,17 @@ export function syntheticSources(options: SyntheticOptions): SyntheticSources {
       listeners.add(fn);
       return () => listeners.delete(fn);
     },
-    // The list never changes: only the timeout or the signal ends the wait.
-    waitForChange: (ms, signal) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(done, ms);
-        signal.addEventListener('abort', done, { once: true });
-        function done(): void {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          resolve();
-        }
-      }),
   };
 
   const watched = new Map<string, { sink: StatsSink; counters: Counters }>();
   const streams = { open: 0, opened: 0 };
   const batchListeners = new Set<() => void>();
-  const upstream: StatsUpstream = {
+  return {
+    host: 'synthetic',
+    ids,
+    containers,
+    streams,
+    describe: { docker: engineStatus.endpoint, source: 'synthetic (benchmark only)' },
     // Like the cgroup source: one run of readings per interval, and the hub is told when it ends.
     onBatchEnd(listener) {
       batchListeners.add(listener);
@@ -137,14 +129,6 @@ export function syntheticSources(options: SyntheticOptions): SyntheticSources {
         { once: true },
       );
     },
-  };
-
-  return {
-    ids,
-    containers,
-    upstream,
-    streams,
-    describe: { docker: engineStatus.endpoint, source: 'synthetic (benchmark only)' },
     run: (signal) =>
       new Promise<void>((resolve) => {
         if (signal.aborted) return resolve();

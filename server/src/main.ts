@@ -1,24 +1,19 @@
 #!/usr/bin/env node
 import { createServer, type Server } from 'node:http';
 import { realpathSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { err, ok } from '@dockpulse/shared';
 import { containersFrame } from './protocol/frames.js';
 import { loadConfig, usage, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { connectEngine, type Engine } from './docker/engine.js';
-import { ContainerList, type ContainerDirectory } from './docker/container-list.js';
-import { DockerStatsSource, type StreamCounters } from './docker/stats-source.js';
-import { Hub, type StatsUpstream } from './hub/hub.js';
+import { Hub } from './hub/hub.js';
+import type { ContainerDirectory, StatsSource, StreamCounters } from './source/source.js';
+import { localEngineSource } from './source/local-engine.js';
 import { WsTransport } from './transport/ws-server.js';
 import { createRequestHandler } from './http/routes.js';
 import { StaticFiles } from './http/static-files.js';
-import { CgroupStatsSource } from './cgroup/cgroup-source.js';
-import { enginePidLookup } from './cgroup/container-process.js';
-import { awaitingProof, detectCgroupAccess, probeRunningContainers } from './cgroup/detect.js';
-import { DeferredCgroupSource } from './cgroup/deferred-source.js';
-import { describeLayout, findLayout, type CgroupLayout, type CgroupRoots } from './cgroup/layout.js';
 import { StateDir } from './auth/state-dir.js';
 import { ShareStore } from './auth/share-store.js';
 import { Authenticator } from './auth/authenticate.js';
@@ -55,101 +50,6 @@ function defaultWebRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 }
 
-/** Where containers and their samples come from. */
-export interface Sources {
-  containers: ContainerDirectory;
-  upstream: StatsUpstream;
-  /** Keeps `containers` live until the signal aborts. */
-  run(signal: AbortSignal): Promise<void>;
-  /** Upstream stats streams open and opened, where the source has such streams. */
-  streams: StreamCounters;
-  /** For the start-up log line: the engine endpoint and which source reads stats. */
-  describe: { docker: string; source: string };
-}
-
-/** The Docker engine as the source of the container list and of stats. */
-export function dockerSources(engine: Engine, config: Config, log: Logger): Sources {
-  const containers = new ContainerList(engine, log);
-  const source = new DockerStatsSource(engine, containers, log, config.intervalMs);
-  return {
-    containers,
-    upstream: source,
-    run: (signal) => containers.run(signal),
-    streams: source.streams,
-    describe: { docker: engine.endpoint, source: 'docker' },
-  };
-}
-
-/** Stats from the cgroup files under `layout`, for the containers `list` follows; the engine only for pids. */
-function cgroupStatsSource(engine: Engine, config: Config, log: Logger, layout: CgroupLayout, list: ContainerList): CgroupStatsSource {
-  return new CgroupStatsSource({ layout, list, pids: enginePidLookup(engine), log, intervalMs: config.intervalMs });
-}
-
-/** The engine for the container list, the host's cgroup files and /proc for stats. */
-export function cgroupSources(engine: Engine, config: Config, log: Logger, layout: CgroupLayout): Sources {
-  const containers = new ContainerList(engine, log);
-  const source = cgroupStatsSource(engine, config, log, layout, containers);
-  return {
-    containers,
-    upstream: source,
-    run: (signal) => containers.run(signal),
-    streams: source.streams,
-    describe: { docker: engine.endpoint, source: `cgroup (${describeLayout(layout)})` },
-  };
-}
-
-/**
- * Picks the stats source: `docker` and `cgroup` as told (an explicit `cgroup` that cannot work is an error);
- * `auto` reads cgroup files when it can prove they are this engine's containers, else the engine's API.
- */
-async function chooseSources(engine: Engine, config: Config, log: Logger): Promise<Sources> {
-  const roots = { hostRoot: config.hostRoot, procRoot: config.procRoot, cgroupRoot: config.cgroupRoot };
-  if (config.source === 'docker') return dockerSources(engine, config, log);
-  if (config.source === 'cgroup') {
-    const layout = findLayout(roots);
-    if (!layout.ok) throw new Error(`DOCKPULSE_SOURCE=cgroup, but ${layout.error}`);
-    return cgroupSources(engine, config, log, layout.value);
-  }
-  const running = await probeRunningContainers(engine, AbortSignal.timeout(5000));
-  const detected = detectCgroupAccess({ ...roots, endpoint: engine.endpoint, running });
-  if (detected.ok) return cgroupSources(engine, config, log, detected.value);
-  if (!awaitingProof(detected.error)) {
-    log.info('reading stats from the Docker API', { reason: detected.error });
-    return dockerSources(engine, config, log);
-  }
-  log.info('reading stats from the Docker API until a running container proves the cgroup files', { reason: detected.error });
-  return deferredSources(engine, config, log, roots);
-}
-
-/** The Docker API for stats until a container runs whose cgroup proves the files, then the files. */
-function deferredSources(engine: Engine, config: Config, log: Logger, roots: CgroupRoots): Sources {
-  const containers = new ContainerList(engine, log);
-  const api = new DockerStatsSource(engine, containers, log, config.intervalMs);
-  const source = new DeferredCgroupSource(
-    api,
-    containers,
-    (ids) => {
-      const detected = detectCgroupAccess({ ...roots, endpoint: engine.endpoint, running: ids.map((id) => ({ id, pid: undefined })) });
-      if (!detected.ok) return err({ reason: detected.error, retry: awaitingProof(detected.error) });
-      return ok(cgroupStatsSource(engine, config, log, detected.value, containers));
-    },
-    log,
-  );
-  return {
-    containers,
-    upstream: source,
-    run: async (signal) => {
-      try {
-        await containers.run(signal);
-      } finally {
-        source.close();
-      }
-    },
-    streams: source.streams,
-    describe: { docker: engine.endpoint, source: 'docker until a running container proves the cgroup files' },
-  };
-}
-
 /** Starts the gateway against the Docker engine that `DOCKER_HOST` names (or `engine`). */
 export async function start(config: Config, log: Logger, engine?: Engine): Promise<Gateway> {
   if (!engine) {
@@ -157,22 +57,22 @@ export async function start(config: Config, log: Logger, engine?: Engine): Promi
     if (!connected.ok) throw new Error(connected.error);
     engine = connected.value;
   }
-  return serve(config, log, await chooseSources(engine, config, log));
+  return serve(config, log, await localEngineSource(hostname(), engine, config, log));
 }
 
 /**
- * Wires the gateway together: sources → hub → WebSocket transport, and the HTTP routes beside it. This is
+ * Wires the gateway together: source → hub → WebSocket transport, and the HTTP routes beside it. This is
  * the only place that knows all of them.
  */
-export async function serve(config: Config, log: Logger, sources: Sources): Promise<Gateway> {
+export async function serve(config: Config, log: Logger, source: StatsSource): Promise<Gateway> {
   const state = new StateDir(config.stateDir);
   const secret = await state.secret();
   const shares = await ShareStore.open(state, secret);
   const auth = new Authenticator(config.token, shares, secret);
   const lifetime = new AbortController();
-  const { containers } = sources;
+  const { containers } = source;
   const trustedHosts = trustedHostsOf(config);
-  const hub = new Hub(sources.upstream, {
+  const hub = new Hub(source, {
     historySamples: Math.max(1, Math.ceil(config.historyMs / config.intervalMs)),
     graceMs: config.graceMs,
     coalesceMs: config.coalesceMs,
@@ -181,7 +81,7 @@ export async function serve(config: Config, log: Logger, sources: Sources): Prom
   containers.onChange(() => {
     hub.publishContainers(containersFrame(containers.all(), containers.engineStatus));
   });
-  const listDone = sources.run(lifetime.signal);
+  const listDone = source.run(lifetime.signal);
 
   const transport = new WsTransport(
     {
@@ -214,8 +114,8 @@ export async function serve(config: Config, log: Logger, sources: Sources): Prom
           topics: h.topics,
           subscriptions: h.subscriptions,
           samples_published_total: h.published,
-          upstream_streams: sources.streams.open,
-          upstream_streams_opened_total: sources.streams.opened,
+          upstream_streams: source.streams.open,
+          upstream_streams_opened_total: source.streams.opened,
           docker_up: containers.engineStatus.status === 'up' ? 1 : 0,
         };
       },
@@ -239,7 +139,7 @@ export async function serve(config: Config, log: Logger, sources: Sources): Prom
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   log.info('dockpulse listening', {
     url: `http://${host}:${port}`,
-    ...sources.describe,
+    ...source.describe,
     auth: config.token ? 'token' : 'none (loopback only)',
   });
 
@@ -249,7 +149,7 @@ export async function serve(config: Config, log: Logger, sources: Sources): Prom
     url: `http://${host}:${port}`,
     containers,
     hub,
-    upstream: sources.streams,
+    upstream: source.streams,
     transport,
     shares,
     stop: () => {

@@ -8,7 +8,7 @@ import type { ContainerState, ContainerSummary, EngineStatus } from '@dockpulse/
 import { silentLogger } from '../log.js';
 import { CgroupStatsSource, type CgroupSourceOptions } from './cgroup-source.js';
 import { findLayout } from './layout.js';
-import type { ContainerListView } from '../docker/topic-state.js';
+import type { ContainerDirectory } from '../source/source.js';
 import { Recorder } from '../testing/recorder.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/v2-cgroupfs', import.meta.url));
@@ -19,7 +19,7 @@ const PID = 4242;
 const WAIT_MS = 5000;
 
 /** The container list as far as a stats source sees it, driven by the test. */
-class FakeList implements ContainerListView {
+class FakeList implements ContainerDirectory {
   engineStatus: EngineStatus = { status: 'up', endpoint: 'unix:///fake.sock' };
   isReady = true;
   isSettled = true;
@@ -28,6 +28,10 @@ class FakeList implements ContainerListView {
 
   get(id: string): ContainerSummary | undefined {
     return this.containers.get(id);
+  }
+
+  all(): ContainerSummary[] {
+    return [...this.containers.values()];
   }
 
   onChange(fn: () => void): () => boolean {

@@ -1,8 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { Result, TopicState } from '@dockpulse/shared';
-import type { StatsSink, StatsUpstream } from '../hub/hub.js';
-import type { StreamCounters } from '../docker/stats-source.js';
+import { listStateOf, type ContainerDirectory, type StatsSink, type StatsUpstream, type StreamCounters } from '../source/source.js';
 import type { EngineReading } from '../stats/engine-stats.js';
 import { toSample } from '../stats/sample.js';
 import { DEFAULT_BACKOFF, FailureLog, backoffDelay, type BackoffOptions } from '../backoff.js';
@@ -10,7 +9,6 @@ import type { Logger } from '../log.js';
 import { ContainerFiles, type ContainerTexts } from './container-files.js';
 import { describeProcess, readProcessNet, type ContainerProcess, type PidLookup } from './container-process.js';
 import { locateContainer, type CgroupLayout } from './layout.js';
-import { listStateOf, type ContainerListView } from '../docker/topic-state.js';
 import { parseMemTotal, parseProcStat, type NetTotals } from './proc-parse.js';
 import { toEngineReading, type HostReading } from './reading.js';
 import { FdBudget, HeldFile, readSmallFile } from './small-file.js';
@@ -18,7 +16,7 @@ import { FdBudget, HeldFile, readSmallFile } from './small-file.js';
 /** What the cgroup source is built from. */
 export interface CgroupSourceOptions {
   layout: CgroupLayout;
-  list: ContainerListView;
+  list: ContainerDirectory;
   /** Finds a running container's init pid, for its network counters; `enginePidLookup(engine)` in production. */
   pids: PidLookup;
   log: Logger;

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { err, ok, type ContainerState, type Sample, type TopicState } from '@dockpulse/shared';
-import type { StatsSink, StatsUpstream } from '../hub/hub.js';
-import type { StreamCounters } from '../docker/stats-source.js';
+import type { StatsSink, StatsUpstream, StreamCounters } from '../source/source.js';
 import { silentLogger } from '../log.js';
 import { DeferredCgroupSource, type CgroupCheck, type RunningList } from './deferred-source.js';
 

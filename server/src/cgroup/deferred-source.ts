@@ -5,8 +5,7 @@
  * included; if they do not, the API stays for good.
  */
 import type { ContainerState, Result } from '@dockpulse/shared';
-import type { StatsSink, StatsUpstream } from '../hub/hub.js';
-import type { StreamCounters } from '../docker/stats-source.js';
+import type { StatsSink, StatsUpstream, StreamCounters } from '../source/source.js';
 import type { Logger } from '../log.js';
 
 /** The container list, as far as deciding needs it. */

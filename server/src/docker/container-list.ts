@@ -1,5 +1,6 @@
 import { isObject, type ContainerSummary, type EngineStatus } from '@dockpulse/shared';
 import type { Engine } from './engine.js';
+import type { ContainerDirectory } from '../source/source.js';
 import { NdjsonDecoder } from './ndjson.js';
 import { toContainerSummary } from './container-summary.js';
 import { DEFAULT_BACKOFF, FailureLog, backoffDelay, sleep, type BackoffOptions } from '../backoff.js';
@@ -29,18 +30,12 @@ const MAX_EVENT_BYTES = 64 * 1024;
 /** How long events are collected before the affected containers are looked up in one request. */
 const REFRESH_DELAY_MS = 30;
 
-/** What the rest of the gateway reads of the container list; a benchmark can stand in for it. */
-export type ContainerDirectory = Pick<
-  ContainerList,
-  'engineStatus' | 'isReady' | 'isSettled' | 'get' | 'all' | 'onChange' | 'waitForChange'
->;
-
 /**
  * The engine's containers, kept live from its events API. Events are subscribed before the list is read, so
  * nothing that happens in between is missed; after the events stream breaks, the list is read again and
  * reconciled. Whether the engine answers is part of the state.
  */
-export class ContainerList {
+export class ContainerList implements ContainerDirectory {
   private containers = new Map<string, ContainerSummary>();
   private engine: EngineStatus;
   private ready = false;

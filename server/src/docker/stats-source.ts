@@ -1,6 +1,5 @@
 import type { TopicState } from '@dockpulse/shared';
-import { listStateOf } from './topic-state.js';
-import type { StatsSink, StatsUpstream } from '../hub/hub.js';
+import { listStateOf, type StatsSink, type StatsUpstream, type StreamCounters } from '../source/source.js';
 import type { Engine } from './engine.js';
 import type { ContainerList } from './container-list.js';
 import { NdjsonDecoder } from './ndjson.js';
@@ -17,14 +16,6 @@ const ENGINE_INTERVAL_MS = 1000;
 
 /** How long to wait for a container to change state before looking again. */
 const IDLE_RECHECK_MS = 30_000;
-
-/** Upstream stats streams, for metrics and for tests that check that viewers share one. */
-export interface StreamCounters {
-  /** Open now. */
-  open: number;
-  /** Opened since start. */
-  opened: number;
-}
 
 /**
  * Stats from the engine's API: one `GET /containers/{id}/stats?stream=1` per watched container, open while

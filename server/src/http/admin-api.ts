@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpErrorCode } from '@dockpulse/shared';
 import type { ShareStore } from '../auth/share-store.js';
-import type { ContainerDirectory } from '../docker/container-list.js';
+import type { ContainerDirectory } from '../source/source.js';
 import type { Logger } from '../log.js';
 import { readJsonBody } from './body.js';
 import { fail, header, json, methodNotAllowed, noContent } from './respond.js';

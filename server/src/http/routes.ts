@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpErrorCode } from '@dockpulse/shared';
 import type { Authenticator } from '../auth/authenticate.js';
 import type { ShareStore } from '../auth/share-store.js';
-import type { ContainerDirectory } from '../docker/container-list.js';
+import type { ContainerDirectory } from '../source/source.js';
 import type { Logger } from '../log.js';
 import { adminApi } from './admin-api.js';
 import { admitOperator } from './auth-gate.js';

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Sample } from '@dockpulse/shared';
-import { Hub, type StatsSink, type StatsUpstream } from './hub.js';
+import { Hub } from './hub.js';
+import type { StatsSink, StatsUpstream } from '../source/source.js';
 import { Outbox, type OutboxSink } from './outbox.js';
 
 const ID = 'a'.repeat(64);

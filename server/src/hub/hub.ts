@@ -1,26 +1,8 @@
 import { CONTAINERS_TOPIC, statsTopic, type Sample, type TopicState } from '@dockpulse/shared';
+import type { StatsUpstream } from '../source/source.js';
 import { Ring } from './ring.js';
 import { stateKeyOf, type FrameCache, type Outbox } from './outbox.js';
 import { historyFrame, sampleJson, stateFrame, type SampleJson } from '../protocol/frames.js';
-
-/** Where a stats topic's samples and state changes come from. */
-export interface StatsSink {
-  sample(sample: Sample): void;
-  /** A state change; `removed` ends the topic. */
-  state(state: TopicState): void;
-}
-
-/** Opens a container's upstream when its topic gets its first subscriber. */
-export interface StatsUpstream {
-  /** Feeds `sink` with container `id`'s samples until `signal` aborts. */
-  watch(id: string, sink: StatsSink, signal: AbortSignal): void;
-  /**
-   * For an upstream that reads its containers together (one timer for all): calls `listener` after each run
-   * of readings, so that what the run published leaves at once rather than after the coalescing window, which
-   * is for upstreams whose samples trickle in. Returns a function that removes the listener.
-   */
-  onBatchEnd?(listener: () => void): () => void;
-}
 
 /** Hub tunables. */
 export interface HubOptions {

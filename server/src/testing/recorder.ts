@@ -1,5 +1,5 @@
 import type { Sample, TopicState } from '@dockpulse/shared';
-import type { StatsSink } from '../hub/hub.js';
+import type { StatsSink } from '../source/source.js';
 
 /** Records what a stats source sends to one topic, and lets a test wait for a condition on it. */
 export class Recorder implements StatsSink {

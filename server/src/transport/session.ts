@@ -15,7 +15,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { Outbox, type OutboxLimits } from '../hub/outbox.js';
 import type { Hub } from '../hub/hub.js';
-import type { ContainerDirectory } from '../docker/container-list.js';
+import type { ContainerDirectory } from '../source/source.js';
 import { TokenBucket } from '../limits/token-bucket.js';
 import { textFrame, writeFrame } from './ws-frame.js';
 import { errorFrame, helloFrame, pongFrame } from '../protocol/frames.js';
