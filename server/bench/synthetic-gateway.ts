@@ -32,7 +32,7 @@ if (args.has('high-water')) config.outbox.highWaterMarkBytes = Number(args.get('
 if (args.has('heartbeat')) config.heartbeatMs = Number(args.get('heartbeat'));
 
 const sources = syntheticSources({ containers: Number(args.get('containers') ?? 20), intervalMs: config.intervalMs });
-const gateway = await serve(config, createLogger(config.logLevel), sources);
+const gateway = await serve(config, createLogger(config.logLevel), [sources]);
 let profiler: Session | undefined;
 
 serveRequests(async (req) => {

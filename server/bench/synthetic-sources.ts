@@ -58,6 +58,7 @@ export function syntheticSample(id: string, c: Counters, t: number): Sample {
   c.at = t;
   const rate = (d: number): number | null => (seconds > 0 ? d / seconds : null);
   return {
+    host: 'synthetic',
     id,
     t,
     cpu: Math.random() * 3,
@@ -75,6 +76,7 @@ export function syntheticSources(options: SyntheticOptions): SyntheticSources {
   const summaries = new Map<string, ContainerSummary>();
   ids.forEach((id, i) => {
     summaries.set(id, {
+      host: 'synthetic',
       id,
       name: `synthetic-${String(i).padStart(4, '0')}`,
       image: 'synthetic/bench:latest',

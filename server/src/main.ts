@@ -9,7 +9,8 @@ import { loadConfig, usage, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { connectEngine, type Engine } from './docker/engine.js';
 import { Hub } from './hub/hub.js';
-import type { ContainerDirectory, StatsSource, StreamCounters } from './source/source.js';
+import type { StatsSource, StreamCounters } from './source/source.js';
+import { HostSet } from './hosts/host-set.js';
 import { localEngineSource } from './source/local-engine.js';
 import { WsTransport } from './transport/ws-server.js';
 import { createRequestHandler } from './http/routes.js';
@@ -27,7 +28,8 @@ export interface Gateway {
   port: number;
   /** `http://host:port` */
   url: string;
-  containers: ContainerDirectory;
+  /** Every host served, and their containers. */
+  hosts: HostSet;
   hub: Hub;
   /** Upstream stats streams open now and opened since start. */
   upstream: StreamCounters;
@@ -57,36 +59,36 @@ export async function start(config: Config, log: Logger, engine?: Engine): Promi
     if (!connected.ok) throw new Error(connected.error);
     engine = connected.value;
   }
-  return serve(config, log, await localEngineSource(hostname(), engine, config, log));
+  return serve(config, log, [await localEngineSource(hostname(), engine, config, log)]);
 }
 
 /**
- * Wires the gateway together: source → hub → WebSocket transport, and the HTTP routes beside it. This is
- * the only place that knows all of them.
+ * Wires the gateway together: sources → hosts → hub → WebSocket transport, and the HTTP routes beside it.
+ * This is the only place that knows all of them.
  */
-export async function serve(config: Config, log: Logger, source: StatsSource): Promise<Gateway> {
+export async function serve(config: Config, log: Logger, sources: readonly StatsSource[]): Promise<Gateway> {
   const state = new StateDir(config.stateDir);
   const secret = await state.secret();
   const shares = await ShareStore.open(state, secret);
   const auth = new Authenticator(config.token, shares, secret);
   const lifetime = new AbortController();
-  const { containers } = source;
+  const hosts = new HostSet();
+  for (const source of sources) hosts.add(source);
   const trustedHosts = trustedHostsOf(config);
-  const hub = new Hub(source, {
+  const hub = new Hub(hosts, {
     historySamples: Math.max(1, Math.ceil(config.historyMs / config.intervalMs)),
     graceMs: config.graceMs,
     coalesceMs: config.coalesceMs,
     retryMs: Math.max(5, Math.min(25, Math.floor(config.outbox.sendTimeoutMs / 4))),
   });
-  containers.onChange(() => {
-    hub.publishContainers(containersFrame(containers.all(), containers.engineStatus));
-  });
-  const listDone = source.run(lifetime.signal);
+  hosts.onChange(() => hub.publishContainers(containersFrame(hosts.all(), hosts.engineStatus(), hosts.hosts())));
+  const listsDone = Promise.all(sources.map((s) => s.run(lifetime.signal)));
 
   const transport = new WsTransport(
     {
       hub,
-      containers,
+      hosts,
+      defaultHost: sources[0]?.host ?? '',
       limits: config.limits,
       outbox: config.outbox,
       intervalMs: config.intervalMs,
@@ -98,7 +100,7 @@ export async function serve(config: Config, log: Logger, source: StatsSource): P
   );
   const server: Server = createServer(
     createRequestHandler({
-      containers,
+      hosts,
       files: new StaticFiles(config.webRoot ?? defaultWebRoot()),
       auth,
       shares,
@@ -114,9 +116,9 @@ export async function serve(config: Config, log: Logger, source: StatsSource): P
           topics: h.topics,
           subscriptions: h.subscriptions,
           samples_published_total: h.published,
-          upstream_streams: source.streams.open,
-          upstream_streams_opened_total: source.streams.opened,
-          docker_up: containers.engineStatus.status === 'up' ? 1 : 0,
+          upstream_streams: sources.reduce((n, s) => n + s.streams.open, 0),
+          upstream_streams_opened_total: sources.reduce((n, s) => n + s.streams.opened, 0),
+          docker_up: hosts.engineStatus().status === 'up' ? 1 : 0,
         };
       },
     }),
@@ -139,7 +141,7 @@ export async function serve(config: Config, log: Logger, source: StatsSource): P
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   log.info('dockpulse listening', {
     url: `http://${host}:${port}`,
-    ...source.describe,
+    ...(sources.length === 1 ? sources[0]!.describe : { hosts: sources.map((s) => s.host).join(', ') }),
     auth: config.token ? 'token' : 'none (loopback only)',
   });
 
@@ -147,9 +149,16 @@ export async function serve(config: Config, log: Logger, source: StatsSource): P
   return {
     port,
     url: `http://${host}:${port}`,
-    containers,
+    hosts,
     hub,
-    upstream: source.streams,
+    upstream: {
+      get open() {
+        return sources.reduce((n, s) => n + s.streams.open, 0);
+      },
+      get opened() {
+        return sources.reduce((n, s) => n + s.streams.opened, 0);
+      },
+    },
     transport,
     shares,
     stop: () => {
@@ -157,7 +166,7 @@ export async function serve(config: Config, log: Logger, source: StatsSource): P
         transport.close();
         hub.close();
         lifetime.abort();
-        await listDone;
+        await listsDone;
         await new Promise<void>((ok) => server.close(() => ok()));
         server.closeAllConnections();
       })();

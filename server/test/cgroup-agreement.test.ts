@@ -112,13 +112,13 @@ describe('cgroup source and Docker stats API agree on real containers', () => {
     mem = await run('mem', [], 'head -c 20m /dev/zero > /dev/shm/hold; sleep 1d');
     // Direct I/O, so the writes reach the disk (and blkio's counters) rather than stay in the page cache.
     blk = await run('blk', [], 'dd if=/dev/zero of=/written bs=1M count=20 oflag=direct 2>/dev/null; sleep 1d');
-    list = new ContainerList(engine, silentLogger);
+    list = new ContainerList('local', engine, silentLogger);
     listDone = list.run(lifetime.signal);
     const pids = enginePidLookup(engine);
     const detected = detectCgroupAccess({ endpoint: engine.endpoint, running: [{ id: burn, pid: await pids(burn, lifetime.signal) }] });
     assert.ok(detected.ok, detected.ok ? '' : detected.error);
-    cgroup = new CgroupStatsSource({ layout: detected.value, list, pids, log: silentLogger });
-    const api = new DockerStatsSource(engine, list, silentLogger, 1000);
+    cgroup = new CgroupStatsSource({ host: 'local', layout: detected.value, list, pids, log: silentLogger });
+    const api = new DockerStatsSource('local', engine, list, silentLogger, 1000);
     cgroup.watch(burn, cg.burn, watching.signal);
     cgroup.watch(mem, cg.mem, watching.signal);
     api.watch(burn, dk.burn, watching.signal);

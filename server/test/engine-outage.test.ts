@@ -44,7 +44,7 @@ describe('docker engine going away and coming back', () => {
 
   test('the gateway talks to the engine through the socket DOCKER_HOST names', async () => {
     await waitForListed(gateway!, id);
-    assert.equal(gateway!.containers.engineStatus.endpoint, `unix://${proxy!.path}`);
+    assert.equal(gateway!.hosts.engineStatus().endpoint, `unix://${proxy!.path}`);
     assert.ok(
       proxy!.requests.some((r) => r.path.includes('/containers/json')),
       `the container list was not read through the proxy; it saw ${JSON.stringify(proxy!.requests)}`,
@@ -65,7 +65,7 @@ describe('docker engine going away and coming back', () => {
   });
 
   test('engine back: samples arrive again on the same socket without a new subscribe, and the list says engine up', async () => {
-    assert.equal(gateway!.containers.engineStatus.status, 'down', 'precondition: the engine is down');
+    assert.equal(gateway!.hosts.engineStatus().status, 'down', 'precondition: the engine is down');
     const since = client!.mark();
     await proxy!.listen();
     await client!.waitFor((m) => m.type === 'containers' && m.engine.status === 'up', 20_000, since);

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { CloseCode, ErrorCode, PROTOCOL, TOKEN_PROTOCOL_PREFIX, type HelloMessage, type ServerMessage } from '@dockpulse/shared';
 import type { Gateway } from '../src/main.js';
 import type { ShareInfo as ShareView } from '@dockpulse/shared';
@@ -60,6 +61,9 @@ function flip(s: string, i: number): string {
   return s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
 }
 
+/** The gateway's one host: the local engine, named after the machine. */
+const HOST = hostname();
+
 function parts(token: string): { payload: string; signature: string } {
   const [payload, signature] = token.slice('dps1.'.length).split('.') as [string, string];
   return { payload, signature };
@@ -100,7 +104,7 @@ describe('share links', () => {
     assert.match(share.id, /^[A-Za-z0-9_-]+$/);
     assert.ok(share.token.startsWith('dps1.'), share.token);
     assert.equal(share.url, `${g.url}/s/${share.token}`);
-    assert.deepEqual(share.container, { id: a, name: containers.prefix + 'a' });
+    assert.deepEqual(share.container, { host: HOST, id: a, name: containers.prefix + 'a' });
     assert.equal(share.follow, false);
     assert.equal(share.expiresAt - share.createdAt, 60_000);
     assert.ok(share.createdAt >= before && share.createdAt <= Date.now(), 'created now');
@@ -129,7 +133,7 @@ describe('share links', () => {
 
     const auth = { Authorization: `Bearer ${ACCESS_TOKEN}` };
     const share = await createShare(g, body, auth);
-    assert.deepEqual(share.container, { id: a, name: containers.prefix + 'a' });
+    assert.deepEqual(share.container, { host: HOST, id: a, name: containers.prefix + 'a' });
     assert.ok((await listShares(g, auth)).some((s) => s.id === share.id));
     const listAnonymous = await raw(g.url, 'GET', '/api/shares');
     assert.equal(listAnonymous.status, 401, 'the list of tokens is not public');
@@ -197,7 +201,7 @@ describe('share links', () => {
         try {
           assert.equal(client.ws.protocol, PROTOCOL, `${what}: the token entry is never echoed`);
           const hello = await client.waitFor(isHello, 5000);
-          assert.deepEqual(hello.scope, { kind: 'container', id: a, name: containers.prefix + 'a' }, what);
+          assert.deepEqual(hello.scope, { kind: 'container', host: HOST, id: a, name: containers.prefix + 'a' }, what);
 
           client.send({ type: 'subscribe', topics: [topicOf(a)] });
           await client.waitFor((m) => m.type === 'history' && m.topic === topicOf(a), 10_000);
@@ -387,7 +391,7 @@ describe('share links', () => {
       const client = await connectWith(g, kept.token);
       try {
         const hello = await client.waitFor(isHello, 5000);
-        assert.deepEqual(hello.scope, { kind: 'container', id: a, name: containers.prefix + 'a' });
+        assert.deepEqual(hello.scope, { kind: 'container', host: HOST, id: a, name: containers.prefix + 'a' });
         client.send({ type: 'subscribe', topics: [topicOf(a)] });
         await client.waitFor((m) => m.type === 'history' && m.topic === topicOf(a), 10_000);
       } finally {
@@ -413,7 +417,7 @@ describe('share links', () => {
     try {
       for (const c of [f, n]) {
         const hello = await c.waitFor(isHello, 5000);
-        assert.deepEqual(hello.scope, { kind: 'container', id: old, name });
+        assert.deepEqual(hello.scope, { kind: 'container', host: HOST, id: old, name });
         c.send({ type: 'subscribe', topics: [topicOf(old)] });
         await c.waitFor((m) => m.type === 'history' && m.topic === topicOf(old), 10_000);
       }
@@ -428,7 +432,7 @@ describe('share links', () => {
         10_000,
         fSince,
       );
-      assert.deepEqual(moved.scope, { kind: 'container', id: replacement, name });
+      assert.deepEqual(moved.scope, { kind: 'container', host: HOST, id: replacement, name });
       f.send({ type: 'subscribe', topics: [topicOf(replacement)] });
       await f.waitFor((m) => m.type === 'history' && m.topic === topicOf(replacement), 10_000, fSince);
       await f.waitForSamples(replacement, 1, 10_000, fSince);

@@ -3,7 +3,9 @@ import {
   ErrorCode,
   MAX_TOPIC_LENGTH,
   STATS_TOPIC_PREFIX,
+  CONTAINER_NAME,
   isContainerId,
+  isHostName,
   type ClientMessage,
   type Topic,
 } from './protocol.js';
@@ -57,18 +59,25 @@ export function parseClientMessage(text: string, maxTopics: number): Result<Clie
   }
 }
 
-/** Parses a topic string: `containers` or `stats:<full container id>`. */
+/**
+ * Parses a topic string: `containers`, `stats:<host>/<full id or name>`, or the first version's
+ * `stats:<full id>`.
+ */
 export function parseTopic(topic: string): Result<Topic, ProtocolError> {
   if (topic === CONTAINERS_TOPIC) return ok({ kind: 'containers' });
   const shown = topic.length > MAX_TOPIC_LENGTH ? `${topic.slice(0, MAX_TOPIC_LENGTH)}…` : topic;
-  if (topic.startsWith(STATS_TOPIC_PREFIX)) {
-    const id = topic.slice(STATS_TOPIC_PREFIX.length);
-    if (isContainerId(id)) return ok({ kind: 'stats', id });
+  if (topic.startsWith(STATS_TOPIC_PREFIX) && topic.length <= MAX_TOPIC_LENGTH) {
+    const rest = topic.slice(STATS_TOPIC_PREFIX.length);
+    const slash = rest.indexOf('/');
+    if (slash < 0 && isContainerId(rest)) return ok({ kind: 'stats', host: undefined, ref: rest });
+    const host = rest.slice(0, slash);
+    const ref = rest.slice(slash + 1);
+    if (slash > 0 && isHostName(host) && (isContainerId(ref) || CONTAINER_NAME.test(ref))) return ok({ kind: 'stats', host, ref });
     return err({
       code: ErrorCode.badTopic,
-      message: 'a stats topic is "stats:" followed by the full 64-character container id from the containers list',
+      message: 'a stats topic is "stats:<host>/<container id or name>", or "stats:<full 64-character container id>"',
       topic: shown,
     });
   }
-  return err({ code: ErrorCode.badTopic, message: 'known topics are "containers" and "stats:<container id>"', topic: shown });
+  return err({ code: ErrorCode.badTopic, message: 'known topics are "containers" and "stats:<host>/<container>"', topic: shown });
 }

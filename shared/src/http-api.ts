@@ -16,8 +16,8 @@ export interface ShareInfo {
   /** The link to hand out: `<gateway>/s/<token>`. */
   url: string;
   token: string;
-  /** The container when the link was made. */
-  container: { id: string; name: string };
+  /** The container when the link was made, and its host (absent for links made before hosts were named). */
+  container: { host?: string; id: string; name: string };
   /** The link follows the container's name when it is re-created. */
   follow: boolean;
   /** ms since the epoch. */
@@ -38,7 +38,17 @@ export function parseShareInfo(v: unknown): ShareInfo | undefined {
   if (typeof id !== 'string' || typeof url !== 'string' || typeof token !== 'string' || typeof follow !== 'boolean') return undefined;
   if (!isFiniteNumber(createdAt) || !isFiniteNumber(expiresAt)) return undefined;
   if (!isObject(container) || typeof container['id'] !== 'string' || typeof container['name'] !== 'string') return undefined;
-  return { id, url, token, container: { id: container['id'], name: container['name'] }, follow, createdAt, expiresAt };
+  const host = container['host'];
+  if (host !== undefined && typeof host !== 'string') return undefined;
+  return {
+    id,
+    url,
+    token,
+    container: { ...(host !== undefined ? { host } : {}), id: container['id'], name: container['name'] },
+    follow,
+    createdAt,
+    expiresAt,
+  };
 }
 
 /** `{"shares":[…]}`; undefined when it or any share is malformed. */

@@ -1,18 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CloseCode, ErrorCode, PROTOCOL, TOKEN_PROTOCOL_PREFIX } from './protocol.js';
+import { CloseCode, ErrorCode, MAX_TOPIC_LENGTH, PROTOCOL, TOKEN_PROTOCOL_PREFIX } from './protocol.js';
 import { parseServerMessage } from './server-message.js';
 import { parseClientMessage, parseTopic } from './client-message.js';
 
 // These frames are the contract embedders code against (docs/protocol.md). A rename in the types or
 // parsers makes one of them fail here before it reaches anyone's UI.
 const ID = '3e204e838d5c49c859700a8ad980deb3c940a6448b5318004071f7288b09d331';
-const SAMPLE = `{"id":"${ID}","t":1795789476787,"cpu":51.02,"mem":{"used":21626880,"limit":25276063744,"percent":0.0856},"net":{"rx":1392,"tx":0,"rxRate":0,"txRate":0},"blk":{"read":0,"write":52428800,"readRate":null,"writeRate":null},"pids":1}`;
+const SAMPLE = `{"host":"web-01","id":"${ID}","t":1795789476787,"cpu":51.02,"mem":{"used":21626880,"limit":25276063744,"percent":0.0856},"net":{"rx":1392,"tx":0,"rxRate":0,"txRate":0},"blk":{"read":0,"write":52428800,"readRate":null,"writeRate":null},"pids":1}`;
 
 const SERVER_FRAMES: Record<string, string> = {
-  hello: `{"type":"hello","protocol":"dockpulse.v1","server":"dockpulse/0.1.0","intervalMs":1000,"historyMs":900000,"limits":{"maxPayloadBytes":65536,"maxSubscriptions":256,"messagesPerSecond":20,"messageBurst":40},"scope":{"kind":"all"}}`,
-  containers: `{"type":"containers","engine":{"status":"up","endpoint":"unix:///var/run/docker.sock"},"containers":[{"id":"${ID}","name":"web-1","image":"nginx:1.27","state":"running","status":"Up 3 minutes (healthy)","health":"healthy","createdAt":1795789300000,"compose":{"project":"shop","service":"web"}}]}`,
-  history: `{"type":"history","topic":"stats:${ID}","samples":[${SAMPLE}]}`,
+  hello: `{"type":"hello","protocol":"dockpulse.v1","server":"dockpulse/0.1.0","intervalMs":1000,"historyMs":900000,"limits":{"maxPayloadBytes":65536,"maxSubscriptions":256,"messagesPerSecond":20,"messageBurst":40},"scope":{"kind":"all"},"hosts":[{"name":"web-01","state":"up","lastSeen":1795789476787,"containers":1,"running":1,"engine":{"status":"up","endpoint":"unix:///var/run/docker.sock"}}]}`,
+  helloShare: `{"type":"hello","protocol":"dockpulse.v1","server":"dockpulse/0.1.0","intervalMs":1000,"historyMs":900000,"limits":{"maxPayloadBytes":65536,"maxSubscriptions":256,"messagesPerSecond":20,"messageBurst":40},"scope":{"kind":"container","host":"web-01","id":"${ID}","name":"web-1"}}`,
+  containers: `{"type":"containers","engine":{"status":"up","endpoint":"unix:///var/run/docker.sock"},"containers":[{"host":"web-01","id":"${ID}","name":"web-1","image":"nginx:1.27","state":"running","status":"Up 3 minutes (healthy)","health":"healthy","createdAt":1795789300000,"compose":{"project":"shop","service":"web"}}],"hosts":[{"name":"web-01","state":"up","lastSeen":1795789476787,"containers":1,"running":1,"engine":{"status":"up","endpoint":"unix:///var/run/docker.sock"}},{"name":"db-01","state":"unavailable","lastSeen":1795789400000,"containers":0,"running":0,"engine":{"status":"down","endpoint":"nats://bus:4222","error":"no heartbeat from its agent since 2026-11-27T14:23:20Z"},"conflict":"two agents claim db-01"}]}`,
+  history: `{"type":"history","topic":"stats:web-01/${ID}","samples":[${SAMPLE}]}`,
   stats: `{"type":"stats","samples":[${SAMPLE.slice(0, -1)},"dropped":3}]}`,
   state: `{"type":"state","topic":"stats:${ID}","state":"stopped"}`,
   pong: `{"type":"pong","t":1795789476787}`,
@@ -23,7 +24,7 @@ test('every server message type parses from its documented frame, field for fiel
   for (const [type, frame] of Object.entries(SERVER_FRAMES)) {
     const parsed = parseServerMessage(frame);
     assert.ok(parsed.ok, `${type}: ${parsed.ok ? '' : parsed.error}`);
-    assert.equal(parsed.value.type, type);
+    assert.equal(parsed.value.type, type.replace(/Share$/, ''));
     // Nothing the frame carries is lost in parsing (every field is part of the contract).
     assert.deepEqual(parsed.value, JSON.parse(frame), type);
   }
@@ -33,6 +34,9 @@ test('a frame missing a field the contract promises is refused', () => {
   const cases: [string, string][] = [
     ['hello', SERVER_FRAMES['hello']!.replace('"intervalMs":1000,', '')],
     ['containers', SERVER_FRAMES['containers']!.replace('"status":"up",', '')],
+    ['containers without hosts', SERVER_FRAMES['containers']!.replace(/,"hosts":.*/, '}')],
+    ['sample without its host', SERVER_FRAMES['stats']!.replace('"host":"web-01",', '')],
+    ['share scope without its host', SERVER_FRAMES['helloShare']!.replace('"host":"web-01",', '')],
     ['stats', SERVER_FRAMES['stats']!.replace('"rxRate":0,', '')],
     ['state', SERVER_FRAMES['state']!.replace('"stopped"', '"asleep"')],
     ['error', SERVER_FRAMES['error']!.replace('not_found', 'nope')],
@@ -77,14 +81,31 @@ test('client messages', () => {
 
 test('topics', () => {
   assert.deepEqual(parseTopic('containers'), { ok: true, value: { kind: 'containers' } });
-  assert.deepEqual(parseTopic(`stats:${ID}`), { ok: true, value: { kind: 'stats', id: ID } });
-  for (const t of ['stats:', `stats:${ID.slice(0, 12)}`, `stats:${ID.toUpperCase()}`, 'stats:web-1', 'container', `stats:${ID}x`]) {
+  const stats = (host: string | undefined, ref: string) => ({ ok: true, value: { kind: 'stats', host, ref } });
+  assert.deepEqual(parseTopic(`stats:${ID}`), stats(undefined, ID));
+  assert.deepEqual(parseTopic(`stats:web-01/${ID}`), stats('web-01', ID));
+  assert.deepEqual(parseTopic('stats:web-01/shop_web.1'), stats('web-01', 'shop_web.1'));
+  const bad = [
+    'stats:',
+    `stats:${ID.slice(0, 12)}`,
+    `stats:${ID.toUpperCase()}`,
+    'stats:web-1',
+    'container',
+    `stats:${ID}x`,
+    `stats:/${ID}`,
+    'stats:web-01/',
+    'stats:web.01/x',
+    'stats:web-01/a/b',
+    'stats:web-01/-x',
+    `stats:web-01/${'n'.repeat(200)}`,
+  ];
+  for (const t of bad) {
     const parsed = parseTopic(t);
     assert.equal(parsed.ok, false, t);
     if (!parsed.ok) assert.equal(parsed.error.code, ErrorCode.badTopic);
   }
   const long = parseTopic('x'.repeat(10_000));
-  assert.ok(!long.ok && (long.error.topic ?? '').length < 200, 'an error never echoes an unbounded topic');
+  assert.ok(!long.ok && (long.error.topic ?? '').length <= MAX_TOPIC_LENGTH + 1, 'an error never echoes an unbounded topic');
 });
 
 test('names, codes and close codes are the documented ones', () => {

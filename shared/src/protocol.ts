@@ -13,8 +13,20 @@ export const TOKEN_PROTOCOL_PREFIX = 'dockpulse.token.' as const;
 /** Topic carrying the container list. */
 export const CONTAINERS_TOPIC = 'containers' as const;
 
-/** Prefix of a per-container stats topic; the rest is the full 64-hex-digit container id. */
+/**
+ * Prefix of a per-container stats topic: `stats:<host>/<id or name>`, or the first version's `stats:<id>`, which
+ * names a container by its full id alone (on whichever host has it).
+ */
 export const STATS_TOPIC_PREFIX = 'stats:' as const;
+
+/**
+ * A host's name: a letter or digit, then letters, digits, `_` and `-`, at most 63 in all. It is one token of a
+ * bus subject and one segment of a path, so it has no dots, slashes or spaces.
+ */
+export const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+
+/** A container name as the engine allows it (without the leading slash). */
+export const CONTAINER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 /** Limits a server enforces on every socket. The actual values are sent in `hello`. */
 export const DEFAULT_LIMITS = {
@@ -28,8 +40,8 @@ export const DEFAULT_LIMITS = {
   messageBurst: 40,
 } as const;
 
-/** Longest topic string accepted (a stats topic is 70 characters). */
-export const MAX_TOPIC_LENGTH = 128;
+/** Longest topic string accepted (`stats:`, a host name, `/` and a full id or a name fit). */
+export const MAX_TOPIC_LENGTH = 200;
 
 /**
  * WebSocket close codes the server uses. 4xxx codes mirror the HTTP status of the same meaning.
@@ -70,7 +82,7 @@ export const ErrorCode = {
   binaryUnsupported: 'binary_unsupported',
   /** A topic string is malformed. */
   badTopic: 'bad_topic',
-  /** The container named by a stats topic does not exist. */
+  /** The host or container named by a stats topic does not exist. */
   notFound: 'not_found',
   /** Subscribing would exceed `maxSubscriptions`. */
   tooManySubscriptions: 'too_many_subscriptions',
@@ -98,6 +110,8 @@ export type HealthStatus = (typeof HEALTH_STATUSES)[number];
 
 /** One container in the `containers` list. Never carries environment, mounts, command line or labels. */
 export interface ContainerSummary {
+  /** The host it runs on. */
+  host: string;
   /** Full 64-hex-digit id. */
   id: string;
   /** Name without the leading slash. */
@@ -110,6 +124,24 @@ export interface ContainerSummary {
   /** Creation time, ms since the epoch. */
   createdAt: number;
   compose?: { project: string; service: string };
+}
+
+/** A host's state: `unavailable` while it does not answer (its engine, or its agent, is silent). */
+export type HostState = 'up' | 'unavailable';
+
+/** One host a gateway serves: the local engine, a remote engine, or an agent heard on the bus. */
+export interface HostInfo {
+  name: string;
+  state: HostState;
+  /** When the host was last heard from, ms since the epoch; null when it never was. */
+  lastSeen: number | null;
+  /** Containers listed, and those of them running. */
+  containers: number;
+  running: number;
+  /** The host's engine, as the gateway or the host's agent reaches it. */
+  engine: EngineStatus;
+  /** Present while two agents claim this host's name: which one is served, and that another was heard. */
+  conflict?: string;
 }
 
 /** Where the gateway reaches the Docker engine and whether it answers. */
@@ -126,6 +158,8 @@ export interface EngineStatus {
  * container started; rates are per second over the interval since the previous sample, null when there is none.
  */
 export interface Sample {
+  /** The host the container runs on. */
+  host: string;
   /** Full container id. */
   id: string;
   /** The engine's read time, ms since the epoch. */
@@ -191,14 +225,23 @@ export interface HelloMessage {
    * by name gets a new `hello` when the container is re-created under that name.
    */
   scope: Scope;
+  /** The hosts this gateway serves, when the socket may see them (not with a share token). */
+  hosts?: HostInfo[];
 }
 
 /** What a socket may see. */
-export type Scope = { kind: 'all' } | { kind: 'container'; id: string; name: string };
+export type Scope = { kind: 'all' } | { kind: 'container'; host: string; id: string; name: string };
 export interface ContainersMessage {
   type: 'containers';
+  /** Every container of every host, sorted by name, then host. */
   containers: ContainerSummary[];
+  /**
+   * With one host, its engine. With several, `up` while every host answers, else `down` with an `error`
+   * naming the hosts that do not; `hosts` has each one's own.
+   */
   engine: EngineStatus;
+  /** Every host, sorted by name. */
+  hosts: HostInfo[];
 }
 export interface HistoryMessage {
   type: 'history';
@@ -228,8 +271,11 @@ export interface ErrorMessage {
 /** Every message a server may send. */
 export type ServerMessage = HelloMessage | ContainersMessage | HistoryMessage | StatsMessage | StateMessage | PongMessage | ErrorMessage;
 
-/** A parsed topic. */
-export type Topic = { kind: 'containers' } | { kind: 'stats'; id: string };
+/**
+ * A parsed topic. A stats topic names a container on a host by id or name (`host` and `ref`), or, in the
+ * first version's form, by full id alone (`host` undefined, `ref` the id).
+ */
+export type Topic = { kind: 'containers' } | { kind: 'stats'; host: string | undefined; ref: string };
 
 const CONTAINER_ID = /^[0-9a-f]{64}$/;
 
@@ -238,7 +284,17 @@ export function isContainerId(s: string): boolean {
   return CONTAINER_ID.test(s);
 }
 
-/** The stats topic of a container. */
+/** The first version's stats topic of a container, by full id alone: `stats:<id>`. */
 export function statsTopic(id: string): string {
   return STATS_TOPIC_PREFIX + id;
+}
+
+/** The stats topic of a container on a host: `stats:<host>/<id or name>`. */
+export function hostStatsTopic(host: string, ref: string): string {
+  return `${STATS_TOPIC_PREFIX}${host}/${ref}`;
+}
+
+/** True for a well-formed host name. */
+export function isHostName(s: string): boolean {
+  return HOST_NAME.test(s);
 }

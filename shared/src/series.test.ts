@@ -7,6 +7,7 @@ const ID = 'a'.repeat(64);
 
 function sample(t: number, cpu: number | null, extra: Partial<Sample> = {}): Sample {
   return {
+    host: 'h1',
     id: ID,
     t,
     cpu,

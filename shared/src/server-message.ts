@@ -6,6 +6,8 @@ import {
   TOPIC_STATES,
   type ContainerSummary,
   type EngineStatus,
+  type HelloMessage,
+  type HostInfo,
   type Limits,
   type Sample,
   type Scope,
@@ -36,10 +38,16 @@ export function parseServerMessage(text: string): Result<ServerMessage, string> 
       if (!isFiniteNumber(raw['intervalMs']) || !isFiniteNumber(raw['historyMs'])) return err('bad hello');
       let parsedScope: Scope;
       if (isObject(scope) && scope['kind'] === 'all') parsedScope = { kind: 'all' };
-      else if (isObject(scope) && scope['kind'] === 'container' && typeof scope['id'] === 'string' && typeof scope['name'] === 'string') {
-        parsedScope = { kind: 'container', id: scope['id'], name: scope['name'] };
+      else if (
+        isObject(scope) &&
+        scope['kind'] === 'container' &&
+        typeof scope['host'] === 'string' &&
+        typeof scope['id'] === 'string' &&
+        typeof scope['name'] === 'string'
+      ) {
+        parsedScope = { kind: 'container', host: scope['host'], id: scope['id'], name: scope['name'] };
       } else return err('bad hello');
-      return ok({
+      const hello: HelloMessage = {
         type: 'hello',
         protocol: PROTOCOL,
         server: raw['server'],
@@ -47,19 +55,26 @@ export function parseServerMessage(text: string): Result<ServerMessage, string> 
         historyMs: raw['historyMs'],
         limits,
         scope: parsedScope,
-      });
+      };
+      if (raw['hosts'] !== undefined) {
+        const hosts = parseHosts(raw['hosts']);
+        if (!hosts) return err('bad hello');
+        hello.hosts = hosts;
+      }
+      return ok(hello);
     }
     case 'containers': {
       const list = raw['containers'];
       const engine = parseEngine(raw['engine']);
-      if (!Array.isArray(list) || !engine) return err('bad containers');
+      const hosts = parseHosts(raw['hosts']);
+      if (!Array.isArray(list) || !engine || !hosts) return err('bad containers');
       const containers: ContainerSummary[] = [];
       for (const c of list) {
         const summary = parseContainerSummary(c);
         if (!summary) return err('bad container summary');
         containers.push(summary);
       }
-      return ok({ type: 'containers', containers, engine });
+      return ok({ type: 'containers', containers, engine, hosts });
     }
     case 'history': {
       const samples = parseSamples(raw['samples']);
@@ -113,11 +128,36 @@ function parseEngine(v: unknown): EngineStatus | undefined {
   return engine;
 }
 
+/** Parses a list of `HostInfo`; undefined when it or any host is malformed. */
+export function parseHosts(v: unknown): HostInfo[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const hosts: HostInfo[] = [];
+  for (const h of v) {
+    const host = parseHostInfo(h);
+    if (!host) return undefined;
+    hosts.push(host);
+  }
+  return hosts;
+}
+
+/** Parses a `HostInfo`; undefined when it is malformed. */
+export function parseHostInfo(v: unknown): HostInfo | undefined {
+  if (!isObject(v)) return undefined;
+  const { name, state, lastSeen, containers, running, conflict } = v;
+  const engine = parseEngine(v['engine']);
+  if (typeof name !== 'string' || (state !== 'up' && state !== 'unavailable') || !isNumberOrNull(lastSeen) || !engine) return undefined;
+  if (!isFiniteNumber(containers) || !isFiniteNumber(running)) return undefined;
+  const host: HostInfo = { name, state, lastSeen, containers, running, engine };
+  if (typeof conflict === 'string') host.conflict = conflict;
+  return host;
+}
+
 /** Parses a `ContainerSummary`; undefined when it is malformed. */
 export function parseContainerSummary(v: unknown): ContainerSummary | undefined {
   if (!isObject(v)) return undefined;
-  const { id, name, image, state, status, health, createdAt, compose } = v;
+  const { host, id, name, image, state, status, health, createdAt, compose } = v;
   if (
+    typeof host !== 'string' ||
     typeof id !== 'string' ||
     typeof name !== 'string' ||
     typeof image !== 'string' ||
@@ -127,7 +167,7 @@ export function parseContainerSummary(v: unknown): ContainerSummary | undefined 
   ) {
     return undefined;
   }
-  const summary: ContainerSummary = { id, name, image, state, status, createdAt };
+  const summary: ContainerSummary = { host, id, name, image, state, status, createdAt };
   if (isOneOf(HEALTH_STATUSES, health)) summary.health = health;
   if (isObject(compose) && typeof compose['project'] === 'string' && typeof compose['service'] === 'string') {
     summary.compose = { project: compose['project'], service: compose['service'] };
@@ -157,8 +197,9 @@ function pair(v: unknown, a: string, b: string, ra: string, rb: string): JsonObj
 /** Parses a `Sample`; undefined when it is malformed. */
 export function parseSample(v: unknown): Sample | undefined {
   if (!isObject(v)) return undefined;
-  const { id, t, cpu, mem, pids, dropped } = v;
-  if (typeof id !== 'string' || !isFiniteNumber(t) || !isNumberOrNull(cpu) || !isNumberOrNull(pids)) return undefined;
+  const { host, id, t, cpu, mem, pids, dropped } = v;
+  if (typeof host !== 'string' || typeof id !== 'string' || !isFiniteNumber(t) || !isNumberOrNull(cpu) || !isNumberOrNull(pids))
+    return undefined;
   if (!isObject(mem) || !isFiniteNumber(mem['used']) || !isFiniteNumber(mem['limit']) || !isNumberOrNull(mem['percent'])) {
     return undefined;
   }
@@ -166,6 +207,7 @@ export function parseSample(v: unknown): Sample | undefined {
   const blk = pair(v['blk'], 'read', 'write', 'readRate', 'writeRate');
   if (!net || !blk) return undefined;
   const sample: Sample = {
+    host,
     id,
     t,
     cpu,

@@ -8,6 +8,8 @@ export interface Share {
   id: string;
   /** Container id when created. */
   container: string;
+  /** The container's host; absent for links made before a gateway served several hosts. */
+  host?: string;
   /** Container name when created. */
   name: string;
   follow: boolean;
@@ -56,7 +58,11 @@ export class ShareStore {
   }
 
   /** Creates a share and its token. */
-  async create(container: { id: string; name: string }, ttlMs: number, follow: boolean): Promise<{ share: Share; token: string } | 'full'> {
+  async create(
+    container: { host?: string; id: string; name: string },
+    ttlMs: number,
+    follow: boolean,
+  ): Promise<{ share: Share; token: string } | 'full'> {
     this.prune();
     if (this.shares.size >= MAX_SHARES) return 'full';
     const now = this.now();
@@ -64,6 +70,7 @@ export class ShareStore {
       id: randomBytes(9).toString('base64url'),
       container: container.id,
       name: container.name,
+      ...(container.host !== undefined ? { host: container.host } : {}),
       follow,
       createdAt: now,
       expiresAt: now + ttlMs,
@@ -77,6 +84,7 @@ export class ShareStore {
   tokenOf(share: Share): string {
     const claims: ShareClaims = { sid: share.id, cid: share.container, follow: share.follow, exp: share.expiresAt };
     if (share.follow) claims.name = share.name;
+    if (share.host !== undefined) claims.host = share.host;
     return signShare(this.secret, claims);
   }
 
@@ -128,7 +136,7 @@ export class ShareStore {
 
 function parseShare(v: unknown): Share | undefined {
   if (!isObject(v)) return undefined;
-  const { id, container, name, follow, createdAt, expiresAt, revokedAt } = v;
+  const { id, container, host, name, follow, createdAt, expiresAt, revokedAt } = v;
   if (
     typeof id !== 'string' ||
     typeof container !== 'string' ||
@@ -141,5 +149,6 @@ function parseShare(v: unknown): Share | undefined {
   }
   const share: Share = { id, container, name, follow, createdAt, expiresAt };
   if (isFiniteNumber(revokedAt)) share.revokedAt = revokedAt;
+  if (typeof host === 'string') share.host = host;
   return share;
 }

@@ -7,6 +7,8 @@ export interface ShareClaims {
   sid: string;
   /** Container id at creation. */
   cid: string;
+  /** The container's host; absent in links made before a gateway served several hosts. */
+  host?: string;
   /** With `follow`, the container name the share follows across re-creation. */
   name?: string;
   follow: boolean;
@@ -52,14 +54,16 @@ export function verifyShare(secret: Buffer, token: string, now: number): Result<
     return err('malformed');
   }
   if (!isObject(raw)) return err('malformed');
-  const { sid, cid, name, follow, exp } = raw;
+  const { sid, cid, host, name, follow, exp } = raw;
   if (typeof sid !== 'string' || typeof cid !== 'string' || typeof follow !== 'boolean' || !isFiniteNumber(exp)) {
     return err('malformed');
   }
   if (name !== undefined && typeof name !== 'string') return err('malformed');
+  if (host !== undefined && typeof host !== 'string') return err('malformed');
   if (exp <= now) return err('expired');
   const claims: ShareClaims = { sid, cid, follow, exp };
   if (typeof name === 'string') claims.name = name;
+  if (typeof host === 'string') claims.host = host;
   return ok(claims);
 }
 

@@ -45,7 +45,7 @@ class FakeList implements ContainerDirectory {
 
   set(id: string, state: ContainerState | 'gone'): void {
     if (state === 'gone') this.containers.delete(id);
-    else this.containers.set(id, { id, name: id.slice(0, 12), image: 'local/busybox:latest', state, status: '', createdAt: 0 });
+    else this.containers.set(id, { host: 'h1', id, name: id.slice(0, 12), image: 'local/busybox:latest', state, status: '', createdAt: 0 });
     this.emit();
   }
 
@@ -81,6 +81,7 @@ function source(extra: Partial<CgroupSourceOptions> = {}): CgroupStatsSource {
   const layout = findLayout({ hostRoot: root });
   assert.ok(layout.ok);
   return new CgroupStatsSource({
+    host: 'h1',
     layout: layout.value,
     list,
     pids: () => Promise.resolve(PID),

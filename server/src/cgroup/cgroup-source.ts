@@ -15,6 +15,8 @@ import { FdBudget, HeldFile, readSmallFile } from './small-file.js';
 
 /** What the cgroup source is built from. */
 export interface CgroupSourceOptions {
+  /** The host's name, which every sample carries. */
+  host: string;
   layout: CgroupLayout;
   list: ContainerDirectory;
   /** Finds a running container's init pid, for its network counters; `enginePidLookup(engine)` in production. */
@@ -295,7 +297,7 @@ export class CgroupStatsSource implements StatsUpstream {
     w.everRead = true;
     w.prev = reading;
     this.emit(w, listed);
-    w.sink.sample(toSample(w.id, reading, prev));
+    w.sink.sample(toSample(this.opts.host, w.id, reading, prev));
   }
 
   /** The container's cgroup is not there although the list says it runs. */

@@ -51,7 +51,7 @@ describe('toEngineReading', () => {
       [engine.netRx, engine.netTx, engine.blkRead, engine.blkWrite, engine.pids],
     );
     // The shown memory: 20 MiB of tmpfs and a little more; the 30 MiB of inactive page cache is left out.
-    const shown = toSample('x', ours, undefined).mem.used;
+    const shown = toSample('h1', 'x', ours, undefined).mem.used;
     assert.ok(shown > 20 * 2 ** 20 && shown < 23 * 2 ** 20, `${shown}`);
   });
 
@@ -87,7 +87,7 @@ describe('toEngineReading', () => {
       read: prev.read - 1000,
     };
     const cur: EngineReading = { ...prev, preCpuTotal: before.cpuTotal, preSystemCpu: before.systemCpu };
-    assert.equal(toSample('x', cur, before).cpu, 50);
+    assert.equal(toSample('h1', 'x', cur, before).cpu, 50);
   });
 
   test('a torn or unexpected file is an error that names the file', () => {

@@ -46,6 +46,8 @@ export class ContainerList implements ContainerDirectory {
   private readonly failures: FailureLog;
 
   constructor(
+    /** The host's name, which every summary carries. */
+    readonly host: string,
     private readonly source: Engine,
     private readonly log: Logger,
     private readonly backoff: BackoffOptions = DEFAULT_BACKOFF,
@@ -176,7 +178,7 @@ export class ContainerList implements ContainerDirectory {
     const next = new Map<string, ContainerSummary>();
     if (Array.isArray(raw)) {
       for (const entry of raw) {
-        const summary = toContainerSummary(entry);
+        const summary = toContainerSummary(this.host, entry);
         if (summary) next.set(summary.id, summary);
       }
     }
@@ -220,7 +222,7 @@ export class ContainerList implements ContainerDirectory {
     const seen = new Set<string>();
     if (Array.isArray(raw)) {
       for (const entry of raw) {
-        const summary = toContainerSummary(entry);
+        const summary = toContainerSummary(this.host, entry);
         if (!summary || !ids.includes(summary.id)) continue;
         seen.add(summary.id);
         this.containers.set(summary.id, summary);

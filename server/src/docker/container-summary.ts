@@ -5,13 +5,14 @@ import { CONTAINER_STATES, isFiniteNumber, isObject, isOneOf, type ContainerSumm
  * shown to anyone who can see the dashboard: never environment, mounts, command line or labels beyond the
  * compose project and service. Undefined when the entry is malformed.
  */
-export function toContainerSummary(raw: unknown): ContainerSummary | undefined {
+export function toContainerSummary(host: string, raw: unknown): ContainerSummary | undefined {
   if (!isObject(raw)) return undefined;
   const { Id, Names, Image, State, Status, Created, Labels } = raw;
   if (typeof Id !== 'string' || !isOneOf(CONTAINER_STATES, State)) return undefined;
   const firstName = Array.isArray(Names) && typeof Names[0] === 'string' ? Names[0] : Id.slice(0, 12);
   const status = typeof Status === 'string' ? Status : '';
   const summary: ContainerSummary = {
+    host,
     id: Id,
     name: firstName.replace(/^\//, ''),
     image: typeof Image === 'string' ? Image : '',

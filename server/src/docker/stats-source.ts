@@ -27,6 +27,7 @@ export class DockerStatsSource implements StatsUpstream {
   readonly streams: StreamCounters = { open: 0, opened: 0 };
 
   constructor(
+    private readonly host: string,
     private readonly engine: Engine,
     private readonly list: ContainerList,
     private readonly log: Logger,
@@ -156,7 +157,7 @@ export class DockerStatsSource implements StatsUpstream {
             if (prev && this.intervalMs > ENGINE_INTERVAL_MS && reading.read - prev.read < this.intervalMs - ENGINE_INTERVAL_MS / 2) {
               continue;
             }
-            sink.sample(toSample(id, reading, prev));
+            sink.sample(toSample(this.host, id, reading, prev));
             prev = reading;
           }
         });

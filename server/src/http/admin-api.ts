@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpErrorCode } from '@dockpulse/shared';
 import type { ShareStore } from '../auth/share-store.js';
-import type { ContainerDirectory } from '../source/source.js';
+import type { HostSet } from '../hosts/host-set.js';
 import type { Logger } from '../log.js';
 import { readJsonBody } from './body.js';
 import { fail, header, json, methodNotAllowed, noContent } from './respond.js';
@@ -14,7 +14,7 @@ const MAX_BODY_BYTES = 16 * 1024;
 const SHARE_PATH = /^\/api\/shares\/([A-Za-z0-9_-]{1,64})$/;
 
 export interface AdminApiContext {
-  containers: ContainerDirectory;
+  hosts: HostSet;
   shares: ShareStore;
   /** The gateway's public base URL, for share links; else taken from the request. */
   publicUrl: string | undefined;
@@ -26,7 +26,11 @@ export async function adminApi(ctx: AdminApiContext, req: IncomingMessage, res: 
   const method = req.method ?? 'GET';
   if (path === '/api/containers') {
     if (method !== 'GET') return methodNotAllowed(res, 'GET');
-    return json(res, 200, { containers: ctx.containers.all() });
+    return json(res, 200, { containers: ctx.hosts.all() });
+  }
+  if (path === '/api/hosts') {
+    if (method !== 'GET') return methodNotAllowed(res, 'GET');
+    return json(res, 200, { hosts: ctx.hosts.hosts() });
   }
   const base = ctx.publicUrl ?? requestOrigin(req);
   if (path === '/api/shares') {
@@ -38,10 +42,16 @@ export async function adminApi(ctx: AdminApiContext, req: IncomingMessage, res: 
     if (!body.ok) return fail(res, body.error);
     const request = parseShareRequest(body.value);
     if (!request.ok) return fail(res, request.error);
-    const container = findContainer(ctx.containers.all(), request.value.container);
-    if (!container) {
-      return fail(res, { status: 404, code: HttpErrorCode.notFound, message: `no container "${request.value.container}"` });
+    const { host, container: ref } = request.value;
+    if (host !== undefined && !ctx.hosts.get(host))
+      return fail(res, { status: 404, code: HttpErrorCode.notFound, message: `no host "${host}"` });
+    const candidates = host === undefined ? ctx.hosts.all() : ctx.hosts.all().filter((c) => c.host === host);
+    const found = findContainer(candidates, ref);
+    if (found === 'ambiguous') {
+      return fail(res, { status: 400, code: HttpErrorCode.badRequest, message: `"${ref}" is on several hosts: add "host"` });
     }
+    if (!found) return fail(res, { status: 404, code: HttpErrorCode.notFound, message: `no container "${ref}"` });
+    const container = found;
     const created = await ctx.shares.create(container, request.value.ttlSeconds * 1000, request.value.follow);
     if (created === 'full') return fail(res, { status: 409, code: HttpErrorCode.tooManyShares, message: 'revoke some shares first' });
     ctx.log.info('share created', { share: created.share.id, container: container.id, expiresAt: created.share.expiresAt });

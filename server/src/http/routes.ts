@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpErrorCode } from '@dockpulse/shared';
 import type { Authenticator } from '../auth/authenticate.js';
 import type { ShareStore } from '../auth/share-store.js';
-import type { ContainerDirectory } from '../source/source.js';
+import type { HostSet } from '../hosts/host-set.js';
 import type { Logger } from '../log.js';
 import { adminApi } from './admin-api.js';
 import { admitOperator } from './auth-gate.js';
@@ -20,7 +20,7 @@ import { serveStatic, type StaticFiles } from './static-files.js';
 
 /** What the HTTP side needs. */
 export interface HttpContext {
-  containers: ContainerDirectory;
+  hosts: HostSet;
   files: StaticFiles | undefined;
   auth: Authenticator;
   shares: ShareStore;
@@ -74,7 +74,7 @@ async function handle(
 
   if (path === '/healthz') {
     if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed(res, 'GET');
-    return json(res, 200, { status: 'ok', docker: ctx.containers.engineStatus.status });
+    return json(res, 200, { status: 'ok', docker: ctx.hosts.engineStatus().status });
   }
   if (path === '/api/session') return session(req, res);
   if (path.startsWith('/api/') || path === '/metrics') {

@@ -1,4 +1,4 @@
-import { HttpErrorCode, err, isObject, ok, type ContainerSummary, type Result, type ShareInfo } from '@dockpulse/shared';
+import { HttpErrorCode, err, isHostName, isObject, ok, type ContainerSummary, type Result, type ShareInfo } from '@dockpulse/shared';
 import type { Share } from '../auth/share-store.js';
 import type { HttpError } from './respond.js';
 
@@ -9,6 +9,8 @@ export const SHARE_TTL_LIMITS = { minSeconds: 60, maxSeconds: 30 * 24 * 3600 } a
 export interface ShareRequest {
   /** Full id, unique id prefix (12+ characters) or name. */
   container: string;
+  /** The container's host; needed only where the reference matches containers on several. */
+  host?: string;
   ttlSeconds: number;
   follow: boolean;
 }
@@ -17,7 +19,7 @@ export interface ShareRequest {
 export function parseShareRequest(raw: unknown): Result<ShareRequest, HttpError> {
   const bad = (message: string) => err({ status: 400, code: HttpErrorCode.badRequest, message });
   if (!isObject(raw)) return bad('the body must be a JSON object');
-  const { container, ttlSeconds, follow } = raw;
+  const { container, host, ttlSeconds, follow } = raw;
   if (typeof container !== 'string' || container.length === 0 || container.length > 128) {
     return bad('"container" must be a container id or name');
   }
@@ -30,13 +32,19 @@ export function parseShareRequest(raw: unknown): Result<ShareRequest, HttpError>
     return bad(`"ttlSeconds" must be a whole number from ${SHARE_TTL_LIMITS.minSeconds} to ${SHARE_TTL_LIMITS.maxSeconds}`);
   }
   if (follow !== undefined && follow !== 'name') return bad('"follow" may only be "name"');
-  return ok({ container, ttlSeconds, follow: follow === 'name' });
+  if (host !== undefined && (typeof host !== 'string' || !isHostName(host))) return bad('"host" must be a host name');
+  return ok({ container, ttlSeconds, follow: follow === 'name', ...(host !== undefined ? { host } : {}) });
 }
 
-/** Finds a container by full id, name, or an unambiguous id prefix of 12 or more characters. */
-export function findContainer(all: readonly ContainerSummary[], ref: string): ContainerSummary | undefined {
-  const exact = all.find((c) => c.id === ref || c.name === ref || c.name === ref.replace(/^\//, ''));
-  if (exact) return exact;
+/**
+ * Finds a container by full id, name, or an unambiguous id prefix of 12 or more characters; `ambiguous` when
+ * the name or id is that of containers on several hosts.
+ */
+export function findContainer(all: readonly ContainerSummary[], ref: string): ContainerSummary | 'ambiguous' | undefined {
+  const name = ref.replace(/^\//, '');
+  const exact = all.filter((c) => c.id === ref || c.name === name);
+  if (exact.length > 1) return 'ambiguous';
+  if (exact.length === 1) return exact[0];
   if (!/^[0-9a-f]{12,63}$/.test(ref)) return undefined;
   const matches = all.filter((c) => c.id.startsWith(ref));
   return matches.length === 1 ? matches[0] : undefined;
@@ -48,7 +56,7 @@ export function shareView(share: Share, token: string, baseUrl: string): ShareIn
     id: share.id,
     url: `${baseUrl}/s/${token}`,
     token,
-    container: { id: share.container, name: share.name },
+    container: { id: share.container, name: share.name, ...(share.host !== undefined ? { host: share.host } : {}) },
     follow: share.follow,
     createdAt: share.createdAt,
     expiresAt: share.expiresAt,

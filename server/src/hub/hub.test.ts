@@ -2,16 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Sample } from '@dockpulse/shared';
 import { Hub } from './hub.js';
-import type { StatsSink, StatsUpstream } from '../source/source.js';
+import type { StatsSink } from '../source/source.js';
+import type { HostUpstream } from '../hosts/host-set.js';
 import { Outbox, type OutboxSink } from './outbox.js';
 
 const ID = 'a'.repeat(64);
-const TOPIC = `stats:${ID}`;
+const HOST = 'h1';
+const TOPIC = `stats:${HOST}/${ID}`;
 
 /** An upstream that records what the hub asked of it and lets the test publish. */
 function fakeUpstream() {
-  const watches: { id: string; sink: StatsSink; signal: AbortSignal }[] = [];
-  const upstream: StatsUpstream = { watch: (id, sink, signal) => void watches.push({ id, sink, signal }) };
+  const watches: { host: string; id: string; sink: StatsSink; signal: AbortSignal }[] = [];
+  const upstream: HostUpstream = { watch: (host, id, sink, signal) => void watches.push({ host, id, sink, signal }) };
   return { upstream, watches };
 }
 
@@ -34,6 +36,7 @@ function client() {
 
 function sample(t: number): Sample {
   return {
+    host: HOST,
     id: ID,
     t,
     cpu: 1,
@@ -52,8 +55,8 @@ test('one upstream per topic, opened by the first subscriber and released a grac
   try {
     const a = client();
     const b = client();
-    hub.subscribeStats(a.out, ID);
-    hub.subscribeStats(b.out, ID);
+    hub.subscribeStats(a.out, HOST, ID, TOPIC);
+    hub.subscribeStats(b.out, HOST, ID, TOPIC);
     assert.equal(watches.length, 1);
     hub.unsubscribe(a.out, TOPIC);
     hub.detach(b.out);
@@ -71,9 +74,9 @@ test('a subscriber returning within the grace period keeps the same upstream', a
   const hub = new Hub(upstream, { historySamples: 10, graceMs: 30, coalesceMs: 1, retryMs: 5 });
   try {
     const a = client();
-    hub.subscribeStats(a.out, ID);
+    hub.subscribeStats(a.out, HOST, ID, TOPIC);
     hub.unsubscribe(a.out, TOPIC);
-    hub.subscribeStats(a.out, ID);
+    hub.subscribeStats(a.out, HOST, ID, TOPIC);
     await tick(60);
     assert.equal(watches.length, 1);
     assert.equal(watches[0]!.signal.aborted, false);
@@ -87,13 +90,13 @@ test('every subscriber gets each sample; a new one gets history, then state, the
   const hub = new Hub(upstream, { historySamples: 2, graceMs: 30, coalesceMs: 1, retryMs: 5 });
   try {
     const a = client();
-    hub.subscribeStats(a.out, ID);
+    hub.subscribeStats(a.out, HOST, ID, TOPIC);
     const sink = watches[0]!.sink;
     sink.state('running');
     for (const t of [1, 2, 3]) sink.sample(sample(t));
     await tick(10);
     const b = client();
-    hub.subscribeStats(b.out, ID);
+    hub.subscribeStats(b.out, HOST, ID, TOPIC);
     sink.sample(sample(4));
     await tick(10);
     assert.deepEqual(b.types(), ['history', 'state', 'stats']);
@@ -124,12 +127,12 @@ test('history can be limited to a recent window', () => {
   const hub = new Hub(upstream, { historySamples: 10, graceMs: 30, coalesceMs: 1, retryMs: 5 });
   try {
     const a = client();
-    hub.subscribeStats(a.out, ID);
+    hub.subscribeStats(a.out, HOST, ID, TOPIC);
     const now = Date.now();
     watches[0]!.sink.sample(sample(now - 120_000));
     watches[0]!.sink.sample(sample(now - 1000));
     const b = client();
-    hub.subscribeStats(b.out, ID, 60_000);
+    hub.subscribeStats(b.out, HOST, ID, TOPIC, 60_000);
     const history = JSON.parse(b.sent[0]!) as { samples: Sample[] };
     assert.deepEqual(
       history.samples.map((s) => s.t),
@@ -145,7 +148,7 @@ test('removed ends the topic: subscribers are told, lose the subscription, and t
   const hub = new Hub(upstream, { historySamples: 10, graceMs: 30, coalesceMs: 1, retryMs: 5 });
   try {
     const a = client();
-    hub.subscribeStats(a.out, ID);
+    hub.subscribeStats(a.out, HOST, ID, TOPIC);
     watches[0]!.sink.state('removed');
     assert.deepEqual(a.types(), ['history', 'state']);
     assert.equal(a.out.subscriptions.has(TOPIC), false);
@@ -173,8 +176,8 @@ test('the containers topic sends the latest list to new subscribers', () => {
 test('an upstream that ends its batch has the batch sent at once, in one frame, not after the window', () => {
   const watches: StatsSink[] = [];
   const listeners = new Set<() => void>();
-  const upstream: StatsUpstream = {
-    watch: (_id, sink) => void watches.push(sink),
+  const upstream: HostUpstream = {
+    watch: (_host, _id, sink) => void watches.push(sink),
     onBatchEnd: (fn) => {
       listeners.add(fn);
       return () => listeners.delete(fn);
@@ -183,8 +186,8 @@ test('an upstream that ends its batch has the batch sent at once, in one frame, 
   const hub = new Hub(upstream, { historySamples: 10, graceMs: 30, coalesceMs: 60_000, retryMs: 5 });
   try {
     const a = client();
-    hub.subscribeStats(a.out, ID);
-    hub.subscribeStats(a.out, 'b'.repeat(64));
+    hub.subscribeStats(a.out, HOST, ID, TOPIC);
+    hub.subscribeStats(a.out, HOST, 'b'.repeat(64), `stats:${HOST}/${'b'.repeat(64)}`);
     const before = a.sent.length;
     watches[0]!.sample(sample(1));
     watches[1]!.sample({ ...sample(1), id: 'b'.repeat(64) });
@@ -203,4 +206,81 @@ test('an upstream that ends its batch has the batch sent at once, in one frame, 
     hub.close();
   }
   assert.equal(listeners.size, 0, 'close removes the listener');
+});
+
+test('a pinned topic keeps its upstream and its recent samples with nobody subscribed', async () => {
+  const { upstream, watches } = fakeUpstream();
+  const hub = new Hub(upstream, { historySamples: 5, graceMs: 10, coalesceMs: 1, retryMs: 5 });
+  try {
+    const unpin = hub.pin(HOST, ID);
+    assert.equal(watches.length, 1);
+    for (const t of [1, 2, 3]) watches[0]!.sink.sample(sample(t));
+    await tick(30);
+    assert.equal(watches[0]!.signal.aborted, false, 'a pin holds the topic past the grace period');
+    assert.equal(hub.latest(HOST, ID)?.t, 3);
+    const a = client();
+    hub.subscribeStats(a.out, HOST, ID, TOPIC);
+    await tick(5);
+    const history = JSON.parse(a.sent[0]!) as { type: string; samples: Sample[] };
+    assert.equal(history.type, 'history');
+    assert.deepEqual(
+      history.samples.map((s) => s.t),
+      [1, 2, 3],
+      "what was read while only the pin held the topic is the new subscriber's history",
+    );
+    hub.detach(a.out);
+    unpin();
+    unpin();
+    await tick(30);
+    assert.equal(watches[0]!.signal.aborted, true, 'released a grace period after the last holder, a pin counted once');
+  } finally {
+    hub.close();
+  }
+});
+
+test('every published sample reaches the sample listeners, once, whether or not anyone subscribes', () => {
+  const { upstream, watches } = fakeUpstream();
+  const hub = new Hub(upstream, { historySamples: 5, graceMs: 10, coalesceMs: 1, retryMs: 5 });
+  try {
+    const heard: number[] = [];
+    const off = hub.onSample((s) => heard.push(s.t));
+    hub.pin(HOST, ID);
+    const sink = watches[0]!.sink;
+    for (const t of [1, 2, 2, 1, 3]) sink.sample(sample(t));
+    off();
+    sink.sample(sample(4));
+    assert.deepEqual(heard, [1, 2, 3], 'a sample not newer than the last is not published again');
+  } finally {
+    hub.close();
+  }
+});
+
+test('a topic subscribed under two names is one subscription; its frames carry the name each subscriber used', async () => {
+  const { upstream, watches } = fakeUpstream();
+  const hub = new Hub(upstream, { historySamples: 5, graceMs: 10, coalesceMs: 1, retryMs: 5 });
+  try {
+    const v1 = `stats:${ID}`;
+    const a = client();
+    const b = client();
+    hub.subscribeStats(a.out, HOST, ID, v1);
+    hub.subscribeStats(b.out, HOST, ID, TOPIC);
+    hub.subscribeStats(b.out, HOST, ID, `stats:${HOST}/web-1`);
+    assert.equal(watches.length, 1, 'one upstream for every name');
+    assert.deepEqual([...b.out.subscriptions.keys()], [TOPIC], 'a second name of a held topic adds nothing');
+    watches[0]!.sink.state('stopped');
+    await tick(5);
+    const topicsOf = (c: ReturnType<typeof client>) =>
+      c.sent
+        .map((f) => JSON.parse(f) as { type: string; topic?: string })
+        .filter((m) => m.type !== 'stats')
+        .map((m) => `${m.type} ${m.topic}`);
+    assert.deepEqual(topicsOf(a), [`history ${v1}`, `state ${v1}`]);
+    assert.deepEqual(topicsOf(b), [`history ${TOPIC}`, `state ${TOPIC}`]);
+    hub.unsubscribe(a.out, v1);
+    hub.unsubscribeContainer(b.out, HOST, ID);
+    assert.equal(a.out.subscriptions.size + b.out.subscriptions.size, 0);
+    assert.equal(hub.stats().subscriptions, 0);
+  } finally {
+    hub.close();
+  }
 });

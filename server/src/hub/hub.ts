@@ -1,12 +1,12 @@
-import { CONTAINERS_TOPIC, statsTopic, type Sample, type TopicState } from '@dockpulse/shared';
-import type { StatsUpstream } from '../source/source.js';
-import { Ring } from './ring.js';
+import { CONTAINERS_TOPIC, type Sample, type TopicState } from '@dockpulse/shared';
+import type { HostUpstream } from '../hosts/host-set.js';
+import { SampleRing } from './sample-ring.js';
 import { stateKeyOf, type FrameCache, type Outbox } from './outbox.js';
-import { historyFrame, sampleJson, stateFrame, type SampleJson } from '../protocol/frames.js';
+import { historyFrame, sampleJson, stateFrame } from '../protocol/frames.js';
 
 /** Hub tunables. */
 export interface HubOptions {
-  /** Samples kept per topic for new subscribers. */
+  /** Samples kept per topic: the recent past a new subscriber gets at once. */
   historySamples: number;
   /** How long a topic with no subscribers keeps its upstream open, so a page reload does not reopen it. */
   graceMs: number;
@@ -19,17 +19,18 @@ export interface HubOptions {
   retryMs: number;
 }
 
-interface HistoryItem {
-  seq: number;
-  t: number;
-  json: SampleJson;
-}
-
+/** One container's topic: its publisher. */
 interface StatsTopic {
-  name: string;
+  /** `<host>/<id>`: the hub's name for it, whatever name each subscriber used. */
+  key: string;
+  host: string;
   id: string;
-  subscribers: Set<Outbox>;
-  history: Ring<HistoryItem>;
+  /** Each subscriber, with the topic name it subscribed with (frames about the topic carry that name). */
+  subscribers: Map<Outbox, string>;
+  /** Holders that keep the topic open without a socket: the recording of every container, an agent. */
+  pins: number;
+  recent: SampleRing;
+  /** Samples published on this topic so far. */
   seq: number;
   state: TopicState | undefined;
   upstream: AbortController;
@@ -40,13 +41,24 @@ interface StatsTopic {
 export interface HubStats {
   topics: number;
   subscriptions: number;
+  /** Topics held open by pins. */
+  pinned: number;
   published: number;
 }
 
+/** What a listener of every sample is told. */
+export type SampleListener = (sample: Sample) => void;
+
+/** The hub's key of a container's topic. */
+export function topicKey(host: string, id: string): string {
+  return `${host}/${id}`;
+}
+
 /**
- * One publisher per topic. A `stats:<id>` topic opens its upstream on its first subscriber and releases it a
- * grace period after its last; every sample is serialized once, whatever the number of subscribers, and
- * queued to each subscriber's outbox; publishing never waits on a subscriber.
+ * One publisher per container. A container's topic opens its upstream on its first subscriber (or pin) and
+ * releases it a grace period after its last; every sample is kept in the topic's recent window, serialized
+ * once for all of its subscribers, and queued to each subscriber's outbox; publishing never waits on a
+ * subscriber.
  */
 export class Hub {
   private readonly topics = new Map<string, StatsTopic>();
@@ -54,6 +66,7 @@ export class Hub {
   private containersFrame: string | undefined;
   private readonly dirty = new Set<Outbox>();
   private readonly blocked = new Set<Outbox>();
+  private readonly sampleListeners = new Set<SampleListener>();
   private flushTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private published = 0;
@@ -62,7 +75,7 @@ export class Hub {
   readonly frames: FrameCache = new Map();
 
   constructor(
-    private readonly upstream: StatsUpstream,
+    private readonly upstream: HostUpstream,
     private readonly options: HubOptions,
   ) {
     this.offBatchEnd = upstream.onBatchEnd?.(() => {
@@ -73,28 +86,22 @@ export class Hub {
   /** Subscribes to the container list; the current list is sent at once. */
   subscribeContainers(out: Outbox): void {
     if (out.subscriptions.has(CONTAINERS_TOPIC)) return;
-    out.subscriptions.add(CONTAINERS_TOPIC);
+    out.subscriptions.set(CONTAINERS_TOPIC, CONTAINERS_TOPIC);
     this.containerSubscribers.add(out);
     if (this.containersFrame !== undefined) this.track(out, out.control(this.containersFrame, CONTAINERS_TOPIC));
   }
 
   /**
-   * Subscribes to a container's stats: its history (the last `historyMs`, or all that is kept) is sent first,
-   * then its state, then live samples.
+   * Subscribes to a container's stats under the topic name `name` the subscriber used: its recent past (the
+   * last `historyMs`, or all that is kept) is sent first, then its state, then live samples. A socket that
+   * already holds the container's topic, under any name, is left as it is.
    */
-  subscribeStats(out: Outbox, id: string, historyMs?: number): void {
-    const name = statsTopic(id);
+  subscribeStats(out: Outbox, host: string, id: string, name: string, historyMs?: number): void {
     if (out.subscriptions.has(name)) return;
-    let topic = this.topics.get(name);
-    if (!topic) {
-      topic = this.openTopic(name, id);
-    } else if (topic.grace) {
-      clearTimeout(topic.grace);
-      topic.grace = undefined;
-    }
-    out.subscriptions.add(name);
-    topic.subscribers.add(out);
-    const t = topic;
+    const t = this.open(host, id);
+    if (t.subscribers.has(out)) return;
+    out.subscriptions.set(name, t.key);
+    t.subscribers.set(out, name);
     const upTo = t.seq;
     this.track(
       out,
@@ -102,13 +109,33 @@ export class Hub {
         // Built when the socket is ready for it; samples newer than `upTo` reach it in stats frames.
         build: () => {
           const since = historyMs === undefined ? -Infinity : Date.now() - historyMs;
-          const parts: SampleJson[] = [];
-          for (const h of t.history.toArray()) if (h.seq <= upTo && h.t >= since) parts.push(h.json);
-          return historyFrame(name, parts);
+          return historyFrame(name, t.recent.samples(since, t.seq - upTo).map(sampleJson));
         },
       }),
     );
     if (t.state !== undefined) this.track(out, out.control(stateFrame(name, t.state), stateKeyOf(name)));
+  }
+
+  /**
+   * Keeps a container's topic open, and its recent samples kept, with nobody subscribed; returns the function
+   * that lets go (the topic then closes a grace period after its last holder).
+   */
+  pin(host: string, id: string): () => void {
+    const t = this.open(host, id);
+    t.pins++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      t.pins--;
+      this.release(t);
+    };
+  }
+
+  /** Calls `listener` with every sample published on any topic; returns the function that removes it. */
+  onSample(listener: SampleListener): () => void {
+    this.sampleListeners.add(listener);
+    return () => this.sampleListeners.delete(listener);
   }
 
   /** Sends a frame to one subscriber (a reply, an error), with the same queueing as published frames. */
@@ -116,23 +143,31 @@ export class Hub {
     this.track(out, out.control(frame));
   }
 
-  /** Removes one subscription. */
-  unsubscribe(out: Outbox, topic: string): void {
-    if (!out.subscriptions.delete(topic)) return;
-    out.forget(topic);
-    if (topic === CONTAINERS_TOPIC) {
+  /** Removes one subscription, by the name it was made with. */
+  unsubscribe(out: Outbox, name: string): void {
+    const key = out.subscriptions.get(name);
+    if (key === undefined) return;
+    out.subscriptions.delete(name);
+    out.forget(name, key);
+    if (key === CONTAINERS_TOPIC) {
       this.containerSubscribers.delete(out);
       return;
     }
-    const t = this.topics.get(topic);
+    const t = this.topics.get(key);
     if (!t) return;
     t.subscribers.delete(out);
-    if (t.subscribers.size === 0 && !t.grace) t.grace = setTimeout(() => this.closeTopic(t), this.options.graceMs);
+    this.release(t);
+  }
+
+  /** Removes a subscriber's subscription to one container, whatever name it used. */
+  unsubscribeContainer(out: Outbox, host: string, id: string): void {
+    const name = this.topics.get(topicKey(host, id))?.subscribers.get(out);
+    if (name !== undefined) this.unsubscribe(out, name);
   }
 
   /** Removes every subscription of a subscriber that went away. */
   detach(out: Outbox): void {
-    for (const topic of [...out.subscriptions]) this.unsubscribe(out, topic);
+    for (const name of [...out.subscriptions.keys()]) this.unsubscribe(out, name);
     this.dirty.delete(out);
     this.blocked.delete(out);
   }
@@ -143,11 +178,20 @@ export class Hub {
     for (const out of this.containerSubscribers) this.track(out, out.control(frame, CONTAINERS_TOPIC));
   }
 
+  /** The newest sample of a container, while its topic is open. */
+  latest(host: string, id: string): Sample | undefined {
+    return this.topics.get(topicKey(host, id))?.recent.newest();
+  }
+
   /** Topics open now, their subscriptions, and samples published so far. */
   stats(): HubStats {
     let subscriptions = this.containerSubscribers.size;
-    for (const t of this.topics.values()) subscriptions += t.subscribers.size;
-    return { topics: this.topics.size, subscriptions, published: this.published };
+    let pinned = 0;
+    for (const t of this.topics.values()) {
+      subscriptions += t.subscribers.size;
+      if (t.pins > 0) pinned++;
+    }
+    return { topics: this.topics.size, subscriptions, pinned, published: this.published };
   }
 
   /** Stops every upstream and timer. */
@@ -160,20 +204,31 @@ export class Hub {
     this.retryTimer = undefined;
   }
 
-  private openTopic(name: string, id: string): StatsTopic {
+  /** The container's topic, opened (and its upstream watched) when it was not; a pending release is cancelled. */
+  private open(host: string, id: string): StatsTopic {
+    const key = topicKey(host, id);
+    const existing = this.topics.get(key);
+    if (existing) {
+      clearTimeout(existing.grace);
+      existing.grace = undefined;
+      return existing;
+    }
     const topic: StatsTopic = {
-      name,
+      key,
+      host,
       id,
-      subscribers: new Set(),
-      history: new Ring(this.options.historySamples),
+      subscribers: new Map(),
+      pins: 0,
+      recent: new SampleRing(this.options.historySamples, host, id),
       seq: 0,
       state: undefined,
       upstream: new AbortController(),
       grace: undefined,
     };
-    this.topics.set(name, topic);
+    this.topics.set(key, topic);
     const signal = topic.upstream.signal;
     this.upstream.watch(
+      host,
       id,
       {
         sample: (s) => {
@@ -188,20 +243,30 @@ export class Hub {
     return topic;
   }
 
+  /** Starts the grace period of a topic nobody holds any more. */
+  private release(t: StatsTopic): void {
+    if (t.subscribers.size > 0 || t.pins > 0 || t.grace !== undefined || this.topics.get(t.key) !== t) return;
+    t.grace = setTimeout(() => this.closeTopic(t), this.options.graceMs);
+  }
+
   private closeTopic(topic: StatsTopic): void {
     clearTimeout(topic.grace);
     topic.grace = undefined;
     topic.upstream.abort();
-    if (this.topics.get(topic.name) === topic) this.topics.delete(topic.name);
+    if (this.topics.get(topic.key) === topic) this.topics.delete(topic.key);
   }
 
   private publishSample(topic: StatsTopic, sample: Sample): void {
-    const json = sampleJson(sample);
+    // A sample heard twice (a replay that overlaps the live feed) or out of order is not news.
+    const last = topic.recent.lastT;
+    if (last !== undefined && sample.t <= last) return;
+    topic.recent.push(sample);
     topic.seq++;
-    topic.history.push({ seq: topic.seq, t: sample.t, json });
     this.published++;
-    const item = { topic: topic.name, json, seq: this.published };
-    for (const out of topic.subscribers) if (out.addSample(item)) this.dirty.add(out);
+    for (const listener of this.sampleListeners) listener(sample);
+    if (topic.subscribers.size === 0) return;
+    const item = { topic: topic.key, json: sampleJson(sample), seq: this.published };
+    for (const out of topic.subscribers.keys()) if (out.addSample(item)) this.dirty.add(out);
     if (this.dirty.size > 0 && this.flushTimer === undefined) {
       this.flushTimer = setTimeout(() => this.flush(), this.options.coalesceMs);
     }
@@ -210,12 +275,19 @@ export class Hub {
   private publishState(topic: StatsTopic, state: TopicState): void {
     if (topic.state === state) return;
     topic.state = state;
-    const frame = stateFrame(topic.name, state);
-    const key = stateKeyOf(topic.name);
-    for (const out of topic.subscribers) this.track(out, out.control(frame, key));
+    // Subscribers that used the same name for the topic share one frame.
+    const frames = new Map<string, string>();
+    for (const [out, name] of topic.subscribers) {
+      let frame = frames.get(name);
+      if (frame === undefined) {
+        frame = stateFrame(name, state);
+        frames.set(name, frame);
+      }
+      this.track(out, out.control(frame, stateKeyOf(name)));
+    }
     if (state === 'removed') {
       // The container is gone for good: its topic ends, and its subscribers no longer hold it.
-      for (const out of topic.subscribers) out.subscriptions.delete(topic.name);
+      for (const [out, name] of topic.subscribers) out.subscriptions.delete(name);
       topic.subscribers.clear();
       this.closeTopic(topic);
     }

@@ -71,8 +71,8 @@ type Entry =
 const LAZY_FRAME_BYTES = 256;
 
 export class Outbox {
-  /** Topics this subscriber holds; maintained by the hub. */
-  readonly subscriptions = new Set<string>();
+  /** Topics this subscriber holds, by the name it used, with the hub's key of each; maintained by the hub. */
+  readonly subscriptions = new Map<string, string>();
   /** Samples dropped for this subscriber since it connected. */
   droppedTotal = 0;
   private queue: Entry[] = [];
@@ -144,15 +144,19 @@ export class Outbox {
     return this.pump();
   }
 
-  /** Forgets everything waiting for `topic` (after an unsubscribe). */
-  forget(topic: string): void {
+  /**
+   * Forgets everything waiting for a topic after an unsubscribe: its history and state frames, sent under the
+   * `name` the subscriber used, and its samples, which carry the hub's `key` of it.
+   */
+  forget(name: string, key: string = name): void {
+    const topic = key;
     this.dropped.delete(topic);
     this.batch = this.batch.filter((s) => s.topic !== topic);
     this.batchBytes = this.batch.reduce((n, s) => n + s.json.length + 1, 0);
     const kept: Entry[] = [];
-    const stateKey = stateKeyOf(topic);
+    const stateKey = stateKeyOf(name);
     for (const e of this.queue) {
-      if ((e.kind === 'lazy' && e.topic === topic) || (e.kind === 'control' && e.key === stateKey)) {
+      if ((e.kind === 'lazy' && e.topic === name) || (e.kind === 'control' && e.key === stateKey)) {
         this.queuedBytes -= e.bytes;
         continue;
       }

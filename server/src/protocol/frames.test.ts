@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_LIMITS, ErrorCode, PROTOCOL, parseServerMessage, type Sample, type ServerMessage } from '@dockpulse/shared';
+import { DEFAULT_LIMITS, ErrorCode, PROTOCOL, parseServerMessage, type HostInfo, type Sample, type ServerMessage } from '@dockpulse/shared';
 import {
   containersFrame,
   errorFrame,
@@ -15,6 +15,7 @@ import {
 
 const ID = '3e204e838d5c49c859700a8ad980deb3c940a6448b5318004071f7288b09d331';
 const SAMPLE: Sample = {
+  host: 'web-01',
   id: ID,
   t: 1795789476787,
   cpu: 51.02,
@@ -22,6 +23,15 @@ const SAMPLE: Sample = {
   net: { rx: 1392, tx: 0, rxRate: 0, txRate: null },
   blk: { read: 0, write: 52428800, readRate: null, writeRate: 10485760 },
   pids: 1,
+};
+
+const HOST_INFO: HostInfo = {
+  name: 'web-01',
+  state: 'unavailable',
+  lastSeen: 1795789476000,
+  containers: 1,
+  running: 1,
+  engine: { status: 'down', endpoint: 'unix:///x.sock', error: 'gone' },
 };
 
 // Each builder's output, read back by the parser every client uses, must be the message it was built from.
@@ -46,7 +56,7 @@ const cases: { name: string; frame: string; want: ServerMessage }[] = [
       intervalMs: 1000,
       historyMs: 0,
       limits: DEFAULT_LIMITS,
-      scope: { kind: 'container', id: ID, name: 'web-1' },
+      scope: { kind: 'container', host: 'web-01', id: ID, name: 'web-1' },
     }),
     want: {
       type: 'hello',
@@ -55,7 +65,7 @@ const cases: { name: string; frame: string; want: ServerMessage }[] = [
       intervalMs: 1000,
       historyMs: 0,
       limits: { ...DEFAULT_LIMITS },
-      scope: { kind: 'container', id: ID, name: 'web-1' },
+      scope: { kind: 'container', host: 'web-01', id: ID, name: 'web-1' },
     },
   },
   {
@@ -63,6 +73,7 @@ const cases: { name: string; frame: string; want: ServerMessage }[] = [
     frame: containersFrame(
       [
         {
+          host: 'web-01',
           id: ID,
           name: 'web-1',
           image: 'nginx',
@@ -73,11 +84,13 @@ const cases: { name: string; frame: string; want: ServerMessage }[] = [
         },
       ],
       { status: 'down', endpoint: 'unix:///x.sock', error: 'gone' },
+      [HOST_INFO],
     ),
     want: {
       type: 'containers',
       containers: [
         {
+          host: 'web-01',
           id: ID,
           name: 'web-1',
           image: 'nginx',
@@ -88,6 +101,7 @@ const cases: { name: string; frame: string; want: ServerMessage }[] = [
         },
       ],
       engine: { status: 'down', endpoint: 'unix:///x.sock', error: 'gone' },
+      hosts: [HOST_INFO],
     },
   },
   { name: 'empty history', frame: historyFrame(`stats:${ID}`, []), want: { type: 'history', topic: `stats:${ID}`, samples: [] } },

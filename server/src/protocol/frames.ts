@@ -10,6 +10,7 @@ import {
   type EngineStatus,
   type ErrorMessage,
   type HelloMessage,
+  type HostInfo,
   type PongMessage,
   type Sample,
   type StateMessage,
@@ -35,9 +36,9 @@ export function helloFrame(hello: Omit<HelloMessage, 'type' | 'protocol'>): stri
   return JSON.stringify(msg);
 }
 
-/** `containers`: the whole list and whether the engine answers. */
-export function containersFrame(containers: readonly ContainerSummary[], engine: EngineStatus): string {
-  const msg: ContainersMessage = { type: 'containers', containers: [...containers], engine };
+/** `containers`: every container of every host, whether each host answers, and the engines' status in one. */
+export function containersFrame(containers: readonly ContainerSummary[], engine: EngineStatus, hosts: readonly HostInfo[]): string {
+  const msg: ContainersMessage = { type: 'containers', containers: [...containers], engine, hosts: [...hosts] };
   return JSON.stringify(msg);
 }
 

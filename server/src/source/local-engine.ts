@@ -40,40 +40,41 @@ function engineSource(
 
 /** The engine for the list and for stats, through its stats API. */
 export function dockerSource(host: string, engine: Engine, config: LocalEngineConfig, log: Logger): StatsSource {
-  const containers = new ContainerList(engine, log);
-  const upstream = new DockerStatsSource(engine, containers, log, config.intervalMs);
+  const containers = new ContainerList(host, engine, log);
+  const upstream = new DockerStatsSource(host, engine, containers, log, config.intervalMs);
   return engineSource(host, containers, upstream, { docker: engine.endpoint, source: 'docker' });
 }
 
 /** Stats from the cgroup files under `layout`, for the containers `list` follows; the engine only for pids. */
 function cgroupUpstream(
+  host: string,
   engine: Engine,
   config: LocalEngineConfig,
   log: Logger,
   layout: CgroupLayout,
   list: ContainerList,
 ): CgroupStatsSource {
-  return new CgroupStatsSource({ layout, list, pids: enginePidLookup(engine), log, intervalMs: config.intervalMs });
+  return new CgroupStatsSource({ host, layout, list, pids: enginePidLookup(engine), log, intervalMs: config.intervalMs });
 }
 
 /** The engine for the list, the host's cgroup files and /proc for stats. */
 export function cgroupSource(host: string, engine: Engine, config: LocalEngineConfig, log: Logger, layout: CgroupLayout): StatsSource {
-  const containers = new ContainerList(engine, log);
-  const upstream = cgroupUpstream(engine, config, log, layout, containers);
+  const containers = new ContainerList(host, engine, log);
+  const upstream = cgroupUpstream(host, engine, config, log, layout, containers);
   return engineSource(host, containers, upstream, { docker: engine.endpoint, source: `cgroup (${describeLayout(layout)})` });
 }
 
 /** The Docker API for stats until a container runs whose cgroup proves the files, then the files. */
 function deferredSource(host: string, engine: Engine, config: LocalEngineConfig, log: Logger, roots: CgroupRoots): StatsSource {
-  const containers = new ContainerList(engine, log);
-  const api = new DockerStatsSource(engine, containers, log, config.intervalMs);
+  const containers = new ContainerList(host, engine, log);
+  const api = new DockerStatsSource(host, engine, containers, log, config.intervalMs);
   const upstream = new DeferredCgroupSource(
     api,
     containers,
     (ids) => {
       const detected = detectCgroupAccess({ ...roots, endpoint: engine.endpoint, running: ids.map((id) => ({ id, pid: undefined })) });
       if (!detected.ok) return err({ reason: detected.error, retry: awaitingProof(detected.error) });
-      return ok(cgroupUpstream(engine, config, log, detected.value, containers));
+      return ok(cgroupUpstream(host, engine, config, log, detected.value, containers));
     },
     log,
   );

@@ -62,6 +62,13 @@ export interface StatsSource extends StatsUpstream {
   /** The host's name, unique among a gateway's hosts. */
   readonly host: string;
   readonly containers: ContainerDirectory;
+  /**
+   * When the host was last heard from, for a source that hears from it now and then (an agent's heartbeats);
+   * absent for one that is connected, which was last heard from now while it answers.
+   */
+  readonly lastSeen?: number | null;
+  /** Set while something is wrong with the host's identity (two agents claim its name): what. */
+  readonly conflict?: string | undefined;
   readonly streams: StreamCounters;
   /** For the start-up log line: where the host is reached and what reads its stats. */
   readonly describe: { docker: string; source: string };

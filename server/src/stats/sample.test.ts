@@ -29,13 +29,13 @@ function binaryBytes(s: string): number {
 
 describe('toSample on frames captured from a real engine', () => {
   test('first frame of a stream: cpu is null, not the lifetime average docker stats shows', () => {
-    const sample = toSample(ID, reading('v1-cpu-first.json'), undefined);
+    const sample = toSample('h1', ID, reading('v1-cpu-first.json'), undefined);
     assert.equal(sample.cpu, null);
     assert.equal(sample.id, ID);
   });
 
   test('busy loop under --cpus 0.5 reads about 50%, as docker stats computes it', () => {
-    const sample = toSample(ID, reading('v1-cpu-next.json'), reading('v1-cpu-first.json'));
+    const sample = toSample('h1', ID, reading('v1-cpu-next.json'), reading('v1-cpu-first.json'));
     // From v1-cpu-next.json: (cpu total − precpu total) / (system − presystem) × online_cpus × 100.
     const expected = ((6666501864 - 6166226733) / (477570000000 - 475530000000)) * 2 * 100;
     close(sample.cpu, expected, 'cpu');
@@ -43,7 +43,7 @@ describe('toSample on frames captured from a real engine', () => {
   });
 
   test('cgroup v1 memory: usage − total_inactive_file, within 10% of what docker stats printed', () => {
-    const sample = toSample(ID, reading('v1-mem.json'), undefined);
+    const sample = toSample('h1', ID, reading('v1-mem.json'), undefined);
     assert.equal(sample.mem.used, 53964800 - 31457280);
     assert.equal(sample.mem.limit, 25276063744);
     close(sample.mem.percent, ((53964800 - 31457280) / 25276063744) * 100, 'mem.percent');
@@ -59,7 +59,7 @@ describe('toSample on frames captured from a real engine', () => {
   });
 
   test('cgroup v2 (public payload): usage − inactive_file; idle with a previous reading is 0, not null', () => {
-    const sample = toSample(ID, reading('v2-go-dockerclient.json'), undefined);
+    const sample = toSample('h1', ID, reading('v2-go-dockerclient.json'), undefined);
     assert.equal(sample.mem.used, 28557312 - 11882496);
     close(sample.mem.percent, ((28557312 - 11882496) / 67353382912) * 100, 'mem.percent');
     assert.equal(sample.cpu, 0);
@@ -68,7 +68,7 @@ describe('toSample on frames captured from a real engine', () => {
   });
 
   test('block I/O rates over two consecutive frames', () => {
-    const sample = toSample(ID, reading('v1-blk-2.json'), reading('v1-blk-1.json'));
+    const sample = toSample('h1', ID, reading('v1-blk-2.json'), reading('v1-blk-1.json'));
     // Read times 14:21:19.839603484 and 14:21:20.851716708. A double holds ms since 1970 to about 0.25 µs,
     // so 1e-6 is as close as the rate can be; rounding the times to whole ms would miss by ~1e-4 here.
     const seconds = 1.012113224;
@@ -83,7 +83,7 @@ describe('toSample on frames captured from a real engine', () => {
   });
 
   test('after a restart the counters went backwards: rates are null, totals are the new ones', () => {
-    const sample = toSample(ID, reading('v1-blk-restarted.json'), reading('v1-blk-2.json'));
+    const sample = toSample('h1', ID, reading('v1-blk-restarted.json'), reading('v1-blk-2.json'));
     assert.deepEqual(sample.blk, { read: 62914560, write: 62914560, readRate: null, writeRate: null });
     assert.deepEqual(sample.net, { rx: 516, tx: 0, rxRate: null, txRate: 0 });
     assert.equal(sample.cpu, null);
@@ -91,7 +91,7 @@ describe('toSample on frames captured from a real engine', () => {
 
   test('--network none: totals 0, rates 0', () => {
     const cur = reading('v1-no-network.json');
-    const sample = toSample(ID, cur, { ...cur, read: cur.read - 1000 });
+    const sample = toSample('h1', ID, cur, { ...cur, read: cur.read - 1000 });
     assert.deepEqual(sample.net, { rx: 0, tx: 0, rxRate: 0, txRate: 0 });
   });
 });
@@ -130,7 +130,7 @@ const cpuCases: { name: string; cur: Partial<EngineReading>; cpu: number | null 
 describe('toSample cpu', () => {
   for (const { name, cur, cpu } of cpuCases) {
     test(name, () => {
-      const got = toSample(ID, { ...base, ...cur }, undefined).cpu;
+      const got = toSample('h1', ID, { ...base, ...cur }, undefined).cpu;
       assert.ok(!Number.isNaN(got));
       assert.equal(got, cpu);
     });
@@ -147,7 +147,7 @@ const memCases: { name: string; cur: Partial<EngineReading>; used: number; perce
 describe('toSample memory', () => {
   for (const { name, cur, used, percent } of memCases) {
     test(name, () => {
-      const { mem } = toSample(ID, { ...base, ...cur }, undefined);
+      const { mem } = toSample('h1', ID, { ...base, ...cur }, undefined);
       assert.deepEqual(mem, { used, limit: cur.memLimit ?? base.memLimit, percent });
     });
   }
@@ -189,7 +189,7 @@ const rateCases: {
 describe('toSample rates', () => {
   for (const { name, prev, net, blk } of rateCases) {
     test(name, () => {
-      const sample = toSample(ID, base, prev === undefined ? undefined : { ...base, ...prev });
+      const sample = toSample('h1', ID, base, prev === undefined ? undefined : { ...base, ...prev });
       assert.deepEqual(sample.net, { rx: base.netRx, tx: base.netTx, ...net });
       assert.deepEqual(sample.blk, { read: base.blkRead, write: base.blkWrite, ...blk });
     });

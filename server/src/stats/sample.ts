@@ -12,13 +12,14 @@ import type { EngineReading } from './engine-stats.js';
  * `docker stats` does; `prev`, the reading this container's stream delivered before `cur`, is used only
  * for the per-second rates, which are null without it or when a counter went backwards (the container restarted).
  */
-export function toSample(id: string, cur: EngineReading, prev: EngineReading | undefined): Sample {
+export function toSample(host: string, id: string, cur: EngineReading, prev: EngineReading | undefined): Sample {
   const inactive = cur.memInactiveFile;
   const used = inactive !== null && inactive < cur.memUsage ? cur.memUsage - inactive : cur.memUsage;
   const seconds = prev === undefined ? 0 : (cur.read - prev.read) / 1000;
   const rate = (now: number, before: number | undefined): number | null =>
     before === undefined || seconds <= 0 || now < before ? null : (now - before) / seconds;
   return {
+    host,
     id,
     t: Math.floor(cur.read),
     cpu: cpuPercent(cur),

@@ -4,7 +4,6 @@ import {
   assertNever,
   parseClientMessage,
   parseTopic,
-  statsTopic,
   type ClientMessage,
   type ErrorMessage,
   type Limits,
@@ -15,7 +14,8 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { Outbox, type OutboxLimits } from '../hub/outbox.js';
 import type { Hub } from '../hub/hub.js';
-import type { ContainerDirectory } from '../source/source.js';
+import type { HostSet } from '../hosts/host-set.js';
+import { resolveShareScope, resolveStatsTopic } from '../hosts/resolve.js';
 import { TokenBucket } from '../limits/token-bucket.js';
 import { textFrame, writeFrame } from './ws-frame.js';
 import { errorFrame, helloFrame, pongFrame } from '../protocol/frames.js';
@@ -24,7 +24,9 @@ import type { Logger } from '../log.js';
 /** What every session needs from the gateway. */
 export interface SessionContext {
   hub: Hub;
-  containers: ContainerDirectory;
+  hosts: HostSet;
+  /** The host an old share link (made before the gateway served several hosts) is taken to mean. */
+  defaultHost: string;
   limits: Limits;
   outbox: OutboxLimits;
   intervalMs: number;
@@ -95,21 +97,16 @@ export class Session {
    */
   refreshScope(): void {
     const next = this.resolveScope();
-    if (next.kind !== 'container' || this.scope.kind !== 'container' || next.id === this.scope.id) return;
-    this.ctx.hub.unsubscribe(this.outbox, statsTopic(this.scope.id));
+    const current = this.scope;
+    if (next.kind !== 'container' || current.kind !== 'container' || (next.id === current.id && next.host === current.host)) return;
+    this.ctx.hub.unsubscribeContainer(this.outbox, current.host, current.id);
     this.scope = next;
     this.hello();
   }
 
   private resolveScope(): Scope {
     if (this.access.kind === 'all') return { kind: 'all' };
-    const { claims } = this.access;
-    if (claims.follow && claims.name !== undefined) {
-      const current = this.ctx.containers.all().find((c) => c.name === claims.name);
-      if (current) return { kind: 'container', id: current.id, name: current.name };
-    }
-    const byId = this.ctx.containers.get(claims.cid);
-    return { kind: 'container', id: claims.cid, name: byId?.name ?? claims.name ?? claims.cid.slice(0, 12) };
+    return resolveShareScope(this.ctx.hosts, this.access.claims, this.ctx.defaultHost);
   }
 
   private hello(): void {
@@ -119,6 +116,7 @@ export class Session {
       historyMs: this.ctx.historyMs,
       limits: this.ctx.limits,
       scope: this.scope,
+      ...(this.scope.kind === 'all' ? { hosts: this.ctx.hosts.hosts() } : {}),
     });
     this.ctx.hub.send(this.outbox, frame);
   }
@@ -184,7 +182,9 @@ export class Session {
       return;
     }
     if (this.outbox.subscriptions.has(name)) return;
-    if (this.scope.kind === 'container' && !(topic.value.kind === 'stats' && topic.value.id === this.scope.id)) {
+    const target = topic.value.kind === 'stats' ? resolveStatsTopic(this.ctx.hosts, topic.value.host, topic.value.ref) : undefined;
+    const scope = this.scope;
+    if (scope.kind === 'container' && !(topic.value.kind === 'stats' && namesScope(topic.value, target, scope))) {
       this.error({ code: ErrorCode.forbidden, message: 'this link only shows one container', topic: name });
       return;
     }
@@ -201,13 +201,12 @@ export class Session {
         this.ctx.hub.subscribeContainers(this.outbox);
         return;
       case 'stats': {
-        const { containers } = this.ctx;
-        // While the engine is down nothing can be checked; the topic reports `unavailable`, then the truth.
-        if (containers.engineStatus.status === 'up' && containers.isReady && !containers.get(topic.value.id)) {
-          this.error({ code: ErrorCode.notFound, message: 'no such container', topic: name });
+        if (!target?.ok) {
+          if (target) this.error({ ...target.error, topic: name });
           return;
         }
-        this.ctx.hub.subscribeStats(this.outbox, topic.value.id, historySeconds === undefined ? undefined : historySeconds * 1000);
+        const { host, id } = target.value;
+        this.ctx.hub.subscribeStats(this.outbox, host, id, name, historySeconds === undefined ? undefined : historySeconds * 1000);
         return;
       }
       default:
@@ -225,4 +224,17 @@ export class Session {
     // A reader that stopped reading will not read the close frame either.
     setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
   }
+}
+
+/**
+ * Whether a stats topic names a share socket's own container: resolved to it, or, when it no longer resolves
+ * (removed), naming its id, so the socket is told it is gone rather than refused.
+ */
+function namesScope(
+  topic: { host: string | undefined; ref: string },
+  target: ReturnType<typeof resolveStatsTopic> | undefined,
+  scope: { host: string; id: string },
+): boolean {
+  if (target?.ok) return target.value.host === scope.host && target.value.id === scope.id;
+  return topic.ref === scope.id && (topic.host === undefined || topic.host === scope.host);
 }

@@ -50,7 +50,7 @@ export class WsTransport {
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
     this.expirySweep = setInterval(() => this.closeShares((exp) => exp <= Date.now(), 'link expired'), EXPIRY_SWEEP_MS);
     this.offRevoke = options.shares.onRevoke((share) => this.closeShares((_, sid) => sid === share.id, 'link revoked'));
-    this.offContainers = ctx.containers.onChange(() => {
+    this.offContainers = ctx.hosts.onChange(() => {
       for (const session of this.shareSessions.values()) session.refreshScope();
     });
   }

@@ -43,7 +43,7 @@ export async function bootGateway(tweak: (config: Config) => void = () => {}, en
 
 /** Waits until the gateway's live container list holds `id`, so that subscribing to it cannot be `not_found`. */
 export async function waitForListed(gateway: Gateway, id: string, timeoutMs = 10_000): Promise<void> {
-  await waitUntil(() => gateway.containers.get(id) !== undefined, timeoutMs, `container ${id.slice(0, 12)} in the gateway's list`);
+  await waitUntil(() => gateway.hosts.hostsWithId(id).length > 0, timeoutMs, `container ${id.slice(0, 12)} in the gateway's list`);
 }
 
 /** The stats topic of a container, under a shorter name for the tests. */

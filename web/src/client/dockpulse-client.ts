@@ -28,6 +28,8 @@ import { FeedClient } from '../lib/ws-client.js';
 
 /** One reading of one container, as `docker stats` computes it (see docs/protocol.md, *Sample*). */
 export interface Sample {
+  /** The host the container runs on. */
+  host: string;
   /** Full container id. */
   id: string;
   /** When the engine read the counters, ms since the epoch. */
@@ -44,6 +46,8 @@ export interface Sample {
 
 /** One container in the gateway's list. */
 export interface ContainerSummary {
+  /** The host it runs on. */
+  host: string;
   id: string;
   name: string;
   image: string;

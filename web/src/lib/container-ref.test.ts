@@ -4,7 +4,7 @@ import type { ContainerSummary } from '@dockpulse/shared';
 import { findContainer } from './container-ref.js';
 
 function c(id: string, name: string): ContainerSummary {
-  return { id: id.padEnd(64, '0'), name, image: 'i', state: 'running', status: '', createdAt: 0 };
+  return { host: 'h1', id: id.padEnd(64, '0'), name, image: 'i', state: 'running', status: '', createdAt: 0 };
 }
 
 const LIST = [c('abcd1', 'web-1'), c('abce2', 'db'), c('ffff3', 'abcd')];

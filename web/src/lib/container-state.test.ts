@@ -4,7 +4,7 @@ import type { ContainerState, ContainerSummary, HealthStatus, TopicState } from 
 import { displayState, topicDisplayState } from './container-state.js';
 
 function summary(state: ContainerState, health?: HealthStatus): ContainerSummary {
-  const s: ContainerSummary = { id: 'a'.repeat(64), name: 'a', image: 'i', state, status: '', createdAt: 0 };
+  const s: ContainerSummary = { host: 'h1', id: 'a'.repeat(64), name: 'a', image: 'i', state, status: '', createdAt: 0 };
   if (health) s.health = health;
   return s;
 }

@@ -4,6 +4,7 @@ import type { ContainerSummary } from '@dockpulse/shared';
 import { matchesQuery } from './filter.js';
 
 const web: ContainerSummary = {
+  host: 'h1',
   id: '3f1c'.padEnd(64, '0'),
   name: 'shop-web-1',
   image: 'nginx:1.27',

@@ -5,6 +5,7 @@ import { NO_KEYS, SortSmoother, compareRows, ewma, settle, sortRows, type Sortab
 
 function sample(t: number, cpu: number | null, used = 1 << 20): Sample {
   return {
+    host: 'h1',
     id: 'x'.repeat(64),
     t,
     cpu,

@@ -10,7 +10,7 @@ const HELLO = (scopeId?: string) =>
     intervalMs: 1000,
     historyMs: 60_000,
     limits: { maxPayloadBytes: 65536, maxSubscriptions: 256, messagesPerSecond: 20, messageBurst: 40 },
-    scope: scopeId ? { kind: 'container', id: scopeId, name: 'web-1' } : { kind: 'all' },
+    scope: scopeId ? { kind: 'container', host: 'h1', id: scopeId, name: 'web-1' } : { kind: 'all' },
   });
 
 /** A stand-in for the browser's WebSocket that records what the client does with it. */
