@@ -4,11 +4,7 @@
  * can read (root on the engine's host).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
 import type { Sample } from '@dockpulse/shared';
@@ -20,44 +16,10 @@ import { CgroupStatsSource } from '../src/cgroup/cgroup-source.js';
 import { enginePidLookup } from '../src/cgroup/container-process.js';
 import { detectCgroupAccess } from '../src/cgroup/detect.js';
 import { Recorder } from '../src/testing/recorder.js';
+import { TestContainers, docker, ensureTestImage } from './helpers/docker.js';
 
-const IMAGE = 'local/busybox:latest';
-const LABEL = 'dockpulse.test=cgroup';
-const PREFIX = `dpcg-${process.pid}-${randomBytes(3).toString('hex')}-`;
 /** A bound on waiting for a condition, so that a failure ends the test instead of hanging it. */
 const WAIT_MS = 60_000;
-
-function docker(args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('docker', args, { encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`docker ${args.join(' ')}: ${stderr.trim() || error.message}`));
-      else resolve(stdout.trim());
-    });
-  });
-}
-
-/** The busybox image of RUNNING-DOCKER.md, imported from the host's static busybox when missing. */
-async function ensureImage(): Promise<void> {
-  if (
-    await docker(['image', 'inspect', IMAGE]).then(
-      () => true,
-      () => false,
-    )
-  )
-    return;
-  const dir = mkdtempSync(join(tmpdir(), 'dpcg-image-'));
-  try {
-    mkdirSync(join(dir, 'bin'));
-    mkdirSync(join(dir, 'tmp'));
-    copyFileSync('/bin/busybox', join(dir, 'bin/busybox'));
-    for (const c of ['sh', 'sleep', 'head', 'dd']) symlinkSync('busybox', join(dir, 'bin', c));
-    await new Promise<void>((resolve, reject) => {
-      execFile('sh', ['-c', `tar -C '${dir}' -c . | docker import - ${IMAGE}`], (e) => (e ? reject(new Error(e.message)) : resolve()));
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** Idle and total jiffies of the host so far, to tell whether a busy loop could have had its half core. */
 function hostTicks(): { idle: number; total: number; cpus: number } {
@@ -88,9 +50,9 @@ function averageCpu(samples: readonly Sample[], from: number, to: number): numbe
 
 describe('cgroup source and Docker stats API agree on real containers', () => {
   const engine: Engine = { docker: new Docker({ socketPath: '/var/run/docker.sock' }), endpoint: 'unix:///var/run/docker.sock' };
+  const containers = new TestContainers();
   const lifetime = new AbortController();
   const watching = new AbortController();
-  const ids: string[] = [];
   let list: ContainerList;
   let listDone: Promise<void> = Promise.resolve();
   let burn = '';
@@ -100,18 +62,12 @@ describe('cgroup source and Docker stats API agree on real containers', () => {
   const dk = { burn: new Recorder(WAIT_MS), mem: new Recorder(WAIT_MS), blk: new Recorder(WAIT_MS) };
   let cgroup: CgroupStatsSource;
 
-  const run = async (name: string, options: string[], command: string): Promise<string> => {
-    const id = await docker(['run', '-d', '--label', LABEL, '--name', PREFIX + name, ...options, IMAGE, 'sh', '-c', command]);
-    ids.push(id);
-    return id;
-  };
-
   before(async () => {
-    await ensureImage();
-    burn = await run('burn', ['--cpus', '0.5'], 'while :; do :; done');
-    mem = await run('mem', [], 'head -c 20m /dev/zero > /dev/shm/hold; sleep 1d');
+    await ensureTestImage();
+    burn = await containers.run('burn', ['sh', '-c', 'while :; do :; done'], ['--cpus', '0.5']);
+    mem = await containers.run('mem', ['sh', '-c', 'head -c 20m /dev/zero > /dev/shm/hold; sleep 1d']);
     // Direct I/O, so the writes reach the disk (and blkio's counters) rather than stay in the page cache.
-    blk = await run('blk', [], 'dd if=/dev/zero of=/written bs=1M count=20 oflag=direct 2>/dev/null; sleep 1d');
+    blk = await containers.run('blk', ['sh', '-c', 'dd if=/dev/zero of=/written bs=1M count=20 oflag=direct 2>/dev/null; sleep 1d']);
     list = new ContainerList(engine, silentLogger);
     listDone = list.run(lifetime.signal);
     const pids = enginePidLookup(engine);
@@ -131,9 +87,7 @@ describe('cgroup source and Docker stats API agree on real containers', () => {
     watching.abort();
     lifetime.abort();
     await listDone;
-    const listed = await docker(['ps', '-aq', '--no-trunc', '--filter', `label=${LABEL}`, '--filter', `name=^${PREFIX}`]).catch(() => '');
-    const all = new Set([...ids, ...listed.split('\n').filter(Boolean)]);
-    if (all.size > 0) await docker(['rm', '-f', ...all]);
+    await containers.removeAll();
   });
 
   test('CPU of a --cpus 0.5 busy loop: both near 50 %, and near each other', async (t) => {
@@ -191,7 +145,7 @@ describe('cgroup source and Docker stats API agree on real containers', () => {
   });
 
   test('a stop: both sources say stopped, and the cgroup source stops reading', async () => {
-    await docker(['stop', '-t', '0', mem]);
+    await containers.stop(mem);
     await cg.mem.until(() => cg.mem.states.at(-1) === 'stopped', 'stopped from the cgroup source');
     await dk.mem.until(() => dk.mem.states.at(-1) === 'stopped', 'stopped from the Docker API');
     const count = cg.mem.samples.length;

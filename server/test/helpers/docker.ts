@@ -21,7 +21,10 @@ export function docker(args: readonly string[], input?: Buffer): Promise<string>
   });
 }
 
-/** Builds the test image from /bin/busybox when it is missing, as RUNNING-DOCKER.md describes. */
+/**
+ * Imports the test image when the engine lacks it: the host's static /bin/busybox with a link for each command the
+ * tests run, and an empty /tmp, so that no test needs a registry.
+ */
 export async function ensureTestImage(): Promise<void> {
   try {
     await docker(['image', 'inspect', TEST_IMAGE]);
