@@ -169,3 +169,20 @@ function readText(path: string): string | undefined {
     return undefined;
   }
 }
+
+/** Reads host features from their JSON (`JSON.stringify`), as one process hands them to the processes it starts. */
+export function parseHostFeatures(text: string): HostFeatures {
+  const raw: unknown = JSON.parse(text);
+  const reason = (feature: HostFeature): string | undefined => {
+    const value = isObject(raw) ? raw[feature] : undefined;
+    if (value !== undefined && typeof value !== 'string') throw new Error(`host feature ${feature}: ${JSON.stringify(value)}`);
+    return value;
+  };
+  return {
+    blockIo: reason('blockIo'),
+    pids: reason('pids'),
+    memory: reason('memory'),
+    network: reason('network'),
+    cgroupFiles: reason('cgroupFiles'),
+  };
+}
