@@ -109,6 +109,19 @@ test('groups by compose project', async ({ page }) => {
   await expect(group.locator(`[data-name="${containerName('busy')}"]`)).toHaveCount(0);
 });
 
+test('on a phone the rows become cards, and nothing scrolls sideways', async ({ browser, baseURL }) => {
+  const context = await browser.newContext({ baseURL: baseURL ?? '', viewport: { width: 390, height: 844 }, isMobile: true });
+  try {
+    const page = await context.newPage();
+    await page.goto('/');
+    await expectLive(page);
+    await expect(row(page, containerName('busy'))).toHaveCSS('display', 'grid');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+  } finally {
+    await context.close();
+  }
+});
+
 test('clicking a row opens its container view', async ({ page }) => {
   const name = containerName('busy');
   await row(page, name).getByRole('link', { name }).click();
