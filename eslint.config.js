@@ -57,6 +57,7 @@ export default tseslint.config(
       '**/svelte.config.js',
       '**/playwright.config.ts',
       '**/bench.config.ts',
+      'e2e/screenshots.config.ts',
       'e2e/global-*.ts',
     ],
     rules: { 'no-restricted-syntax': 'off' },

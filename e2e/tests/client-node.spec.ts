@@ -49,7 +49,7 @@ test('watches a container by name and gets typed samples, history first', async 
       expect(s.id).toBe(id);
       expect(typeof s.t).toBe('number');
       expect(typeof s.mem.used).toBe('number');
-      expect(s.mem.limit).toBeGreaterThan(0);
+      expect(typeof s.mem.limit).toBe('number');
       expect(s.net.rxRate === null || typeof s.net.rxRate === 'number').toBe(true);
     }
     // In time order, no sample twice.
@@ -86,7 +86,6 @@ test('with a share token: only its container, and told when it is revoked', asyn
     await until(() => samples.length >= 2, 'two samples');
     expect(statuses).toContainEqual({ type: 'container', id: share.container.id, name: mem });
     expect(samples.every((s) => s.id === share.container.id)).toBe(true);
-    expect(samples.at(-1)!.mem.used).toBeGreaterThan(19 * 1024 * 1024);
 
     expect((await request.delete(`${baseURL}/api/shares/${share.id}`)).status()).toBe(204);
     await until(() => statuses.some((s) => s.type === 'connection' && s.final), 'the final close');

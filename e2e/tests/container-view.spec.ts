@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { containerName } from '../helpers/docker.js';
+import { skipWithout } from '../helpers/host-features.js';
 import { expectLive, leadingNumber } from '../helpers/page.js';
 
 async function openView(page: Page, role: string): Promise<string> {
@@ -98,6 +99,7 @@ test('switches the time window', async ({ page }) => {
 });
 
 test('shows the memory held against the limit', async ({ page }) => {
+  skipWithout('memory');
   await openView(page, 'mem');
   await expect.poll(async () => leadingNumber(await page.getByTestId('now-mem').textContent())).toBeGreaterThanOrEqual(20);
   await expect(page.getByTestId('now-mem')).toContainText(/MiB \/ \d+(\.\d+)? (MiB|GiB|TiB)/);

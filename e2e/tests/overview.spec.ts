@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { containerName, runId } from '../helpers/docker.js';
+import { skipWithout } from '../helpers/host-features.js';
 import { cell, expectLive, leadingNumber, row, rowNames } from '../helpers/page.js';
 
 const ROLES = ['busy', 'idle-a', 'idle-b', 'mem', 'stop'];
@@ -15,14 +16,24 @@ test('lists the test containers with live numbers', async ({ page }) => {
     await expect(row(page, name)).toBeVisible();
     await expect(row(page, name).locator('[data-state]').first()).toHaveText('running');
     await expect(cell(page, name, 'cpu')).toHaveText(/^\s*\d+(\.\d+)?%/);
-    await expect(cell(page, name, 'mem')).toContainText(/\d+(\.\d+)? (B|KiB|MiB|GiB) \/ \d+(\.\d+)? (KiB|MiB|GiB|TiB)/);
-    await expect(cell(page, name, 'pids')).toHaveText(/^\s*\d+\s*$/);
   }
   await expect(row(page, containerName('idle-a')).getByRole('cell').nth(2)).toContainText(`dpe2e-${runId()}`);
   // Live: a figure that moves every second changes on screen without a reload.
   const busyCpu = cell(page, containerName('busy'), 'cpu');
   const first = await busyCpu.textContent();
   await expect.poll(() => busyCpu.textContent()).not.toBe(first);
+});
+
+test('shows the memory of each test container against its limit', async ({ page }) => {
+  skipWithout('memory');
+  for (const role of ROLES) {
+    await expect(cell(page, containerName(role), 'mem')).toContainText(/\d+(\.\d+)? (B|KiB|MiB|GiB) \/ \d+(\.\d+)? (KiB|MiB|GiB|TiB)/);
+  }
+});
+
+test('shows the process count of each test container', async ({ page }) => {
+  skipWithout('pids');
+  for (const role of ROLES) await expect(cell(page, containerName(role), 'pids')).toHaveText(/^\s*\d+\s*$/);
 });
 
 test('the container limited to half a CPU shows about 50 %', async ({ page }) => {
@@ -36,6 +47,7 @@ test('the container limited to half a CPU shows about 50 %', async ({ page }) =>
 });
 
 test('the container holding 20 MiB shows it', async ({ page }) => {
+  skipWithout('memory');
   await expect.poll(async () => leadingNumber(await cell(page, containerName('mem'), 'mem').textContent())).toBeGreaterThanOrEqual(20);
   await expect(cell(page, containerName('mem'), 'mem')).toContainText('MiB /');
 });
@@ -95,6 +107,19 @@ test('groups by compose project', async ({ page }) => {
   await expect(group.locator('[role="row"][data-name]')).toHaveCount(3);
   await expect(group.locator(`[data-name="${containerName('mem')}"]`)).toBeVisible();
   await expect(group.locator(`[data-name="${containerName('busy')}"]`)).toHaveCount(0);
+});
+
+test('on a phone the rows become cards, and nothing scrolls sideways', async ({ browser, baseURL }) => {
+  const context = await browser.newContext({ baseURL: baseURL ?? '', viewport: { width: 390, height: 844 }, isMobile: true });
+  try {
+    const page = await context.newPage();
+    await page.goto('/');
+    await expectLive(page);
+    await expect(row(page, containerName('busy'))).toHaveCSS('display', 'grid');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+  } finally {
+    await context.close();
+  }
 });
 
 test('clicking a row opens its container view', async ({ page }) => {

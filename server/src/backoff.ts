@@ -1,6 +1,6 @@
 import type { Logger, LogFields } from './log.js';
 
-/** Capped exponential backoff with full jitter. */
+/** Capped exponential backoff with equal jitter: half of each delay fixed, half random. */
 export interface BackoffOptions {
   baseMs: number;
   capMs: number;

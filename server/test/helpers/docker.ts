@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, copyFile, symlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isObject } from '@dockpulse/shared';
 
 /** The image every test container runs: a static busybox imported from the host (no registry is reachable). */
 export const TEST_IMAGE = 'local/busybox:latest';
@@ -21,7 +22,10 @@ export function docker(args: readonly string[], input?: Buffer): Promise<string>
   });
 }
 
-/** Builds the test image from /bin/busybox when it is missing, as RUNNING-DOCKER.md describes. */
+/**
+ * Imports the test image when the engine lacks it: the host's static /bin/busybox with a link for each command the
+ * tests run, and an empty /tmp, so that no test needs a registry.
+ */
 export async function ensureTestImage(): Promise<void> {
   try {
     await docker(['image', 'inspect', TEST_IMAGE]);
@@ -60,6 +64,26 @@ export interface CliStats {
   MemUsage: string;
   NetIO: string;
   BlockIO: string;
+  PIDs: string;
+}
+
+/** Reads one `docker stats --format '{{json .}}'` line; throws when a field the tests read is missing. */
+export function parseCliStats(line: string): CliStats {
+  const raw: unknown = JSON.parse(line);
+  const field = (name: keyof CliStats): string => {
+    const value = isObject(raw) ? raw[name] : undefined;
+    if (typeof value !== 'string') throw new Error(`docker stats printed no ${name}: ${line}`);
+    return value;
+  };
+  return {
+    ID: field('ID'),
+    Name: field('Name'),
+    CPUPerc: field('CPUPerc'),
+    MemUsage: field('MemUsage'),
+    NetIO: field('NetIO'),
+    BlockIO: field('BlockIO'),
+    PIDs: field('PIDs'),
+  };
 }
 
 const UNITS: Record<string, number> = {
@@ -116,8 +140,7 @@ export class TestContainers {
 
   /** What the docker CLI reports for one container right now. */
   async cliStats(id: string): Promise<CliStats> {
-    const line = await docker(['stats', '--no-stream', '--format', '{{json .}}', id]);
-    return JSON.parse(line) as CliStats;
+    return parseCliStats(await docker(['stats', '--no-stream', '--format', '{{json .}}', id]));
   }
 
   /** Removes every container this run created (by id, and by label and name prefix for a run that failed midway). */
