@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isLoopback, loadConfig, parseDuration } from './config.js';
+import { isLoopback, loadConfig, machineHostName, parseDuration, readsLocalEngine } from './config.js';
 
 test('durations', () => {
   const cases: [string, number | undefined][] = [
@@ -67,4 +67,51 @@ test('listening beyond loopback is allowed with a token', () => {
   const c = loadConfig([], { DOCKPULSE_HOST: '0.0.0.0', DOCKPULSE_TOKEN: 'a-long-enough-secret-token' });
   assert.ok(c.ok);
   assert.equal(c.value.token, 'a-long-enough-secret-token');
+});
+
+test('hosts: the machine name, remote engines, and whether the local engine is read', () => {
+  assert.equal(machineHostName('web-01.example.com'), 'web-01');
+  assert.equal(machineHostName('my host!'), 'my-host-');
+  assert.equal(machineHostName('.'), 'localhost');
+  const c = loadConfig([], {
+    DOCKPULSE_HOST_NAME: 'gw',
+    DOCKPULSE_ENGINES: 'db-01=tcp://10.0.0.5:2376, lab=unix:///run/lab.sock,old=http://10.0.0.9:2375',
+  });
+  assert.ok(c.ok);
+  assert.equal(c.value.hostName, 'gw');
+  assert.equal(readsLocalEngine(c.value), true, 'without a bus the local engine is read');
+  assert.deepEqual(c.value.engines, [
+    { name: 'db-01', url: 'tcp://10.0.0.5:2376' },
+    { name: 'lab', url: 'unix:///run/lab.sock' },
+    { name: 'old', url: 'http://10.0.0.9:2375' },
+  ]);
+  const bus = loadConfig([], { DOCKPULSE_NATS_URL: 'nats://a:4222,tls://b:4222', DOCKPULSE_NATS_USER: 'gw', DOCKPULSE_NATS_PASSWORD: 'pw' });
+  assert.ok(bus.ok);
+  assert.equal(readsLocalEngine(bus.value), false, 'with a bus the local engine is left to its agent');
+  assert.deepEqual(bus.value.nats?.servers, ['nats://a:4222', 'tls://b:4222']);
+  assert.equal(bus.value.nats?.prefix, 'dockpulse');
+  const both = loadConfig(['--local-engine=true'], { DOCKPULSE_NATS_URL: 'nats://a:4222' });
+  assert.ok(both.ok && readsLocalEngine(both.value));
+});
+
+test('refuses host and bus settings it cannot honour', () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ DOCKPULSE_HOST_NAME: 'web.01' }, /DOCKPULSE_HOST_NAME must be/],
+    [{ DOCKPULSE_ENGINES: 'db=ftp://x' }, /unix:\/\/\/path, tcp:\/\/host:port/],
+    [{ DOCKPULSE_ENGINES: '=tcp://x:1' }, /not name=url/],
+    [{ DOCKPULSE_ENGINES: 'a=tcp://x:1,a=tcp://y:1' }, /named twice/],
+    [{ DOCKPULSE_HOST_NAME: 'a', DOCKPULSE_ENGINES: 'a=tcp://x:1' }, /two hosts are named "a"/],
+    [{ DOCKPULSE_NATS_URL: 'nats://user:pw@a:4222' }, /give credentials in their own settings/],
+    [{ DOCKPULSE_NATS_TOKEN: 't' }, /DOCKPULSE_NATS_URL is needed/],
+    [{ DOCKPULSE_NATS_URL: 'nats://a:1', DOCKPULSE_NATS_TOKEN: 't', DOCKPULSE_NATS_USER: 'u', DOCKPULSE_NATS_PASSWORD: 'p' }, /one way/],
+    [{ DOCKPULSE_NATS_URL: 'nats://a:1', DOCKPULSE_NATS_USER: 'u' }, /go together/],
+    [{ DOCKPULSE_NATS_URL: 'nats://a:1', DOCKPULSE_NATS_PREFIX: 'a..b' }, /subject tokens/],
+    [{ DOCKPULSE_SHARE_SECRET: 'xyz' }, /64 hex digits/],
+    [{ DOCKPULSE_RECORD: 'some' }, /all or watched/],
+  ];
+  for (const [env, want] of cases) {
+    const c = loadConfig([], env);
+    assert.equal(c.ok, false, JSON.stringify(env));
+    if (!c.ok) assert.match(c.error, want);
+  }
 });

@@ -1,6 +1,6 @@
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_LIMITS, err, ok, type Limits, type Result } from '@dockpulse/shared';
+import { DEFAULT_LIMITS, HOST_NAME, err, ok, type Limits, type Result } from '@dockpulse/shared';
 import type { OutboxLimits } from './hub/outbox.js';
 import type { LogLevel } from './log.js';
 
@@ -39,6 +39,47 @@ export interface Config {
   procRoot: string | undefined;
   /** The host's cgroup mount, when not found from mountinfo. */
   cgroupRoot: string | undefined;
+  /** This machine's name among the hosts: the local engine's, and an agent's. */
+  hostName: string;
+  /** Whether the gateway reads the local engine; undefined until decided (yes, unless a bus is configured). */
+  localEngine: boolean | undefined;
+  /** Engines read over their API without an agent, each named as a host. */
+  engines: RemoteEngine[];
+  /** Where each remote engine's TLS files are: `<dir>/<name>/{ca,cert,key}.pem`. */
+  engineCertsDir: string | undefined;
+  /** Which containers are read and keep their recent samples: every one, or only those someone watches. */
+  record: 'all' | 'watched';
+  /** The message bus between agents and gateways; undefined for a gateway on its own. */
+  nats: NatsConfig | undefined;
+  /** How often an agent says it is alive; a host silent for three of these is unavailable. */
+  agentHeartbeatMs: number;
+  /** The share-signing secret given by configuration (64 hex digits), for gateways that must agree on it. */
+  shareSecret: string | undefined;
+}
+
+/** An engine read over its API, as a host of its own. */
+export interface RemoteEngine {
+  name: string;
+  /** `unix:///path`, `tcp://host:port` (TLS, certificates required) or `http://host:port` (no TLS). */
+  url: string;
+}
+
+/** How to reach the NATS servers. */
+export interface NatsConfig {
+  servers: string[];
+  /** Subjects, streams and buckets are named under this. */
+  prefix: string;
+  user: string | undefined;
+  password: string | undefined;
+  token: string | undefined;
+  /** A file holding an NKEY seed (`SU…`). */
+  nkeyFile: string | undefined;
+  /** A `.creds` file (user JWT and seed), for servers in operator mode. */
+  credsFile: string | undefined;
+  /** TLS: the CA that signed the servers' certificates, and this client's certificate and key. */
+  caFile: string | undefined;
+  certFile: string | undefined;
+  keyFile: string | undefined;
 }
 
 /** A configuration setting, its flag and environment names, and how to read it. */
@@ -49,6 +90,43 @@ interface Setting {
 }
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
+
+/** A subject prefix: dot-separated tokens of letters, digits, `_` and `-`. */
+const NATS_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+/**
+ * The machine's name as a host name: the hostname up to its first dot, with anything a host name may not hold
+ * made a `-`. `localhost` when nothing is left.
+ */
+export function machineHostName(name: string = hostname()): string {
+  const short = (name.split('.')[0] ?? '')
+    .replace(/[^A-Za-z0-9_-]/g, '-')
+    .replace(/^[_-]+/, '')
+    .slice(0, 63);
+  return short === '' ? 'localhost' : short;
+}
+
+/** Whether the gateway reads the local engine: as told, else unless a bus brings the hosts. */
+export function readsLocalEngine(config: Pick<Config, 'localEngine' | 'nats'>): boolean {
+  return config.localEngine ?? config.nats === undefined;
+}
+
+/** The NATS settings, created on first use. */
+function nats(c: Config): NatsConfig {
+  c.nats ??= {
+    servers: [],
+    prefix: 'dockpulse',
+    user: undefined,
+    password: undefined,
+    token: undefined,
+    nkeyFile: undefined,
+    credsFile: undefined,
+    caFile: undefined,
+    certFile: undefined,
+    keyFile: undefined,
+  };
+  return c.nats;
+}
 
 /** True when `host` only accepts connections from this machine. */
 export function isLoopback(host: string): boolean {
@@ -169,6 +247,81 @@ const SETTINGS: Setting[] = [
     env: 'DOCKPULSE_MAX_SUBSCRIPTIONS',
     apply: integer(1, 100_000, (c, n) => (c.limits = { ...c.limits, maxSubscriptions: n })),
   },
+  {
+    flag: 'host-name',
+    env: 'DOCKPULSE_HOST_NAME',
+    apply: (c, v) =>
+      HOST_NAME.test(v) ? ((c.hostName = v), undefined) : 'must be 1 to 63 letters, digits, _ or -, starting with a letter or digit',
+  },
+  {
+    flag: 'local-engine',
+    env: 'DOCKPULSE_LOCAL_ENGINE',
+    apply: (c, v) => (v === 'true' || v === 'false' ? ((c.localEngine = v === 'true'), undefined) : 'must be true or false'),
+  },
+  {
+    flag: 'engines',
+    env: 'DOCKPULSE_ENGINES',
+    apply: (c, v) => {
+      const engines: RemoteEngine[] = [];
+      for (const item of v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
+        const eq = item.indexOf('=');
+        const name = item.slice(0, eq);
+        const url = item.slice(eq + 1);
+        if (eq < 1 || !HOST_NAME.test(name)) return `"${item}" is not name=url with a host name (letters, digits, _ or -)`;
+        if (!/^(unix:\/\/\/.+|tcp:\/\/[^/\s]+|http:\/\/[^/\s]+)$/.test(url)) {
+          return `"${item}": the address must be unix:///path, tcp://host:port (TLS) or http://host:port`;
+        }
+        if (engines.some((e) => e.name === name)) return `"${name}" is named twice`;
+        engines.push({ name, url });
+      }
+      c.engines = engines;
+      return undefined;
+    },
+  },
+  { flag: 'engine-certs', env: 'DOCKPULSE_ENGINE_CERTS', apply: (c, v) => ((c.engineCertsDir = v), undefined) },
+  {
+    flag: 'record',
+    env: 'DOCKPULSE_RECORD',
+    apply: (c, v) => (v === 'all' || v === 'watched' ? ((c.record = v), undefined) : 'must be all or watched'),
+  },
+  {
+    flag: 'nats-url',
+    env: 'DOCKPULSE_NATS_URL',
+    apply: (c, v) => {
+      const servers = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const bad = servers.find((s) => !/^(nats|tls):\/\/[^/\s@]+$/.test(s));
+      if (bad) return `"${bad}" is not nats://host:port or tls://host:port (give credentials in their own settings)`;
+      nats(c).servers = servers;
+      return undefined;
+    },
+  },
+  {
+    flag: 'nats-prefix',
+    env: 'DOCKPULSE_NATS_PREFIX',
+    apply: (c, v) =>
+      NATS_PREFIX.test(v) ? ((nats(c).prefix = v), undefined) : 'must be subject tokens (letters, digits, _ or -) joined by dots',
+  },
+  { flag: 'nats-user', env: 'DOCKPULSE_NATS_USER', apply: (c, v) => ((nats(c).user = v), undefined) },
+  // Secrets have no flag: a command line is visible to every user of the machine.
+  { flag: '', env: 'DOCKPULSE_NATS_PASSWORD', apply: (c, v) => ((nats(c).password = v), undefined) },
+  { flag: '', env: 'DOCKPULSE_NATS_TOKEN', apply: (c, v) => ((nats(c).token = v), undefined) },
+  { flag: 'nats-nkey', env: 'DOCKPULSE_NATS_NKEY', apply: (c, v) => ((nats(c).nkeyFile = v), undefined) },
+  { flag: 'nats-creds', env: 'DOCKPULSE_NATS_CREDS', apply: (c, v) => ((nats(c).credsFile = v), undefined) },
+  { flag: 'nats-ca', env: 'DOCKPULSE_NATS_CA', apply: (c, v) => ((nats(c).caFile = v), undefined) },
+  { flag: 'nats-cert', env: 'DOCKPULSE_NATS_CERT', apply: (c, v) => ((nats(c).certFile = v), undefined) },
+  { flag: 'nats-key', env: 'DOCKPULSE_NATS_KEY', apply: (c, v) => ((nats(c).keyFile = v), undefined) },
+  { flag: 'agent-heartbeat', env: 'DOCKPULSE_AGENT_HEARTBEAT_MS', apply: integer(200, 60_000, (c, n) => (c.agentHeartbeatMs = n)) },
+  {
+    flag: '',
+    env: 'DOCKPULSE_SHARE_SECRET',
+    apply: (c, v) => (/^[0-9a-f]{64}$/.test(v) ? ((c.shareSecret = v), undefined) : 'must be 64 hex digits (openssl rand -hex 32)'),
+  },
 ];
 
 /** The defaults: the seed's 100 ms send timeout and 1024-frame buffer, a 1 s interval, 15 minutes of history. */
@@ -200,6 +353,14 @@ export function defaultConfig(): Config {
     hostRoot: undefined,
     procRoot: undefined,
     cgroupRoot: undefined,
+    hostName: machineHostName(),
+    localEngine: undefined,
+    engines: [],
+    engineCertsDir: undefined,
+    record: 'all',
+    nats: undefined,
+    agentHeartbeatMs: 1000,
+    shareSecret: undefined,
   };
 }
 
@@ -245,5 +406,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Res
   if (config.outbox.sendTimeoutMs >= config.outbox.stallTimeoutMs) {
     return err('the stall timeout must be longer than the send timeout');
   }
+  const bus = config.nats;
+  if (bus) {
+    if (bus.servers.length === 0) return err('DOCKPULSE_NATS_URL is needed for the other NATS settings');
+    const ways = [bus.user !== undefined || bus.password !== undefined, bus.token, bus.nkeyFile, bus.credsFile].filter(Boolean).length;
+    if (ways > 1) return err('give NATS one way to authenticate: a user and password, a token, an NKEY or a creds file');
+    if ((bus.user === undefined) !== (bus.password === undefined))
+      return err('DOCKPULSE_NATS_USER and DOCKPULSE_NATS_PASSWORD go together');
+    if ((bus.certFile === undefined) !== (bus.keyFile === undefined)) return err('DOCKPULSE_NATS_CERT and DOCKPULSE_NATS_KEY go together');
+  }
+  const names = [...(readsLocalEngine(config) ? [config.hostName] : []), ...config.engines.map((e) => e.name)];
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) return err(`two hosts are named "${twice}": DOCKPULSE_HOST_NAME and DOCKPULSE_ENGINES must not repeat a name`);
   return ok(config);
 }

@@ -1,16 +1,16 @@
 #!/usr/bin/env node
 import { createServer, type Server } from 'node:http';
 import { realpathSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { containersFrame } from './protocol/frames.js';
-import { loadConfig, usage, type Config } from './config.js';
+import { loadConfig, readsLocalEngine, usage, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { connectEngine, type Engine } from './docker/engine.js';
 import { Hub } from './hub/hub.js';
 import type { StatsSource, StreamCounters } from './source/source.js';
 import { HostSet } from './hosts/host-set.js';
+import { pinEveryContainer } from './hosts/pin-all.js';
 import { localEngineSource } from './source/local-engine.js';
 import { WsTransport } from './transport/ws-server.js';
 import { createRequestHandler } from './http/routes.js';
@@ -59,7 +59,8 @@ export async function start(config: Config, log: Logger, engine?: Engine): Promi
     if (!connected.ok) throw new Error(connected.error);
     engine = connected.value;
   }
-  return serve(config, log, [await localEngineSource(hostname(), engine, config, log)]);
+  const sources = readsLocalEngine(config) ? [await localEngineSource(config.hostName, engine, config, log)] : [];
+  return serve(config, log, sources);
 }
 
 /**
@@ -82,6 +83,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
     retryMs: Math.max(5, Math.min(25, Math.floor(config.outbox.sendTimeoutMs / 4))),
   });
   hosts.onChange(() => hub.publishContainers(containersFrame(hosts.all(), hosts.engineStatus(), hosts.hosts())));
+  const unpinAll = config.record === 'all' ? pinEveryContainer(hosts, hub) : () => {};
   const listsDone = Promise.all(sources.map((s) => s.run(lifetime.signal)));
 
   const transport = new WsTransport(
@@ -164,6 +166,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
     stop: () => {
       stopped ??= (async () => {
         transport.close();
+        unpinAll();
         hub.close();
         lifetime.abort();
         await listsDone;

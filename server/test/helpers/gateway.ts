@@ -21,6 +21,8 @@ export async function bootGateway(tweak: (config: Config) => void = () => {}, en
   // The Docker API path unless a test asks for another: several tests count its upstream streams, and
   // `auto` would pick the cgroup files on this host.
   config.source = 'docker';
+  // Only what the test watches is read, so that the streams a test counts are its own.
+  config.record = 'watched';
   tweak(config);
   let gateway: Gateway;
   try {
