@@ -85,7 +85,11 @@ test('hosts: the machine name, remote engines, and whether the local engine is r
     { name: 'lab', url: 'unix:///run/lab.sock' },
     { name: 'old', url: 'http://10.0.0.9:2375' },
   ]);
-  const bus = loadConfig([], { DOCKPULSE_NATS_URL: 'nats://a:4222,tls://b:4222', DOCKPULSE_NATS_USER: 'gw', DOCKPULSE_NATS_PASSWORD: 'pw' });
+  const bus = loadConfig([], {
+    DOCKPULSE_NATS_URL: 'nats://a:4222,tls://b:4222',
+    DOCKPULSE_NATS_USER: 'gw',
+    DOCKPULSE_NATS_PASSWORD: 'pw',
+  });
   assert.ok(bus.ok);
   assert.equal(readsLocalEngine(bus.value), false, 'with a bus the local engine is left to its agent');
   assert.deepEqual(bus.value.nats?.servers, ['nats://a:4222', 'tls://b:4222']);
