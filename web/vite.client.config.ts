@@ -9,6 +9,26 @@ import ts from 'typescript';
 import { defineConfig, type Plugin } from 'vite';
 
 const ENTRY = fileURLToPath(new URL('./src/client/dockpulse-client.ts', import.meta.url));
+const SRC = fileURLToPath(new URL('./src/', import.meta.url));
+const CORE = fileURLToPath(new URL('./src/client/', import.meta.url));
+
+/**
+ * Fails the build when the client bundles anything but the framework-free core (`src/client/`) and
+ * `@dockpulse/shared`: a module of the app or a package (Svelte, uPlot) would make it neither small nor
+ * dependency-free. ESLint says the same at the import; this catches what reaches the bundle another way.
+ */
+function coreOnly(): Plugin {
+  return {
+    name: 'dockpulse-client-core-only',
+    generateBundle(_options, bundle) {
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type !== 'chunk') continue;
+        const foreign = chunk.moduleIds.filter((id) => (id.startsWith(SRC) && !id.startsWith(CORE)) || id.includes('/node_modules/'));
+        if (foreign.length > 0) this.error(`dockpulse-client.js would bundle modules outside src/client: ${foreign.join(', ')}`);
+      }
+    },
+  };
+}
 
 /**
  * Emits `dockpulse-client.d.ts` from the entry alone. The entry declares every public type itself, so the
@@ -36,7 +56,7 @@ function declarations(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [declarations()],
+  plugins: [coreOnly(), declarations()],
   build: {
     outDir: 'dist',
     emptyOutDir: false,

@@ -22,9 +22,9 @@ import {
   statsTopic,
   type ServerMessage,
 } from '@dockpulse/shared';
-import { findContainer } from '../lib/container-ref.js';
-import { feedProtocols } from '../lib/token-protocol.js';
-import { FeedClient } from '../lib/ws-client.js';
+import { findContainer } from './container-ref.js';
+import { feedProtocols } from './token-protocol.js';
+import { FeedClient } from './feed-client.js';
 
 /** One reading of one container, as `docker stats` computes it (see docs/protocol.md, *Sample*). */
 export interface Sample {

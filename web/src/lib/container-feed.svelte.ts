@@ -13,11 +13,11 @@ import {
   type HelloMessage,
   type ServerMessage,
 } from '@dockpulse/shared';
-import { findContainer } from './container-ref.js';
+import { findContainer } from '../client/container-ref.js';
 import { displayState, topicDisplayState, type StateView } from './container-state.js';
 import { FeedStatus } from './feed-status.svelte.js';
 import { LiveSeries, ringCapacity } from './live-series.svelte.js';
-import type { FeedClient } from './ws-client.js';
+import type { FeedClient } from '../client/feed-client.js';
 
 /** The `ref` that means "the share token's own container". */
 export const SCOPE_REF = '-';

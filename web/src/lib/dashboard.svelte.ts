@@ -20,7 +20,7 @@ import {
 import { ContainerLive } from './container-live.svelte.js';
 import { FeedStatus } from './feed-status.svelte.js';
 import { ringCapacity } from './live-series.svelte.js';
-import type { FeedClient } from './ws-client.js';
+import type { FeedClient } from '../client/feed-client.js';
 
 const DEFAULT_HISTORY_MS = 15 * 60_000;
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FeedClient, type ConnectionState, type StateDetail } from './ws-client.js';
+import { FeedClient, type ConnectionState, type StateDetail } from './feed-client.js';
 
 const HELLO = (scopeId?: string) =>
   JSON.stringify({

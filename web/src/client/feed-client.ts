@@ -1,7 +1,8 @@
 /**
- * The browser's client of the dockpulse feed: one WebSocket, an explicit connection state, reconnect with
- * jittered capped exponential backoff, and the subscribed topics resent after every reconnect. Modelled on
- * centrifuge-js. It knows nothing of Svelte, so an embeddable view or another framework can use it as is.
+ * The client of the dockpulse feed, in a browser or in Node: one WebSocket, an explicit connection state,
+ * reconnect with jittered capped exponential backoff, and the subscribed topics resent after every reconnect.
+ * Modelled on centrifuge-js. The dashboard, its single-container views and the published `dockpulse-client.js`
+ * all use it.
  */
 import {
   CloseCode,
