@@ -133,18 +133,17 @@ export class DockpulseClient {
   readonly #feed: FeedClient;
   readonly #watches = new Set<Watch>();
   readonly #listListeners = new Set<(list: ContainerSummary[], engine: EngineStatus) => void>();
-  readonly #history: number | undefined;
   #list: ContainerSummary[] | undefined;
   #engine: EngineStatus | undefined;
 
   constructor(options: DockpulseClientOptions) {
-    this.#history = options.history;
     this.#feed = new FeedClient({
       url: feedUrlOf(options.url),
       protocols: feedProtocols(options.token),
       ...(options.WebSocket ? { WebSocket: options.WebSocket as unknown as typeof WebSocket } : {}),
-      historyFor: (topic) => this.#historyFor(topic),
+      ...(options.history === undefined ? {} : { history: options.history }),
     });
+    this.#feed.resumeFrom((topic) => this.#lastSampleAt(topic));
     this.#feed.on('message', (msg) => this.#onMessage(msg));
     this.#feed.on('state', (state, detail) => {
       const status: WatchStatus = { type: 'connection', state, final: detail.final === true };
@@ -307,12 +306,10 @@ export class DockpulseClient {
     for (const w of this.#watches) if (w.id === id) yield w;
   }
 
-  /** After a reconnect, only the samples missed since the oldest newest-sample of the watches on a topic. */
-  #historyFor(topic: string): number | undefined {
+  /** The oldest of the newest samples the watches on a topic hold: after a reconnect, what they all missed. */
+  #lastSampleAt(topic: string): number | undefined {
     let oldest = Infinity;
     for (const w of this.#watching(topic)) oldest = Math.min(oldest, w.lastT);
-    if (oldest === Infinity || oldest === -Infinity) return this.#history;
-    const interval = this.#feed.hello?.intervalMs ?? 1000;
-    return (Date.now() - oldest + interval) / 1000;
+    return oldest === Infinity || oldest === -Infinity ? undefined : oldest;
   }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FeedClient, type ConnectionState, type StateDetail } from './feed-client.js';
+import { FeedClient, historyToResume, type ConnectionState, type FeedClientOptions, type StateDetail } from './feed-client.js';
 
 const HELLO = (scopeId?: string) =>
   JSON.stringify({
@@ -45,13 +45,14 @@ class FakeSocket {
   }
 }
 
-function client(): { feed: FeedClient; states: [ConnectionState, StateDetail][] } {
+function client(options: Partial<FeedClientOptions> = {}): { feed: FeedClient; states: [ConnectionState, StateDetail][] } {
   FakeSocket.all = [];
   const feed = new FeedClient({
     url: 'ws://gateway/ws',
     protocols: ['dockpulse.v1', 'dockpulse.token.eA'],
     WebSocket: FakeSocket as unknown as typeof WebSocket,
     backoff: { minDelayMs: 1, maxDelayMs: 1 },
+    ...options,
   });
   const states: [ConnectionState, StateDetail][] = [];
   feed.on('state', (s, d) => states.push([s, d]));
@@ -114,4 +115,58 @@ test('a second hello on the same socket (a followed share moved) resends nothing
   assert.deepEqual(hellos, ['a'.repeat(64), 'b'.repeat(64)]);
   assert.equal(feed.hello?.scope.kind === 'container' && feed.hello.scope.id, 'b'.repeat(64));
   feed.close();
+});
+
+test('historyToResume: the gap since the newest sample held, plus one interval, in whole seconds', () => {
+  const cases: [lastT: number, intervalMs: number, now: number, want: number][] = [
+    [10_000, 1000, 10_000, 1],
+    [10_000, 1000, 15_000, 6],
+    [10_000, 1000, 15_001, 7],
+    [10_000, 2000, 70_000, 62],
+    [10_000, 250, 10_500, 1],
+    // A clock that runs behind the server's asks for none rather than a negative number.
+    [10_000, 1000, 5_000, 0],
+  ];
+  for (const [lastT, intervalMs, now, want] of cases)
+    assert.equal(historyToResume(lastT, intervalMs, now), want, `${lastT} ${intervalMs} ${now}`);
+});
+
+const A = 'stats:' + 'a'.repeat(64);
+const B = 'stats:' + 'b'.repeat(64);
+
+test('on a reconnect a held topic asks only for what it missed; one with nothing held, for the default', async () => {
+  const { feed } = client({ history: 30 });
+  const lastA = Date.now() - 5500;
+  feed.resumeFrom((topic) => (topic === A ? lastA : undefined));
+  feed.subscribe(['containers', A, B]);
+  feed.connect();
+  FakeSocket.all[0]!.open(HELLO());
+  FakeSocket.all[0]!.serverClose(1006);
+  await tick(20);
+  FakeSocket.all[1]!.open(HELLO());
+  assert.deepEqual(FakeSocket.all[1]!.sent, [
+    // The container list has no history to ask for.
+    { type: 'subscribe', topics: ['containers'] },
+    { type: 'subscribe', topics: [A], history: 7 },
+    { type: 'subscribe', topics: [B], history: 30 },
+  ]);
+  feed.close();
+});
+
+test('without a default, a topic with nothing held asks for all the server keeps', () => {
+  const { feed } = client();
+  feed.resumeFrom(() => undefined);
+  feed.subscribe([A]);
+  feed.connect();
+  FakeSocket.all[0]!.open(HELLO());
+  assert.deepEqual(FakeSocket.all[0]!.sent, [{ type: 'subscribe', topics: [A] }]);
+  feed.close();
+});
+
+test('the samples have one holder at a time', () => {
+  const { feed } = client();
+  const off = feed.resumeFrom(() => undefined);
+  assert.throws(() => feed.resumeFrom(() => undefined), /already have a holder/);
+  off();
+  feed.resumeFrom(() => undefined)();
 });

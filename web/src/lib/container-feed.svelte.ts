@@ -60,20 +60,14 @@ export class ContainerFeed extends FeedStatus {
       this.trackStatus(),
       this.client.on('message', (msg) => this.#onMessage(msg)),
       this.client.on('invalid', (reason) => console.warn('dockpulse: ignored a frame the client cannot parse:', reason)),
+      // After a reconnect only the samples missed are asked for.
+      this.client.resumeFrom((topic) => (this.series && topic === statsTopic(this.series.id) ? this.series.ring.lastT : undefined)),
     ];
     this.client.connect();
     return () => {
       for (const off of offs) off();
       this.client.close();
     };
-  }
-
-  /** Seconds of history to ask for on resubscribing after a reconnect: only what was missed. */
-  historyFor(topic: string): number | undefined {
-    const series = this.series;
-    if (!series || topic !== statsTopic(series.id)) return undefined;
-    const last = series.ring.lastT;
-    return last === undefined ? undefined : (Date.now() - last + this.intervalMs) / 1000;
   }
 
   #onMessage(msg: ServerMessage): void {

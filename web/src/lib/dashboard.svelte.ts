@@ -61,6 +61,8 @@ export class Dashboard extends FeedStatus {
       this.trackStatus(),
       this.client.on('message', (msg) => this.#onMessage(msg)),
       this.client.on('invalid', (reason) => console.warn('dockpulse: ignored a frame the client cannot parse:', reason)),
+      // After a reconnect each container asks only for the samples it missed.
+      this.client.resumeFrom((topic) => this.#lastSampleAt(topic)),
     ];
     this.client.subscribe([CONTAINERS_TOPIC]);
     return () => {
@@ -95,17 +97,6 @@ export class Dashboard extends FeedStatus {
     return prefixed.length === 1 ? prefixed[0] : undefined;
   }
 
-  /**
-   * Seconds of history to ask for on (re)subscribing to `topic`: after a reconnect, only the gap since the
-   * newest sample held (plus one interval); all the server keeps for a container seen for the first time.
-   */
-  historyFor(topic: string): number | undefined {
-    if (!topic.startsWith(STATS_TOPIC_PREFIX)) return undefined;
-    const last = this.#lives.get(topic.slice(STATS_TOPIC_PREFIX.length))?.ring.lastT;
-    if (last === undefined) return undefined;
-    return (Date.now() - last + this.intervalMs) / 1000;
-  }
-
   /** Keeps a container's stats subscribed (ahead of the overview's) while a view shows it. */
   focus(id: string): () => void {
     this.#focus.set(id, (this.#focus.get(id) ?? 0) + 1);
@@ -124,6 +115,12 @@ export class Dashboard extends FeedStatus {
       if (this.#lives.get(id)?.removed) this.#lives.delete(id);
       untrack(() => this.#syncTopics());
     };
+  }
+
+  /** When the newest sample held for a stats topic was taken. */
+  #lastSampleAt(topic: string): number | undefined {
+    if (!topic.startsWith(STATS_TOPIC_PREFIX)) return undefined;
+    return this.#lives.get(topic.slice(STATS_TOPIC_PREFIX.length))?.ring.lastT;
   }
 
   #onMessage(msg: ServerMessage): void {
