@@ -130,3 +130,20 @@ test('the samples have one holder at a time', () => {
   off();
   feed.resumeFrom(() => undefined)();
 });
+
+test('a topic whose container was removed is neither unsubscribed nor subscribed again after a reconnect', async () => {
+  const { gateway, feed } = client();
+  feed.subscribe(['containers', A]);
+  feed.connect();
+  gateway.socket.open();
+  gateway.socket.receive({ type: 'state', topic: A, state: 'removed' });
+  assert.deepEqual([...feed.topics], ['containers']);
+  feed.unsubscribe([A]);
+  await tick();
+  gateway.socket.serverClose(1006);
+  await tick(20);
+  gateway.socket.open();
+  assert.deepEqual(gateway.sockets[0]!.topics('unsubscribe'), []);
+  assert.deepEqual(gateway.socket.sent, [{ type: 'subscribe', topics: ['containers'] }]);
+  feed.close();
+});

@@ -281,6 +281,10 @@ export class FeedClient {
     } else if (msg.type === 'error' && msg.topic !== undefined && FINAL_TOPIC_ERRORS.has(msg.code)) {
       // Resubscribing after a reconnect would only earn the same error again.
       this.#topics.delete(msg.topic);
+    } else if (msg.type === 'state' && msg.state === 'removed') {
+      // The subscription ended with its container: neither resubscribed after a reconnect (which would earn
+      // not_found) nor unsubscribed.
+      this.#topics.delete(msg.topic);
     }
     this.#emit('message', msg);
   }
