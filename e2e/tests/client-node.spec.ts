@@ -88,6 +88,38 @@ test('with a share token: only its container, and told when it is revoked', asyn
     expect(samples.every((s) => s.id === share.container.id)).toBe(true);
     expect(samples.at(-1)!.mem.used).toBeGreaterThan(19 * 1024 * 1024);
 
+    // Its own container by name too; any other one, by name, id prefix, or a name that exists nowhere, is
+    // forbidden and shows nothing, as the gateway would answer.
+    const busy = containerName('busy');
+    const other = (await request.get(`${baseURL}/api/containers`).then((r) => r.json())) as { containers: { id: string; name: string }[] };
+    const busyId = other.containers.find((c) => c.name === busy)?.id ?? '';
+    const watches = new Map<string, { samples: Sample[]; statuses: WatchStatus[] }>();
+    for (const target of [mem, busy, busyId.slice(0, 12), 'dpe2e-no-such-container']) {
+      const w = { samples: [] as Sample[], statuses: [] as WatchStatus[] };
+      watches.set(target, w);
+      client.watch(
+        target,
+        (s) => w.samples.push(s),
+        (s) => w.statuses.push(s),
+      );
+    }
+    const listErrors: unknown[] = [];
+    client.containers(
+      () => listErrors.push('a list'),
+      (e) => listErrors.push(e),
+    );
+    await until(() => watches.get(mem)!.samples.length >= 1, 'a sample of the share by name');
+    expect(watches.get(mem)!.statuses).toContainEqual({ type: 'container', id: share.container.id, name: mem });
+    for (const target of [busy, busyId.slice(0, 12), 'dpe2e-no-such-container']) {
+      const w = watches.get(target)!;
+      expect(
+        w.statuses.filter((s) => s.type !== 'connection'),
+        target,
+      ).toEqual([{ type: 'error', code: 'forbidden', message: expect.any(String) }]);
+      expect(w.samples, target).toEqual([]);
+    }
+    expect(listErrors).toEqual([{ type: 'error', code: 'forbidden', message: expect.any(String) }]);
+
     expect((await request.delete(`${baseURL}/api/shares/${share.id}`)).status()).toBe(204);
     await until(() => statuses.some((s) => s.type === 'connection' && s.final), 'the final close');
     expect(statuses.at(-1)).toMatchObject({ type: 'connection', state: 'closed', code: 4410, final: true });

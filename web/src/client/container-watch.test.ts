@@ -102,6 +102,70 @@ test('with a share token, "-" shows its container, without the list', async (t) 
   assert.deepEqual(ws.sent, [{ type: 'subscribe', topics: [statsTopic(WEB.id)] }]);
 });
 
+test('with a share token, only its own container: by "-", name, id or id prefix; anything else is forbidden', async (t) => {
+  const cases: [target: string, shown: boolean][] = [
+    ['-', true],
+    ['web-1', true],
+    ['/web-1', true],
+    [WEB.id, true],
+    ['aaaa', true],
+    ['db', false],
+    [DB.id, false],
+    ['bbbb', false],
+    ['aaa', false],
+    ['no-such-container', false],
+  ];
+  for (const [target, shown] of cases) {
+    const { watcher, ws } = connected(t, { id: WEB.id, name: 'web-1' });
+    const { events, listener } = recorder({ summaries: true });
+    watcher.watch(target, listener);
+    await tick();
+    ws.receive({ type: 'stats', samples: [sample(WEB.id, 1000)] });
+    if (shown) {
+      assert.deepEqual(
+        events,
+        [
+          ['container', WEB.id, 'web-1'],
+          ['samples', [1000]],
+        ],
+        target,
+      );
+      assert.deepEqual(ws.sent, [{ type: 'subscribe', topics: [statsTopic(WEB.id)] }], target);
+    } else {
+      assert.deepEqual(events, [['problem', 'forbidden']], target);
+      assert.deepEqual(ws.sent, [], target);
+    }
+  }
+});
+
+test('when a followed share moves on, a watch of the old container by id is forbidden and released', async (t) => {
+  const { watcher, ws } = connected(t, { id: WEB.id, name: 'web-1' });
+  const { events, listener } = recorder();
+  watcher.watch(WEB.id, listener);
+  await tick();
+  ws.receive(helloFrame({ id: cid('c'), name: 'web-1' }));
+  await tick();
+  ws.receive({ type: 'stats', samples: [sample(WEB.id, 1000), sample(cid('c'), 1000)] });
+  assert.deepEqual(events, [
+    ['container', WEB.id, 'web-1'],
+    ['problem', 'forbidden'],
+  ]);
+  assert.deepEqual(ws.topics('unsubscribe'), [statsTopic(WEB.id)]);
+});
+
+test('a list listener on a share token socket is told once that there is no list', async (t) => {
+  const { watcher, gateway, ws } = connected(t, { id: WEB.id, name: 'web-1' });
+  const refused: string[] = [];
+  watcher.list({ list: () => assert.fail('no list'), refused: (code) => refused.push(code) });
+  ws.serverClose(1006);
+  await tick(20);
+  gateway.socket.open(helloFrame({ id: WEB.id, name: 'web-1' }));
+  await tick();
+  assert.deepEqual(refused, ['forbidden']);
+  assert.deepEqual(ws.sent, []);
+  assert.deepEqual(gateway.socket.sent, []);
+});
+
 test('samples come oldest first and each once: history, live, and the overlap after a reconnect', async (t) => {
   const { watcher, gateway, ws } = connected(t);
   const { events, listener, samples } = recorder();

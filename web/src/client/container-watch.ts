@@ -50,6 +50,8 @@ export interface WatchListener {
 export interface ListListener {
   /** Every container, sorted by name, on subscribing and after every change. */
   list: (containers: readonly ContainerSummary[], engine: EngineStatus) => void;
+  /** There will be no list: the socket's token is a share token, which shows one container. Said once. */
+  refused?: (code: 'forbidden', message: string) => void;
 }
 
 interface Watch {
@@ -68,7 +70,8 @@ interface Watch {
 export class ContainerWatcher {
   readonly #feed: FeedClient;
   readonly #watches = new Set<Watch>();
-  readonly #lists = new Set<ListListener>();
+  /** List listeners, and whether each was told there will be no list. */
+  readonly #lists = new Map<ListListener, { refused: boolean }>();
   readonly #offs: (() => void)[];
   #list: readonly ContainerSummary[] | undefined;
   #engine: EngineStatus | undefined;
@@ -94,9 +97,10 @@ export class ContainerWatcher {
 
   /** Follows the container list (the latest now, when there is one); returns the function that stops. */
   list(listener: ListListener): () => void {
-    this.#lists.add(listener);
+    this.#lists.set(listener, { refused: false });
     if (this.#list && this.#engine) listener.list(this.#list, this.#engine);
     this.#syncListTopic();
+    this.#refuseLists();
     return () => {
       if (!this.#lists.delete(listener)) return;
       this.#syncListTopic();
@@ -119,11 +123,12 @@ export class ContainerWatcher {
       case 'hello':
         for (const w of this.#watches) this.#resolve(w, msg.scope);
         this.#syncListTopic();
+        this.#refuseLists();
         break;
       case 'containers':
         this.#list = msg.containers;
         this.#engine = msg.engine;
-        for (const l of [...this.#lists]) l.list(msg.containers, msg.engine);
+        for (const l of [...this.#lists.keys()]) l.list(msg.containers, msg.engine);
         if (this.#feed.hello?.scope.kind === 'all') for (const w of this.#watches) if (w.target !== SCOPE_TARGET) this.#resolveInList(w);
         break;
       case 'history':
@@ -175,8 +180,10 @@ export class ContainerWatcher {
   /** Decides which container a watch shows, given what the socket may see. */
   #resolve(w: Watch, scope: Scope): void {
     if (scope.kind === 'container') {
-      // A share token shows its own container, whatever the watch names: that is all it may see.
-      this.#show(w, scope.id, scope.name);
+      // A share token may see its own container alone. Anything else it names, even a container that exists
+      // nowhere, is forbidden, as the gateway would answer: the token cannot tell which containers exist.
+      if (w.target === SCOPE_TARGET || findContainer([scope], w.target)) this.#show(w, scope.id, scope.name);
+      else this.#forbid(w, `this share token shows only "${scope.name}"`);
     } else if (w.target === SCOPE_TARGET) {
       this.#problem(w, 'no_scope', 'watching "-" needs a share token; name a container instead');
     } else if (isContainerId(w.target)) {
@@ -216,6 +223,25 @@ export class ContainerWatcher {
     this.#release(old);
     this.#feed.subscribe([statsTopic(id)]);
     w.listener.container?.({ id, name });
+  }
+
+  /** A watch the token does not allow shows nothing: no topic, no samples. */
+  #forbid(w: Watch, message: string): void {
+    const old = w.id;
+    w.id = undefined;
+    w.name = undefined;
+    this.#release(old);
+    this.#problem(w, 'forbidden', message);
+  }
+
+  /** A share token's socket has no list: each list listener is told so once. */
+  #refuseLists(): void {
+    if (this.#feed.hello?.scope.kind !== 'container') return;
+    for (const [listener, told] of [...this.#lists]) {
+      if (told.refused) continue;
+      told.refused = true;
+      listener.refused?.('forbidden', 'a share token shows one container and no list; listing containers needs the access token');
+    }
   }
 
   #problem(w: Watch, problem: WatchProblem, message: string): void {

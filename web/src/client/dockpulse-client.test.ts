@@ -118,3 +118,62 @@ test('with a share token, "-" shows the token\'s container', async (t) => {
   assert.deepEqual(w.statuses.at(-1), { type: 'container', id: WEB.id, name: 'web-1' });
   assert.deepEqual(ws.sent, [{ type: 'subscribe', topics: [statsTopic(WEB.id)] }]);
 });
+
+test('with a share token, a watch of any other container is told forbidden and gets nothing', async (t) => {
+  // By name, by id, by id prefix, and a name that exists nowhere: the token allows web-1 alone.
+  for (const target of ['db', DB.id, 'bbbb', 'no-such-container']) {
+    const { client, ws } = open(t, { token: 'dps1.x' });
+    const w = watch(client, target);
+    ws.open(helloFrame({ id: WEB.id, name: 'web-1' }));
+    await tick();
+    ws.receive({ type: 'history', topic: statsTopic(WEB.id), samples: [sample(WEB.id, 1000)] });
+    ws.receive({ type: 'stats', samples: [sample(WEB.id, 2000)] });
+    const told = w.statuses.filter((s) => s.type !== 'connection');
+    assert.equal(told.length, 1, `${target}: ${JSON.stringify(told)}`);
+    assert.equal(told[0]?.type === 'error' && told[0].code, 'forbidden', target);
+    assert.deepEqual(w.samples, [], target);
+    assert.deepEqual(ws.sent, [], `${target}: nothing asked for`);
+  }
+});
+
+test("with a share token, its own container is shown by '-', name, id or id prefix", async (t) => {
+  for (const target of [SCOPE, 'web-1', WEB.id, 'aaaa']) {
+    const { client, ws } = open(t, { token: 'dps1.x' });
+    const w = watch(client, target);
+    ws.open(helloFrame({ id: WEB.id, name: 'web-1' }));
+    await tick();
+    ws.receive({ type: 'stats', samples: [sample(WEB.id, 2000)] });
+    assert.deepEqual(
+      w.statuses.filter((s) => s.type !== 'connection'),
+      [{ type: 'container', id: WEB.id, name: 'web-1' }],
+      target,
+    );
+    assert.equal(w.samples.length, 1, target);
+  }
+});
+
+test('containers() with a share token is told forbidden, and asks the gateway for nothing', async (t) => {
+  const { client, ws } = open(t, { token: 'dps1.x' });
+  const lists: unknown[] = [];
+  const errors: unknown[] = [];
+  client.containers(
+    (list) => lists.push(list),
+    (error) => errors.push(error),
+  );
+  ws.open(helloFrame({ id: WEB.id, name: 'web-1' }));
+  await tick();
+  assert.equal(errors.length, 1);
+  assert.deepEqual({ ...(errors[0] as object), message: '' }, { type: 'error', code: 'forbidden', message: '' });
+  assert.deepEqual(lists, []);
+  assert.deepEqual(ws.sent, []);
+});
+
+test('containers() with a share token and no onError says why on the console', async (t) => {
+  const warn = t.mock.method(console, 'warn', () => {});
+  const { client, ws } = open(t, { token: 'dps1.x' });
+  client.containers(() => {});
+  ws.open(helloFrame({ id: WEB.id, name: 'web-1' }));
+  await tick();
+  assert.equal(warn.mock.callCount(), 1);
+  assert.match(String(warn.mock.calls[0]?.arguments[0]), /share token/);
+});

@@ -77,6 +77,16 @@ export type WatchStatus =
    */
   | { type: 'error'; code: 'not_found' | 'forbidden' | 'no_scope'; message: string };
 
+/**
+ * Why `containers()` gets no list: `forbidden`, the client's token is a share token, which shows one
+ * container and no list.
+ */
+export interface ListError {
+  type: 'error';
+  code: 'forbidden';
+  message: string;
+}
+
 /** Any constructor with the browser WebSocket's interface, such as `WebSocket` of the `ws` package. */
 export type WebSocketConstructor = new (url: string, protocols: string[]) => unknown;
 
@@ -135,8 +145,9 @@ export class DockpulseClient {
   /**
    * Calls `onSample` with every new sample of one container, oldest first (the recent past first, then live),
    * and `onStatus` with what else happens to it. `target` is a full id, a name, a unique id prefix, or `SCOPE`
-   * (`-`) for the share token's container; with a share token every watch shows that container. A watch of a
-   * name moves to a new container of that name when it is re-created. Returns the function that ends it.
+   * (`-`) for the share token's container; with a share token, a watch of any other container gets the error
+   * `forbidden` and no samples. A watch of a name moves to a new container of that name when it is re-created.
+   * Returns the function that ends it.
    */
   watch(target: string, onSample: (sample: Sample) => void, onStatus?: (status: WatchStatus) => void): () => void {
     // Called from plain JavaScript too: a wrong argument is a programmer's mistake, said at once.
@@ -159,9 +170,19 @@ export class DockpulseClient {
     };
   }
 
-  /** Calls `onList` with every container (sorted by name) now and after every change. Needs full access. */
-  containers(onList: (list: ContainerSummary[], engine: EngineStatus) => void): () => void {
-    return this.#watcher.list({ list: (list, engine) => onList([...list], engine) });
+  /**
+   * Calls `onList` with every container (sorted by name) now and after every change. Needs full access: with a
+   * share token `onError` is called once instead (without `onError`, the console says why). Returns the
+   * function that ends it.
+   */
+  containers(onList: (list: ContainerSummary[], engine: EngineStatus) => void, onError?: (error: ListError) => void): () => void {
+    return this.#watcher.list({
+      list: (list, engine) => onList([...list], engine),
+      refused: (code, message) => {
+        if (onError) onError({ type: 'error', code, message });
+        else console.warn(`dockpulse: containers(): ${message}`);
+      },
+    });
   }
 
   /** Closes the socket and stops reconnecting; no callback is called after this. */
