@@ -79,14 +79,17 @@ export function cid(digit: string): string {
 }
 
 /** `hello`, for a socket that sees everything or, with `scope`, a share token's container. */
-export function helloFrame(scope?: { id: string; name: string }, intervalMs = 1000): HelloMessage {
+export function helloFrame(
+  scope?: { id: string; name: string },
+  options: { intervalMs?: number; maxSubscriptions?: number } = {},
+): HelloMessage {
   return {
     type: 'hello',
     protocol: 'dockpulse.v1',
     server: 'dockpulse/test',
-    intervalMs,
+    intervalMs: options.intervalMs ?? 1000,
     historyMs: 60_000,
-    limits: { maxPayloadBytes: 65536, maxSubscriptions: 256, messagesPerSecond: 20, messageBurst: 40 },
+    limits: { maxPayloadBytes: 65536, maxSubscriptions: options.maxSubscriptions ?? 256, messagesPerSecond: 20, messageBurst: 40 },
     scope: scope ? { kind: 'container', id: scope.id, name: scope.name } : { kind: 'all' },
   };
 }
