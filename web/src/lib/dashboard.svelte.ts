@@ -17,6 +17,7 @@ import {
   type Sample,
   type ServerMessage,
 } from '@dockpulse/shared';
+import { findContainer } from '../client/container-ref.js';
 import { ContainerLive } from './container-live.svelte.js';
 import { FeedStatus } from './feed-status.svelte.js';
 import { ringCapacity } from './live-series.svelte.js';
@@ -86,15 +87,10 @@ export class Dashboard extends FeedStatus {
    * characters. A removed container stays findable while a view holds it.
    */
   resolve(ref: string): ContainerLive | undefined {
-    // Read the list so a caller's $derived re-runs when the containers change.
-    const list = this.containers;
-    const byId = this.#lives.get(ref);
-    if (byId) return byId;
-    const byName = list.find((l) => l.summary.name === ref) ?? [...this.#lives.values()].find((l) => l.summary.name === ref);
-    if (byName) return byName;
-    if (ref.length < 4) return undefined;
-    const prefixed = [...this.#lives.values()].filter((l) => l.id.startsWith(ref));
-    return prefixed.length === 1 ? prefixed[0] : undefined;
+    // Reading the list makes a caller's $derived re-run when the containers change. Listed ones come first, so
+    // that a name re-created means the new container rather than the removed one a view still holds.
+    const held = [...this.#lives.values()].filter((l) => l.removed);
+    return findContainer([...this.containers, ...held], ref);
   }
 
   /** Keeps a container's stats subscribed (ahead of the overview's) while a view shows it. */
