@@ -10,8 +10,8 @@
  * ```
  *
  * The public types are declared here rather than imported from `@dockpulse/shared`, so that the emitted
- * `dockpulse-client.d.ts` stands alone; passing the shared parser's values to them makes the compiler check
- * that the two agree.
+ * `dockpulse-client.d.ts` stands alone; `public-types.check.ts` fails the typecheck when they and the
+ * protocol's own types differ in any way.
  */
 import { ContainerWatcher } from './container-watch.js';
 import { FeedClient } from './feed-client.js';
