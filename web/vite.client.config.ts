@@ -1,7 +1,7 @@
 /**
  * Builds the embeddable client, `src/client/dockpulse-client.ts`, as one dependency-free ES module with a
- * stable name, `dist/dockpulse-client.js` (the gateway serves it at `/dockpulse-client.js`), and its types
- * beside it. Runs after the app's build, whose output it must not wipe.
+ * stable name, `dist/dockpulse-client.js` and the same as `dist/dockpulse-client.mjs` (the gateway serves both
+ * at its root), and its types beside them. Runs after the app's build, whose output it must not wipe.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -51,12 +51,31 @@ function declarations(): Plugin {
         this.error('dockpulse-client.d.ts would import other modules: declare the public types in dockpulse-client.ts');
       }
       this.emitFile({ type: 'asset', fileName: 'dockpulse-client.d.ts', source: out.outputText });
+      this.emitFile({ type: 'asset', fileName: 'dockpulse-client.d.mts', source: out.outputText });
+    },
+  };
+}
+
+/**
+ * Emits the module a second time as `dockpulse-client.mjs`. Node takes a `.js` file for CommonJS when the
+ * nearest package.json says `"type": "commonjs"` (as `npm init -y` writes), and then fails on `export`; a
+ * `.mjs` file is an ES module wherever it lies. Browsers take either.
+ */
+function mjs(): Plugin {
+  return {
+    name: 'dockpulse-client-mjs',
+    generateBundle(_options, bundle) {
+      const chunk = bundle['dockpulse-client.js'];
+      if (chunk?.type !== 'chunk') return this.error('dockpulse-client.js is missing from the bundle');
+      // The same source map serves both: the code is the same, line for line.
+      const source = chunk.map ? `${chunk.code}\n//# sourceMappingURL=dockpulse-client.js.map\n` : chunk.code;
+      this.emitFile({ type: 'asset', fileName: 'dockpulse-client.mjs', source });
     },
   };
 }
 
 export default defineConfig({
-  plugins: [coreOnly(), declarations()],
+  plugins: [coreOnly(), declarations(), mjs()],
   build: {
     outDir: 'dist',
     emptyOutDir: false,

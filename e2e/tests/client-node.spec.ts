@@ -2,7 +2,13 @@
  * The embeddable JS client, `web/dist/dockpulse-client.js` as the gateway serves it, used from Node 20 with
  * the `ws` package's WebSocket: no browser involved.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
 import { WebSocket } from 'ws';
 import { containerName, docker, runId, runTestContainer } from '../helpers/docker.js';
@@ -162,5 +168,44 @@ test('a share that follows a name moves to the re-created container', async ({ b
   } finally {
     client?.close();
     await docker('rm', '-f', name).catch(() => undefined);
+  }
+});
+
+test('loads in Node from a folder whose package.json says "type": "commonjs", as dockpulse-client.mjs', async ({ baseURL }) => {
+  // What `npm init -y` writes now. There a .js file is CommonJS, so an ES module must come as .mjs.
+  const dir = await mkdtemp(join(tmpdir(), 'dockpulse-client-cjs-'));
+  try {
+    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'status-script', version: '1.0.0', type: 'commonjs' }));
+    for (const [file, type] of [
+      ['dockpulse-client.mjs', /^text\/javascript/],
+      ['dockpulse-client.d.mts', /^text\/plain/],
+    ] as const) {
+      const res = await fetch(`${baseURL}/${file}`);
+      expect(res.status, file).toBe(200);
+      expect(res.headers.get('content-type'), file).toMatch(type);
+      await writeFile(join(dir, file), await res.text());
+    }
+    // A CommonJS script, as that package's own files are, takes the ES module with import().
+    await writeFile(
+      join(dir, 'watch.js'),
+      [
+        'const { WebSocket } = require(process.env.WS_MODULE);',
+        "setTimeout(() => { console.error('no sample within 15 s'); process.exit(1); }, 15000).unref();",
+        "import('./dockpulse-client.mjs').then(({ DockpulseClient }) => {",
+        '  const client = new DockpulseClient({ url: process.argv[2], WebSocket, history: 0 });',
+        '  client.watch(process.argv[3], (s) => { console.log(JSON.stringify({ id: s.id, used: s.mem.used })); client.close(); });',
+        '});',
+      ].join('\n'),
+    );
+    const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'watch.js'), baseURL ?? '', containerName('mem')], {
+      cwd: dir,
+      env: { ...process.env, WS_MODULE: createRequire(import.meta.url).resolve('ws') },
+      timeout: 30_000,
+    });
+    const printed = JSON.parse(stdout.trim()) as { id: string; used: number };
+    expect(printed.id).toMatch(/^[0-9a-f]{64}$/);
+    expect(printed.used).toBeGreaterThan(19 * 1024 * 1024);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
