@@ -6,7 +6,7 @@
  */
 import type * as Shared from '@dockpulse/shared';
 import type { ConnectionState as CoreConnectionState } from './feed-client.js';
-import type { SCOPE_TARGET, WatchProblem } from './container-watch.js';
+import type { ListListener, SCOPE_TARGET, WatchProblem } from './container-watch.js';
 import type * as Public from './dockpulse-client.js';
 
 /**
@@ -40,4 +40,5 @@ export type PublicTypesMatchShared = [
   Expect<Same<typeof Public.SCOPE, typeof SCOPE_TARGET>>,
   Expect<Same<Extract<Public.WatchStatus, { type: 'error' }>['code'], WatchProblem>>,
   Expect<Same<Extract<Public.WatchStatus, { type: 'state' }>['state'], Shared.TopicState>>,
+  Expect<Same<Public.ListError['code'], Parameters<NonNullable<ListListener['refused']>>[0]>>,
 ];
