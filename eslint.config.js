@@ -50,6 +50,25 @@ export default tseslint.config(
     rules: { 'svelte/prefer-svelte-reactivity': 'off' },
   },
   {
+    // web/src/client is the framework-free core that the published dockpulse-client.js bundles and the app wraps:
+    // it must not pull in the app (lib/, components, Svelte, uPlot). Its tests may use helpers from web/src/testing.
+    files: ['web/src/client/**/*.ts'],
+    ignores: ['web/src/client/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../*', 'svelte', 'svelte/*', 'uplot', 'uplot/*'],
+              message: 'web/src/client imports only its own modules and @dockpulse/shared: the app wraps the core, never the reverse.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tool configuration files export their configuration by default, as their tools expect.
     files: [
       'eslint.config.js',

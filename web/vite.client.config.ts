@@ -1,7 +1,7 @@
 /**
  * Builds the embeddable client, `src/client/dockpulse-client.ts`, as one dependency-free ES module with a
- * stable name, `dist/dockpulse-client.js` (the gateway serves it at `/dockpulse-client.js`), and its types
- * beside it. Runs after the app's build, whose output it must not wipe.
+ * stable name, `dist/dockpulse-client.js` and the same as `dist/dockpulse-client.mjs` (the gateway serves both
+ * at its root), and its types beside them. Runs after the app's build, whose output it must not wipe.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,26 @@ import ts from 'typescript';
 import { defineConfig, type Plugin } from 'vite';
 
 const ENTRY = fileURLToPath(new URL('./src/client/dockpulse-client.ts', import.meta.url));
+const SRC = fileURLToPath(new URL('./src/', import.meta.url));
+const CORE = fileURLToPath(new URL('./src/client/', import.meta.url));
+
+/**
+ * Fails the build when the client bundles anything but the framework-free core (`src/client/`) and
+ * `@dockpulse/shared`: a module of the app or a package (Svelte, uPlot) would make it neither small nor
+ * dependency-free. ESLint says the same at the import; this catches what reaches the bundle another way.
+ */
+function coreOnly(): Plugin {
+  return {
+    name: 'dockpulse-client-core-only',
+    generateBundle(_options, bundle) {
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type !== 'chunk') continue;
+        const foreign = chunk.moduleIds.filter((id) => (id.startsWith(SRC) && !id.startsWith(CORE)) || id.includes('/node_modules/'));
+        if (foreign.length > 0) this.error(`dockpulse-client.js would bundle modules outside src/client: ${foreign.join(', ')}`);
+      }
+    },
+  };
+}
 
 /**
  * Emits `dockpulse-client.d.ts` from the entry alone. The entry declares every public type itself, so the
@@ -31,12 +51,31 @@ function declarations(): Plugin {
         this.error('dockpulse-client.d.ts would import other modules: declare the public types in dockpulse-client.ts');
       }
       this.emitFile({ type: 'asset', fileName: 'dockpulse-client.d.ts', source: out.outputText });
+      this.emitFile({ type: 'asset', fileName: 'dockpulse-client.d.mts', source: out.outputText });
+    },
+  };
+}
+
+/**
+ * Emits the module a second time as `dockpulse-client.mjs`. Node takes a `.js` file for CommonJS when the
+ * nearest package.json says `"type": "commonjs"` (as `npm init -y` writes), and then fails on `export`; a
+ * `.mjs` file is an ES module wherever it lies. Browsers take either.
+ */
+function mjs(): Plugin {
+  return {
+    name: 'dockpulse-client-mjs',
+    generateBundle(_options, bundle) {
+      const chunk = bundle['dockpulse-client.js'];
+      if (chunk?.type !== 'chunk') return this.error('dockpulse-client.js is missing from the bundle');
+      // The same source map serves both: the code is the same, line for line.
+      const source = chunk.map ? `${chunk.code}\n//# sourceMappingURL=dockpulse-client.js.map\n` : chunk.code;
+      this.emitFile({ type: 'asset', fileName: 'dockpulse-client.mjs', source });
     },
   };
 }
 
 export default defineConfig({
-  plugins: [declarations()],
+  plugins: [coreOnly(), declarations(), mjs()],
   build: {
     outDir: 'dist',
     emptyOutDir: false,

@@ -1,11 +1,12 @@
 // Prints live samples for one container from a dockpulse gateway.
-// Usage: node print-samples.mjs <container name or id> [ws://127.0.0.1:8080/ws]
-// Needs the `ws` package (npm install ws) on Node 20; DOCKPULSE_TOKEN is sent when set.
+// Usage, from the repository's root after `pnpm install`: node docs/examples/print-samples.mjs <container name or id> [ws://127.0.0.1:8080/ws]
+// Needs the `ws` package on Node 20, which pnpm install puts beside this file (docs/examples is a workspace
+// package); copied elsewhere, `npm install ws` beside it. DOCKPULSE_TOKEN is sent when set.
 import WebSocket from 'ws';
 
 const [wanted, url = 'ws://127.0.0.1:8080/ws'] = process.argv.slice(2);
 if (!wanted) {
-  console.error('usage: node print-samples.mjs <container name or id> [ws://host:port/ws]');
+  console.error('usage: node docs/examples/print-samples.mjs <container name or id> [ws://host:port/ws]');
   process.exit(2);
 }
 const token = process.env.DOCKPULSE_TOKEN;

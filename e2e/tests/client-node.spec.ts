@@ -2,7 +2,13 @@
  * The embeddable JS client, `web/dist/dockpulse-client.js` as the gateway serves it, used from Node 20 with
  * the `ws` package's WebSocket: no browser involved.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
 import { WebSocket } from 'ws';
 import { containerName, docker, runId, runTestContainer } from '../helpers/docker.js';
@@ -87,6 +93,38 @@ test('with a share token: only its container, and told when it is revoked', asyn
     expect(statuses).toContainEqual({ type: 'container', id: share.container.id, name: mem });
     expect(samples.every((s) => s.id === share.container.id)).toBe(true);
 
+    // Its own container by name too; any other one, by name, id prefix, or a name that exists nowhere, is
+    // forbidden and shows nothing, as the gateway would answer.
+    const busy = containerName('busy');
+    const other = (await request.get(`${baseURL}/api/containers`).then((r) => r.json())) as { containers: { id: string; name: string }[] };
+    const busyId = other.containers.find((c) => c.name === busy)?.id ?? '';
+    const watches = new Map<string, { samples: Sample[]; statuses: WatchStatus[] }>();
+    for (const target of [mem, busy, busyId.slice(0, 12), 'dpe2e-no-such-container']) {
+      const w = { samples: [] as Sample[], statuses: [] as WatchStatus[] };
+      watches.set(target, w);
+      client.watch(
+        target,
+        (s) => w.samples.push(s),
+        (s) => w.statuses.push(s),
+      );
+    }
+    const listErrors: unknown[] = [];
+    client.containers(
+      () => listErrors.push('a list'),
+      (e) => listErrors.push(e),
+    );
+    await until(() => watches.get(mem)!.samples.length >= 1, 'a sample of the share by name');
+    expect(watches.get(mem)!.statuses).toContainEqual({ type: 'container', id: share.container.id, name: mem });
+    for (const target of [busy, busyId.slice(0, 12), 'dpe2e-no-such-container']) {
+      const w = watches.get(target)!;
+      expect(
+        w.statuses.filter((s) => s.type !== 'connection'),
+        target,
+      ).toEqual([{ type: 'error', code: 'forbidden', message: expect.any(String) }]);
+      expect(w.samples, target).toEqual([]);
+    }
+    expect(listErrors).toEqual([{ type: 'error', code: 'forbidden', message: expect.any(String) }]);
+
     expect((await request.delete(`${baseURL}/api/shares/${share.id}`)).status()).toBe(204);
     await until(() => statuses.some((s) => s.type === 'connection' && s.final), 'the final close');
     expect(statuses.at(-1)).toMatchObject({ type: 'connection', state: 'closed', code: 4410, final: true });
@@ -129,5 +167,44 @@ test('a share that follows a name moves to the re-created container', async ({ b
   } finally {
     client?.close();
     await docker('rm', '-f', name).catch(() => undefined);
+  }
+});
+
+test('loads in Node from a folder whose package.json says "type": "commonjs", as dockpulse-client.mjs', async ({ baseURL }) => {
+  // What `npm init -y` writes now. There a .js file is CommonJS, so an ES module must come as .mjs.
+  const dir = await mkdtemp(join(tmpdir(), 'dockpulse-client-cjs-'));
+  try {
+    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'status-script', version: '1.0.0', type: 'commonjs' }));
+    for (const [file, type] of [
+      ['dockpulse-client.mjs', /^text\/javascript/],
+      ['dockpulse-client.d.mts', /^text\/plain/],
+    ] as const) {
+      const res = await fetch(`${baseURL}/${file}`);
+      expect(res.status, file).toBe(200);
+      expect(res.headers.get('content-type'), file).toMatch(type);
+      await writeFile(join(dir, file), await res.text());
+    }
+    // A CommonJS script, as that package's own files are, takes the ES module with import().
+    await writeFile(
+      join(dir, 'watch.js'),
+      [
+        'const { WebSocket } = require(process.env.WS_MODULE);',
+        "setTimeout(() => { console.error('no sample within 15 s'); process.exit(1); }, 15000).unref();",
+        "import('./dockpulse-client.mjs').then(({ DockpulseClient }) => {",
+        '  const client = new DockpulseClient({ url: process.argv[2], WebSocket, history: 0 });',
+        '  client.watch(process.argv[3], (s) => { console.log(JSON.stringify({ id: s.id, used: s.mem.used })); client.close(); });',
+        '});',
+      ].join('\n'),
+    );
+    const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'watch.js'), baseURL ?? '', containerName('mem')], {
+      cwd: dir,
+      env: { ...process.env, WS_MODULE: createRequire(import.meta.url).resolve('ws') },
+      timeout: 30_000,
+    });
+    const printed = JSON.parse(stdout.trim()) as { id: string; used: number };
+    expect(printed.id).toMatch(/^[0-9a-f]{64}$/);
+    expect(printed.used).toBeGreaterThan(19 * 1024 * 1024);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

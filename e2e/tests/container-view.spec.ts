@@ -103,6 +103,12 @@ test('shows the memory held against the limit', async ({ page }) => {
   await openView(page, 'mem');
   await expect.poll(async () => leadingNumber(await page.getByTestId('now-mem').textContent())).toBeGreaterThanOrEqual(20);
   await expect(page.getByTestId('now-mem')).toContainText(/MiB \/ \d+(\.\d+)? (MiB|GiB|TiB)/);
+  // It has no limit (its "limit" is the host's memory): the chart is fitted to what it uses, unless asked otherwise.
+  const fit = page.getByRole('button', { name: 'fit to usage' });
+  await expect(fit).toHaveAttribute('aria-pressed', 'true');
+  await fit.click();
+  await expect(fit).toHaveAttribute('aria-pressed', 'false');
+  await expect(page).toHaveURL(/mem=limit/);
 });
 
 test('an unknown container says so', async ({ page }) => {

@@ -67,6 +67,16 @@ test('the example page with a share token in its fragment', async ({ page, reque
   await expect(page.locator('#name')).toHaveText(busy);
   await expectLiveExample(page);
 
+  // The token opens its own container's embed alone: another one's address says so, rather than showing it.
+  const other = await page.context().newPage();
+  try {
+    await other.goto(`${gateway.url}/embed/${containerName('idle-a')}#token=${token}`);
+    await expect(other.getByTestId('embed-notice')).toHaveAttribute('data-reason', 'forbidden');
+    await expect(other.locator('.uplot')).toHaveCount(0);
+  } finally {
+    await other.close();
+  }
+
   // Revoked: the JS client and the iframe both say so.
   expect((await request.delete(`${gateway.url}/api/shares/${id}`)).status()).toBe(204);
   await expect(page.locator('#status')).toHaveText('this link has expired or was revoked', { timeout: 5000 });

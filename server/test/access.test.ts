@@ -15,7 +15,7 @@ import { bootGateway, waitForListed } from './helpers/gateway.js';
 import { TestClient } from './helpers/ws-client.js';
 import { waitUntil } from './helpers/wait.js';
 import { LabelledContainers } from './helpers/labelled-containers.js';
-import { errorCode, postJson, raw, type RawResponse } from './helpers/raw-http.js';
+import { errorCode, postJson, raw, rawUpgrade, type RawResponse } from './helpers/raw-http.js';
 import { bootOnStateDir, tempStateDir, type TempStateDir } from './helpers/state-gateway.js';
 
 const LABEL = 'dockpulse.test=shares';
@@ -148,6 +148,20 @@ describe('access token, sessions and origins', () => {
         await client.close();
       }
     }
+  });
+
+  test('a token entry in base64url with the padding Python and Java add is let in; a wrong one gets 4401', async () => {
+    // 32 bytes: their base64url ends in one `=` when padded. ws answers 400 to an entry with `=` in it, unless the
+    // gateway mends the header first.
+    const padded = (token: string): string => `${TOKEN_PROTOCOL_PREFIX}${b64(token)}=`;
+    for (const entry of [padded(TOKEN), `${TOKEN_PROTOCOL_PREFIX}${b64(TOKEN)}`]) {
+      const upgrade = await rawUpgrade(g!.url, '/ws', `${PROTOCOL}, ${entry}`);
+      assert.equal(upgrade.status, 101, entry);
+      assert.equal(upgrade.protocol, PROTOCOL, `${entry}: the token entry is never echoed`);
+      assert.deepEqual(upgrade.frame, { opcode: 1 }, `${entry}: hello, a text frame`);
+    }
+    const wrong = await rawUpgrade(g!.url, '/ws', `${PROTOCOL}, ${padded(OTHER_TOKEN)}`);
+    assert.deepEqual([wrong.status, wrong.frame], [101, { opcode: 8, closeCode: CloseCode.unauthorized }]);
   });
 
   test('logging in sets an HttpOnly, SameSite=Strict cookie that opens the API and a same-origin socket, not a cross-site one', async () => {

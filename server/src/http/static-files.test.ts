@@ -14,6 +14,9 @@ before(async () => {
   await mkdir(join(root, 'assets'), { recursive: true });
   await writeFile(join(root, 'index.html'), '<html>app</html>');
   await writeFile(join(root, 'assets', 'app-1234.js'), 'console.log(1)');
+  for (const f of ['dockpulse-client.js', 'dockpulse-client.mjs', 'dockpulse-client.d.ts', 'dockpulse-client.d.mts']) {
+    await writeFile(join(root, f), 'export {};');
+  }
   await writeFile(join(dir, 'secret.txt'), 'outside the root');
 });
 
@@ -30,6 +33,21 @@ test('serves files with their type, and hashed assets as immutable', async () =>
   const index = await files.get('/');
   assert.equal(index?.body.toString(), '<html>app</html>');
   assert.equal(index?.immutable, false);
+});
+
+test('the JS client is served as a script whether it is named .js or .mjs, its types as text', async () => {
+  const files = new StaticFiles(root);
+  const types = await Promise.all(
+    ['/dockpulse-client.js', '/dockpulse-client.mjs', '/dockpulse-client.d.ts', '/dockpulse-client.d.mts'].map(
+      async (p) => (await files.get(p))?.type,
+    ),
+  );
+  assert.deepEqual(types, [
+    'text/javascript; charset=utf-8',
+    'text/javascript; charset=utf-8',
+    'text/plain; charset=utf-8',
+    'text/plain; charset=utf-8',
+  ]);
 });
 
 test('client-side routes get the app, dots in their last segment included', async () => {

@@ -14,7 +14,9 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
   '.txt': 'text/plain; charset=utf-8',
   '.map': 'application/json',
+  // Type declarations: `dockpulse-client.d.ts`, and `.d.mts` beside the client's `.mjs`.
   '.ts': 'text/plain; charset=utf-8',
+  '.mts': 'text/plain; charset=utf-8',
 };
 
 /** Client-side routes whose last segment may hold dots (a share token, a container name like `web.1`). */

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '@dockpulse/shared';
 import { Session, type SessionContext } from './session.js';
-import { bearerToken, subprotocolToken } from '../auth/token.js';
+import { bearerToken, normalizeTokenProtocol, subprotocolToken } from '../auth/token.js';
 import { loopbackHost, originAllowed } from '../auth/origin.js';
 import { readCookie } from '../auth/cookies.js';
 import { SESSION_COOKIE, type Authenticator } from '../auth/authenticate.js';
@@ -72,6 +72,9 @@ export class WsTransport {
       this.ctx.log.warn('websocket upgrade from a foreign origin refused', { origin: header(req, 'origin') ?? '' });
       return refuse(socket, 403, 'Forbidden');
     }
+    // ws answers 400 to a subprotocol with `=` in it, such as a padded token entry; mend it before ws reads it.
+    const offered = req.headers['sec-websocket-protocol'];
+    if (offered !== undefined) req.headers['sec-websocket-protocol'] = normalizeTokenProtocol(offered);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, req));
   }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { request, type IncomingHttpHeaders } from 'node:http';
 
 /** A response read whole. */
@@ -50,4 +51,50 @@ export function errorCode(res: RawResponse): unknown {
 /** A JSON POST. */
 export function postJson(baseUrl: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
   return raw(baseUrl, 'POST', path, { headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+}
+
+/** How a WebSocket upgrade made by hand went: the HTTP status, the subprotocol chosen, and the first frame. */
+export interface RawUpgrade {
+  status: number;
+  protocol: string | undefined;
+  /** The first frame's opcode (1 text, 8 close), and a close frame's code. */
+  frame?: { opcode: number; closeCode?: number };
+}
+
+/**
+ * A WebSocket upgrade with a `Sec-WebSocket-Protocol` header sent exactly as given, which WebSocket clients
+ * check and refuse to send when an entry is not a valid token. Reads the first frame, then drops the socket.
+ */
+export function rawUpgrade(baseUrl: string, path: string, protocolHeader: string): Promise<RawUpgrade> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, baseUrl), {
+      agent: false,
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+        'Sec-WebSocket-Protocol': protocolHeader,
+      },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, protocol: undefined });
+    });
+    req.on('upgrade', (res, socket, head) => {
+      const protocol = res.headers['sec-websocket-protocol'];
+      const done = (data: Buffer): void => {
+        socket.destroy();
+        const opcode = (data[0] ?? 0) & 0x0f;
+        const frame: { opcode: number; closeCode?: number } = { opcode };
+        if (opcode === 8 && data.length >= 4) frame.closeCode = data.readUInt16BE(2);
+        resolve({ status: res.statusCode ?? 0, protocol, frame });
+      };
+      if (head.length > 0) done(head);
+      else socket.once('data', done);
+      socket.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

@@ -10,21 +10,13 @@
  * ```
  *
  * The public types are declared here rather than imported from `@dockpulse/shared`, so that the emitted
- * `dockpulse-client.d.ts` stands alone; passing the shared parser's values to them makes the compiler check
- * that the two agree.
+ * `dockpulse-client.d.ts` stands alone; `public-types.check.ts` fails the typecheck when they and the
+ * protocol's own types differ in any way.
  */
-import {
-  CONTAINERS_TOPIC,
-  ErrorCode,
-  STATS_TOPIC_PREFIX,
-  assertNever,
-  isContainerId,
-  statsTopic,
-  type ServerMessage,
-} from '@dockpulse/shared';
-import { findContainer } from '../lib/container-ref.js';
-import { feedProtocols } from '../lib/token-protocol.js';
-import { FeedClient } from '../lib/ws-client.js';
+import { ContainerWatcher } from './container-watch.js';
+import { FeedClient } from './feed-client.js';
+import { feedUrlOf as toFeedUrl } from './feed-url.js';
+import { feedProtocols } from './token-protocol.js';
 
 /** One reading of one container, as `docker stats` computes it (see docs/protocol.md, *Sample*). */
 export interface Sample {
@@ -89,6 +81,16 @@ export type WatchStatus =
    */
   | { type: 'error'; code: 'not_found' | 'forbidden' | 'no_scope'; message: string };
 
+/**
+ * Why `containers()` gets no list: `forbidden`, the client's token is a share token, which shows one
+ * container and no list.
+ */
+export interface ListError {
+  type: 'error';
+  code: 'forbidden';
+  message: string;
+}
+
 /** Any constructor with the browser WebSocket's interface, such as `WebSocket` of the `ws` package. */
 export type WebSocketConstructor = new (url: string, protocols: string[]) => unknown;
 
@@ -112,49 +114,29 @@ export interface DockpulseClientOptions {
 /** Watch the share token's container (`watch('-', …)`). */
 export const SCOPE = '-';
 
-interface Watch {
-  target: string;
-  onSample: (s: Sample) => void;
-  onStatus: ((status: WatchStatus) => void) | undefined;
-  /** The container shown, once resolved. */
-  id: string | undefined;
-  /** Newest sample handed out, ms: older ones (a history resent after a reconnect) are skipped. */
-  lastT: number;
-}
-
 /** `http(s)://host[:port]` → `ws(s)://host[:port]/ws`; a `ws(s)://` address as it is. */
-export function feedUrlOf(url: string): string {
-  const u = new URL(url);
-  if (u.protocol === 'http:' || u.protocol === 'https:') {
-    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-    if (u.pathname === '/' || u.pathname === '') u.pathname = '/ws';
-  }
-  return u.toString();
-}
+export const feedUrlOf: (url: string) => string = toFeedUrl;
 
 /** A connection to a dockpulse gateway. It connects at once, and keeps reconnecting until `close()`. */
 export class DockpulseClient {
   readonly #feed: FeedClient;
-  readonly #watches = new Set<Watch>();
-  readonly #listListeners = new Set<(list: ContainerSummary[], engine: EngineStatus) => void>();
-  readonly #history: number | undefined;
-  #list: ContainerSummary[] | undefined;
-  #engine: EngineStatus | undefined;
+  readonly #watcher: ContainerWatcher;
+  /** Every watch's `onStatus`, which the socket's state goes to. */
+  readonly #statusListeners = new Set<(status: WatchStatus) => void>();
 
   constructor(options: DockpulseClientOptions) {
-    this.#history = options.history;
     this.#feed = new FeedClient({
-      url: feedUrlOf(options.url),
+      url: toFeedUrl(options.url),
       protocols: feedProtocols(options.token),
       ...(options.WebSocket ? { WebSocket: options.WebSocket as unknown as typeof WebSocket } : {}),
-      historyFor: (topic) => this.#historyFor(topic),
+      ...(options.history === undefined ? {} : { history: options.history }),
     });
-    this.#feed.on('message', (msg) => this.#onMessage(msg));
+    this.#watcher = new ContainerWatcher(this.#feed);
     this.#feed.on('state', (state, detail) => {
       const status: WatchStatus = { type: 'connection', state, final: detail.final === true };
       if (detail.code !== undefined) status.code = detail.code;
       if (detail.reason) status.reason = detail.reason;
-      for (const w of this.#watches) w.onStatus?.(status);
+      for (const l of [...this.#statusListeners]) l(status);
     });
     this.#feed.connect();
   }
@@ -167,156 +149,50 @@ export class DockpulseClient {
   /**
    * Calls `onSample` with every new sample of one container, oldest first (the recent past first, then live),
    * and `onStatus` with what else happens to it. `target` is a full id, a name, a unique id prefix, or `SCOPE`
-   * (`-`) for the share token's container; with a share token every watch shows that container. A watch of a
-   * name moves to a new container of that name when it is re-created. Returns the function that ends it.
+   * (`-`) for the share token's container; with a share token, a watch of any other container gets the error
+   * `forbidden` and no samples. A watch of a name moves to a new container of that name when it is re-created.
+   * Returns the function that ends it.
    */
   watch(target: string, onSample: (sample: Sample) => void, onStatus?: (status: WatchStatus) => void): () => void {
     // Called from plain JavaScript too: a wrong argument is a programmer's mistake, said at once.
     if (typeof target !== 'string' || target === '') throw new TypeError('watch(target, …): target must be a container id or name, or "-"');
     if (typeof onSample !== 'function') throw new TypeError('watch(target, onSample): onSample must be a function');
-    const w: Watch = { target, onSample, onStatus, id: undefined, lastT: -Infinity };
-    this.#watches.add(w);
-    const hello = this.#feed.hello;
-    if (hello) this.#resolve(w, hello.scope);
-    this.#syncListTopic();
+    // Each watch gets its own function, so that one callback given to two watches is called for each.
+    const status = onStatus ? (s: WatchStatus) => onStatus(s) : undefined;
+    if (status) this.#statusListeners.add(status);
+    const off = this.#watcher.watch(target, {
+      container: ({ id, name }) => status?.({ type: 'container', id, name }),
+      samples: (samples) => {
+        for (const s of samples) onSample(s);
+      },
+      state: (state) => status?.({ type: 'state', state }),
+      problem: (code, message) => status?.({ type: 'error', code, message }),
+    });
     return () => {
-      if (!this.#watches.delete(w)) return;
-      this.#release(w.id);
-      this.#syncListTopic();
+      if (status) this.#statusListeners.delete(status);
+      off();
     };
   }
 
-  /** Calls `onList` with every container (sorted by name) now and after every change. Needs full access. */
-  containers(onList: (list: ContainerSummary[], engine: EngineStatus) => void): () => void {
-    this.#listListeners.add(onList);
-    if (this.#list && this.#engine) onList(this.#list, this.#engine);
-    this.#syncListTopic();
-    return () => {
-      this.#listListeners.delete(onList);
-      this.#syncListTopic();
-    };
+  /**
+   * Calls `onList` with every container (sorted by name) now and after every change. Needs full access: with a
+   * share token `onError` is called once instead (without `onError`, the console says why). Returns the
+   * function that ends it.
+   */
+  containers(onList: (list: ContainerSummary[], engine: EngineStatus) => void, onError?: (error: ListError) => void): () => void {
+    return this.#watcher.list({
+      list: (list, engine) => onList([...list], engine),
+      refused: (code, message) => {
+        if (onError) onError({ type: 'error', code, message });
+        else console.warn(`dockpulse: containers(): ${message}`);
+      },
+    });
   }
 
   /** Closes the socket and stops reconnecting; no callback is called after this. */
   close(): void {
-    this.#watches.clear();
-    this.#listListeners.clear();
+    this.#statusListeners.clear();
+    this.#watcher.close();
     this.#feed.close();
-  }
-
-  #onMessage(msg: ServerMessage): void {
-    switch (msg.type) {
-      case 'hello':
-        for (const w of this.#watches) this.#resolve(w, msg.scope);
-        this.#syncListTopic();
-        break;
-      case 'containers': {
-        this.#list = msg.containers;
-        this.#engine = msg.engine;
-        for (const l of [...this.#listListeners]) l(msg.containers, msg.engine);
-        for (const w of this.#watches) if (this.#byList(w)) this.#resolveInList(w);
-        break;
-      }
-      case 'history':
-        for (const w of this.#watching(msg.topic)) this.#deliver(w, msg.samples);
-        break;
-      case 'stats':
-        for (const w of this.#watches) {
-          if (w.id === undefined) continue;
-          const mine = msg.samples.filter((s) => s.id === w.id);
-          if (mine.length > 0) this.#deliver(w, mine);
-        }
-        break;
-      case 'state':
-        for (const w of this.#watching(msg.topic)) w.onStatus?.({ type: 'state', state: msg.state });
-        break;
-      case 'error':
-        if (msg.topic === undefined) break;
-        if (msg.code === ErrorCode.notFound || msg.code === ErrorCode.forbidden) {
-          for (const w of this.#watching(msg.topic)) w.onStatus?.({ type: 'error', code: msg.code, message: msg.message });
-        }
-        break;
-      case 'pong':
-        break;
-      default:
-        assertNever(msg);
-    }
-  }
-
-  #deliver(w: Watch, samples: readonly Sample[]): void {
-    for (const s of samples) {
-      if (s.t <= w.lastT) continue;
-      w.lastT = s.t;
-      w.onSample(s);
-    }
-  }
-
-  /** Decides which container a watch shows, given the socket's scope. */
-  #resolve(w: Watch, scope: { kind: 'all' } | { kind: 'container'; id: string; name: string }): void {
-    if (scope.kind === 'container') {
-      this.#show(w, scope.id, scope.name);
-    } else if (w.target === SCOPE) {
-      w.onStatus?.({ type: 'error', code: 'no_scope', message: 'watch("-") needs a share token; name a container instead' });
-    } else if (isContainerId(w.target)) {
-      this.#show(w, w.target, this.#list?.find((c) => c.id === w.target)?.name ?? w.target.slice(0, 12));
-    } else if (this.#list) {
-      this.#resolveInList(w);
-    }
-    // Otherwise the container list, subscribed for it, resolves it when it arrives.
-  }
-
-  #resolveInList(w: Watch): void {
-    const found = findContainer(this.#list ?? [], w.target);
-    if (found) this.#show(w, found.id, found.name);
-    else if (w.id === undefined && this.#engine?.status === 'up') {
-      w.onStatus?.({ type: 'error', code: 'not_found', message: `no container "${w.target}"` });
-    }
-  }
-
-  #show(w: Watch, id: string, name: string): void {
-    if (w.id === id) return;
-    const old = w.id;
-    w.id = id;
-    w.lastT = -Infinity;
-    this.#release(old);
-    this.#feed.subscribe([statsTopic(id)]);
-    w.onStatus?.({ type: 'container', id, name });
-  }
-
-  /** Unsubscribes a container's topic when no watch shows it any more. */
-  #release(id: string | undefined): void {
-    if (id === undefined) return;
-    for (const w of this.#watches) if (w.id === id) return;
-    this.#feed.unsubscribe([statsTopic(id)]);
-  }
-
-  /** A watch found by name (or prefix) follows the list, with full access. */
-  #byList(w: Watch): boolean {
-    return this.#feed.hello?.scope.kind === 'all' && w.target !== SCOPE && !isContainerId(w.target);
-  }
-
-  /** The list topic is held while a listener or a watch by name needs it. */
-  #syncListTopic(): void {
-    const hello = this.#feed.hello;
-    if (hello?.scope.kind === 'container') return;
-    let wanted = this.#listListeners.size > 0;
-    for (const w of this.#watches) if (w.target !== SCOPE && !isContainerId(w.target)) wanted = true;
-    if (wanted) this.#feed.subscribe([CONTAINERS_TOPIC]);
-    else this.#feed.unsubscribe([CONTAINERS_TOPIC]);
-  }
-
-  *#watching(topic: string): Generator<Watch> {
-    if (!topic.startsWith(STATS_TOPIC_PREFIX)) return;
-    const id = topic.slice(STATS_TOPIC_PREFIX.length);
-    for (const w of this.#watches) if (w.id === id) yield w;
-  }
-
-  /** After a reconnect, only the samples missed since the oldest newest-sample of the watches on a topic. */
-  #historyFor(topic: string): number | undefined {
-    let oldest = Infinity;
-    for (const w of this.#watching(topic)) oldest = Math.min(oldest, w.lastT);
-    if (oldest === Infinity || oldest === -Infinity) return this.#history;
-    const interval = this.#feed.hello?.intervalMs ?? 1000;
-    return (Date.now() - oldest + interval) / 1000;
   }
 }

@@ -1,6 +1,7 @@
 /**
  * uPlot options of the container view's charts: series, colours, axes, and the stable scales (CPU 0 to
- * max(100 %, peak), memory 0 to its limit, rates and PIDs from 0) that keep a chart from jumping as values move.
+ * max(100 %, peak), memory 0 to its limit or, without one, to its peak, rates and PIDs from 0) that keep a chart
+ * from jumping as values move.
  */
 import type uPlot from 'uplot';
 import { MISSING, formatBytes, formatCount, formatPercent, formatRate } from '@dockpulse/shared';
@@ -122,6 +123,15 @@ const SPECS: Readonly<Record<ChartKind, KindSpec>> = {
 /** Scale of the memory chart: up to the container's limit, or up to its own peak usage. */
 export type MemoryScale = 'limit' | 'usage';
 
+/**
+ * The memory chart's scale: the one the person chose, else fitted to usage for a container without a limit
+ * (whose "limit" is the host's memory, against which its line would lie flat at the bottom), and up to the
+ * limit for one with a limit or while that is not known.
+ */
+export function memoryScaleOf(chosen: MemoryScale | undefined, limited: boolean | undefined): MemoryScale {
+  return chosen ?? (limited === false ? 'usage' : 'limit');
+}
+
 /** Memory scaled to its own peak, with the limit line hidden: for containers far below their limit. */
 const MEM_BY_USAGE: KindSpec = {
   series: (p) => [
@@ -148,7 +158,10 @@ function clockTick(t: number | null): string {
 
 export interface ChartSettings {
   dark: boolean;
-  memoryScale?: MemoryScale;
+  /** The scale the person chose for the memory chart; by default it follows `memoryLimited`. */
+  memoryScale?: MemoryScale | undefined;
+  /** Whether the container has a memory limit of its own (`hasMemoryLimit`); undefined before any sample. */
+  memoryLimited?: boolean | undefined;
   /** Visible time span, ms, ending at the newest sample. */
   windowMs: number;
   /** Charts with the same key share one cursor. */
@@ -158,7 +171,7 @@ export interface ChartSettings {
 /** uPlot options for one chart of the container view. */
 export function chartOptions(kind: ChartKind, s: ChartSettings): ChartOptions {
   const p = PALETTES[s.dark ? 'dark' : 'light'];
-  const spec = kind === 'mem' && s.memoryScale === 'usage' ? MEM_BY_USAGE : SPECS[kind];
+  const spec = kind === 'mem' && memoryScaleOf(s.memoryScale, s.memoryLimited) === 'usage' ? MEM_BY_USAGE : SPECS[kind];
   const windowS = s.windowMs / 1000;
   const axisBase = { stroke: p.text, font: FONT, grid: { stroke: p.grid, width: 1 }, ticks: { stroke: p.grid, width: 1 } };
   const yAxis: uPlot.Axis = {

@@ -1,35 +1,16 @@
 /**
- * The live model of a view of one container (a share link's page, an embed): which container the socket
- * shows, its samples and state. With a share token the container is the `hello`'s scope, followed to a new id
- * when the share follows a name; with full access it is found by id or name in the container list.
+ * The live model of a view of one container (a share link's page, an embed), as signals: which container the
+ * socket shows, its samples and state, or why there is none. Which container that is, and which samples are
+ * new, is the core's `ContainerWatcher`'s to decide; this keeps what it says for the view to draw.
  */
-import {
-  CONTAINERS_TOPIC,
-  ErrorCode,
-  STATS_TOPIC_PREFIX,
-  assertNever,
-  statsTopic,
-  type ContainerSummary,
-  type HelloMessage,
-  type ServerMessage,
-} from '@dockpulse/shared';
-import { findContainer } from './container-ref.js';
+import { ErrorCode, type ContainerSummary, type ServerMessage } from '@dockpulse/shared';
+import { ContainerWatcher, SCOPE_TARGET, type WatchProblem } from '../client/container-watch.js';
+import type { FeedClient } from '../client/feed-client.js';
 import { displayState, topicDisplayState, type StateView } from './container-state.js';
 import { FeedStatus } from './feed-status.svelte.js';
 import { LiveSeries, ringCapacity } from './live-series.svelte.js';
-import type { FeedClient } from './ws-client.js';
 
-/** The `ref` that means "the share token's own container". */
-export const SCOPE_REF = '-';
-
-/** Why there is no container to show although the socket is fine. */
-export type Missing =
-  /** No container has this id or name (or it was removed). */
-  | 'not_found'
-  /** `-` was asked for, but the socket's access is not limited to one container (no share token). */
-  | 'no_scope'
-  /** The token does not allow this container. */
-  | 'forbidden';
+const DEFAULT_HISTORY_MS = 15 * 60_000;
 
 export class ContainerFeed extends FeedStatus {
   /** The container shown: id and name. Null until known. */
@@ -38,7 +19,8 @@ export class ContainerFeed extends FeedStatus {
   summary: ContainerSummary | null = $state.raw(null);
   /** Its samples; replaced when the view moves to another container (a followed name re-created). */
   series: LiveSeries | null = $state.raw(null);
-  missing: Missing | null = $state(null);
+  /** Why there is no container to show although the socket is fine. */
+  missing: WatchProblem | null = $state(null);
   /** Its state: from the list and the topic with full access, from the topic alone with a share token. */
   view: StateView | null = $derived(
     this.summary ? displayState(this.summary, this.series?.topicState ?? null) : topicDisplayState(this.series?.topicState ?? null),
@@ -46,21 +28,35 @@ export class ContainerFeed extends FeedStatus {
   /** The Docker engine does not answer. */
   engineDown = $derived(this.series?.topicState === 'unavailable');
 
-  readonly #ref: string;
+  readonly #target: string;
 
-  /** `ref`: a full id, a name, a unique id prefix, or `-` for the share token's container. */
-  constructor(client: FeedClient, ref: string = SCOPE_REF) {
+  /** `target`: a full id, a name, a unique id prefix, or `-` for the share token's container. */
+  constructor(client: FeedClient, target: string = SCOPE_TARGET) {
     super(client);
-    this.#ref = ref;
+    this.#target = target;
   }
 
   /** Connects and keeps the model live; returns the function that stops it and closes the socket. */
   start(): () => void {
-    const offs = [
-      this.trackStatus(),
-      this.client.on('message', (msg) => this.#onMessage(msg)),
+    // Status first, so that `hello` is known when the watcher hands out what it says.
+    const offs = [this.trackStatus()];
+    const watcher = new ContainerWatcher(this.client);
+    offs.push(
+      () => watcher.close(),
+      watcher.watch(this.#target, {
+        container: (c) => this.#show(c),
+        summary: (s) => {
+          this.summary = s;
+        },
+        samples: (samples) => this.series?.receive(samples),
+        state: (state) => this.series?.setTopicState(state),
+        problem: (problem) => {
+          this.missing = problem;
+        },
+      }),
+      this.client.on('message', (msg) => this.#afterFrame(msg)),
       this.client.on('invalid', (reason) => console.warn('dockpulse: ignored a frame the client cannot parse:', reason)),
-    ];
+    );
     this.client.connect();
     return () => {
       for (const off of offs) off();
@@ -68,91 +64,21 @@ export class ContainerFeed extends FeedStatus {
     };
   }
 
-  /** Seconds of history to ask for on resubscribing after a reconnect: only what was missed. */
-  historyFor(topic: string): number | undefined {
-    const series = this.series;
-    if (!series || topic !== statsTopic(series.id)) return undefined;
-    const last = series.ring.lastT;
-    return last === undefined ? undefined : (Date.now() - last + this.intervalMs) / 1000;
+  /** The view moves to a container: a new one starts a new series. */
+  #show(c: { id: string; name: string }): void {
+    this.missing = null;
+    if (this.series?.id !== c.id) {
+      const capacity = ringCapacity(this.hello?.historyMs ?? DEFAULT_HISTORY_MS, this.intervalMs);
+      this.series = new LiveSeries(c.id, capacity, this.intervalMs);
+    }
+    this.target = { id: c.id, name: c.name };
   }
 
-  #onMessage(msg: ServerMessage): void {
-    switch (msg.type) {
-      case 'hello':
-        this.#onHello(msg);
-        break;
-      case 'containers': {
-        const found = findContainer(msg.containers, this.#ref);
-        if (found) {
-          this.summary = found;
-          this.#show(found.id, found.name);
-        } else if (msg.engine.status === 'up') {
-          // Stays on the last samples when the container is removed; says so when it never existed.
-          if (!this.series) this.missing = 'not_found';
-          this.summary = null;
-        }
-        break;
-      }
-      case 'history':
-        if (this.#isCurrent(msg.topic)) this.series?.receive(msg.samples);
-        break;
-      case 'stats': {
-        const series = this.series;
-        if (!series) break;
-        const mine = msg.samples.filter((s) => s.id === series.id);
-        if (mine.length > 0) series.receive(mine);
-        break;
-      }
-      case 'state':
-        if (this.#isCurrent(msg.topic)) this.series?.setTopicState(msg.state);
-        break;
-      case 'pong':
-        break;
-      case 'error':
-        if (msg.topic !== undefined && this.#isCurrent(msg.topic)) {
-          if (msg.code === ErrorCode.notFound) this.missing = 'not_found';
-          else if (msg.code === ErrorCode.forbidden) this.missing = 'forbidden';
-        }
-        if (msg.code !== ErrorCode.notFound) console.warn(`dockpulse: server error ${msg.code}: ${msg.message}`, msg.topic ?? '');
-        break;
-      default:
-        assertNever(msg);
+  #afterFrame(msg: ServerMessage): void {
+    if (msg.type === 'hello') this.series?.configure(ringCapacity(msg.historyMs, msg.intervalMs), msg.intervalMs);
+    else if (msg.type === 'error' && msg.code !== ErrorCode.notFound) {
+      console.warn(`dockpulse: server error ${msg.code}: ${msg.message}`, msg.topic ?? '');
     }
     this.frameArrived();
-  }
-
-  #onHello(msg: HelloMessage): void {
-    const capacity = ringCapacity(msg.historyMs, msg.intervalMs);
-    this.series?.configure(capacity, msg.intervalMs);
-    const { scope } = msg;
-    if (scope.kind === 'container') {
-      // A share token shows its own container, whatever the address names: that is all it may see.
-      this.#show(scope.id, scope.name);
-      return;
-    }
-    if (this.#ref === SCOPE_REF) {
-      this.missing = 'no_scope';
-      return;
-    }
-    this.client.subscribe([CONTAINERS_TOPIC]);
-  }
-
-  /** Moves the view to a container: the old one's topic is dropped, the new one's subscribed. */
-  #show(id: string, name: string): void {
-    this.missing = null;
-    if (this.target?.id === id) {
-      if (this.target.name !== name) this.target = { id, name };
-      return;
-    }
-    const old = this.series;
-    if (old) this.client.unsubscribe([statsTopic(old.id)]);
-    const hello = this.hello;
-    this.series = new LiveSeries(id, ringCapacity(hello?.historyMs ?? 15 * 60_000, this.intervalMs), this.intervalMs);
-    this.target = { id, name };
-    this.client.subscribe([statsTopic(id)]);
-  }
-
-  #isCurrent(topic: string): boolean {
-    return this.series !== null && topic === STATS_TOPIC_PREFIX + this.series.id;
   }
 }

@@ -29,6 +29,11 @@ export class ContainerLive extends LiveSeries {
     this.view = $derived(displayState(this.removed ? undefined : this.summary, this.topicState));
   }
 
+  /** The container's name, from its list entry. */
+  get name(): string {
+    return this.summary.name;
+  }
+
   /** Applies a list entry; a change of state makes the list the fresher source again. */
   setSummary(next: ContainerSummary): void {
     const cur = this.summary;

@@ -17,10 +17,11 @@ import {
   type Sample,
   type ServerMessage,
 } from '@dockpulse/shared';
+import { findContainer } from '../client/container-ref.js';
 import { ContainerLive } from './container-live.svelte.js';
 import { FeedStatus } from './feed-status.svelte.js';
 import { ringCapacity } from './live-series.svelte.js';
-import type { FeedClient } from './ws-client.js';
+import type { FeedClient } from '../client/feed-client.js';
 
 const DEFAULT_HISTORY_MS = 15 * 60_000;
 
@@ -61,6 +62,8 @@ export class Dashboard extends FeedStatus {
       this.trackStatus(),
       this.client.on('message', (msg) => this.#onMessage(msg)),
       this.client.on('invalid', (reason) => console.warn('dockpulse: ignored a frame the client cannot parse:', reason)),
+      // After a reconnect each container asks only for the samples it missed.
+      this.client.resumeFrom((topic) => this.#lastSampleAt(topic)),
     ];
     this.client.subscribe([CONTAINERS_TOPIC]);
     return () => {
@@ -84,26 +87,10 @@ export class Dashboard extends FeedStatus {
    * characters. A removed container stays findable while a view holds it.
    */
   resolve(ref: string): ContainerLive | undefined {
-    // Read the list so a caller's $derived re-runs when the containers change.
-    const list = this.containers;
-    const byId = this.#lives.get(ref);
-    if (byId) return byId;
-    const byName = list.find((l) => l.summary.name === ref) ?? [...this.#lives.values()].find((l) => l.summary.name === ref);
-    if (byName) return byName;
-    if (ref.length < 4) return undefined;
-    const prefixed = [...this.#lives.values()].filter((l) => l.id.startsWith(ref));
-    return prefixed.length === 1 ? prefixed[0] : undefined;
-  }
-
-  /**
-   * Seconds of history to ask for on (re)subscribing to `topic`: after a reconnect, only the gap since the
-   * newest sample held (plus one interval); all the server keeps for a container seen for the first time.
-   */
-  historyFor(topic: string): number | undefined {
-    if (!topic.startsWith(STATS_TOPIC_PREFIX)) return undefined;
-    const last = this.#lives.get(topic.slice(STATS_TOPIC_PREFIX.length))?.ring.lastT;
-    if (last === undefined) return undefined;
-    return (Date.now() - last + this.intervalMs) / 1000;
+    // Reading the list makes a caller's $derived re-run when the containers change. Listed ones come first, so
+    // that a name re-created means the new container rather than the removed one a view still holds.
+    const held = [...this.#lives.values()].filter((l) => l.removed);
+    return findContainer([...this.containers, ...held], ref);
   }
 
   /** Keeps a container's stats subscribed (ahead of the overview's) while a view shows it. */
@@ -124,6 +111,12 @@ export class Dashboard extends FeedStatus {
       if (this.#lives.get(id)?.removed) this.#lives.delete(id);
       untrack(() => this.#syncTopics());
     };
+  }
+
+  /** When the newest sample held for a stats topic was taken. */
+  #lastSampleAt(topic: string): number | undefined {
+    if (!topic.startsWith(STATS_TOPIC_PREFIX)) return undefined;
+    return this.#lives.get(topic.slice(STATS_TOPIC_PREFIX.length))?.ring.lastT;
   }
 
   #onMessage(msg: ServerMessage): void {

@@ -3,7 +3,7 @@
  * whether frames keep coming. The dashboard and the single-container views (shared link, embed) extend it.
  */
 import type { HelloMessage } from '@dockpulse/shared';
-import type { ConnectionState, FeedClient, StateDetail } from './ws-client.js';
+import type { ConnectionState, FeedClient, StateDetail } from '../client/feed-client.js';
 
 const DEFAULT_INTERVAL_MS = 1000;
 

@@ -1,12 +1,14 @@
 /**
- * The browser's client of the dockpulse feed: one WebSocket, an explicit connection state, reconnect with
- * jittered capped exponential backoff, and the subscribed topics resent after every reconnect. Modelled on
- * centrifuge-js. It knows nothing of Svelte, so an embeddable view or another framework can use it as is.
+ * The client of the dockpulse feed, in a browser or in Node: one WebSocket, an explicit connection state,
+ * reconnect with jittered capped exponential backoff, and the subscribed topics resent after every reconnect.
+ * Modelled on centrifuge-js. The dashboard, its single-container views and the published `dockpulse-client.js`
+ * all use it.
  */
 import {
   CloseCode,
   ErrorCode,
   PROTOCOL,
+  STATS_TOPIC_PREFIX,
   parseServerMessage,
   type ClientMessage,
   type HelloMessage,
@@ -39,11 +41,14 @@ export interface FeedClientOptions {
   /** The WebSocket constructor; the global one by default. */
   WebSocket?: typeof WebSocket;
   /**
-   * Seconds of history to ask for when (re)subscribing to a topic; undefined asks for all the server keeps.
-   * A client that already holds a topic's recent samples asks only for what it missed while away.
+   * Seconds of history to ask for on subscribing to a stats topic of which no sample is held yet; undefined
+   * asks for all the server keeps. Once samples are held, see `resumeFrom`.
    */
-  historyFor?: (topic: string) => number | undefined;
+  history?: number;
 }
+
+/** When the newest sample held for a stats topic was taken, ms since the epoch; undefined when none is. */
+export type LastSampleAt = (topic: string) => number | undefined;
 
 interface Events {
   state: (state: ConnectionState, detail: StateDetail) => void;
@@ -75,6 +80,15 @@ const FINAL_TOPIC_ERRORS: ReadonlySet<string> = new Set([
 const DEFAULT_INTERVAL_MS = 1000;
 
 /**
+ * Seconds of history that cover what was missed since the newest sample held, taken at `lastT`: the gap up to
+ * `now` plus one sampling interval, so that the sample taken just before the socket dropped is not lost to
+ * rounding. Samples already held that come again are the holder's to skip.
+ */
+export function historyToResume(lastT: number, intervalMs: number, now: number): number {
+  return Math.max(0, Math.ceil((now - lastT + intervalMs) / 1000));
+}
+
+/**
  * Multiples of the sampling interval. With nothing received for one interval the client pings, so a quiet but
  * healthy socket (no containers) still shows traffic; with nothing for `DEAD_AFTER` intervals the socket is
  * taken for half-open (a laptop resumed, a proxy dropped it) and replaced.
@@ -90,7 +104,7 @@ const HELLO_TIMEOUT_MS = 10_000;
 
 /** One connection to a dockpulse server. Call `connect()` to start and `close()` to stop for good. */
 export class FeedClient {
-  readonly #opts: Required<Omit<FeedClientOptions, 'WebSocket' | 'historyFor'>> & Pick<FeedClientOptions, 'WebSocket' | 'historyFor'>;
+  readonly #opts: Required<Omit<FeedClientOptions, 'WebSocket' | 'history'>> & Pick<FeedClientOptions, 'WebSocket' | 'history'>;
   readonly #topics = new Set<string>();
   readonly #toSubscribe = new Set<string>();
   readonly #toUnsubscribe = new Set<string>();
@@ -109,6 +123,7 @@ export class FeedClient {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #helloTimer: ReturnType<typeof setTimeout> | undefined;
   #lastFrameAt = 0;
+  #lastSampleAt: LastSampleAt | undefined;
 
   constructor(opts: FeedClientOptions) {
     this.#opts = {
@@ -117,7 +132,7 @@ export class FeedClient {
       backoff: opts.backoff ?? DEFAULT_BACKOFF,
       topicsPerFrame: opts.topicsPerFrame ?? 64,
       WebSocket: opts.WebSocket,
-      historyFor: opts.historyFor,
+      history: opts.history,
     };
   }
 
@@ -180,6 +195,19 @@ export class FeedClient {
       if (!this.#toSubscribe.delete(t)) this.#toUnsubscribe.add(t);
     }
     this.#queueFlush();
+  }
+
+  /**
+   * Names the holder of the samples: on (re)subscribing to a stats topic of which it holds samples, the client
+   * asks only for those missed since the newest (`historyToResume`), not for all the history again. One
+   * holder at a time; returns the function that removes it.
+   */
+  resumeFrom(lastSampleAt: LastSampleAt): () => void {
+    if (this.#lastSampleAt) throw new Error('FeedClient.resumeFrom: the samples already have a holder');
+    this.#lastSampleAt = lastSampleAt;
+    return () => {
+      if (this.#lastSampleAt === lastSampleAt) this.#lastSampleAt = undefined;
+    };
   }
 
   /** Sends a ping; the server answers `pong`. */
@@ -253,6 +281,10 @@ export class FeedClient {
     } else if (msg.type === 'error' && msg.topic !== undefined && FINAL_TOPIC_ERRORS.has(msg.code)) {
       // Resubscribing after a reconnect would only earn the same error again.
       this.#topics.delete(msg.topic);
+    } else if (msg.type === 'state' && msg.state === 'removed') {
+      // The subscription ended with its container: neither resubscribed after a reconnect (which would earn
+      // not_found) nor unsubscribed.
+      this.#topics.delete(msg.topic);
     }
     this.#emit('message', msg);
   }
@@ -322,8 +354,7 @@ export class FeedClient {
     // Topics that want the same amount of history share a frame.
     const byHistory = new Map<number | undefined, string[]>();
     for (const t of sub) {
-      const h = this.#opts.historyFor?.(t);
-      const seconds = h === undefined ? undefined : Math.max(0, Math.ceil(h));
+      const seconds = this.#historyFor(t);
       const group = byHistory.get(seconds);
       if (group) group.push(t);
       else byHistory.set(seconds, [t]);
@@ -335,6 +366,14 @@ export class FeedClient {
         this.#send(msg);
       }
     }
+  }
+
+  /** Seconds of history to ask for on subscribing to `topic`; undefined for all the server keeps. */
+  #historyFor(topic: string): number | undefined {
+    if (!topic.startsWith(STATS_TOPIC_PREFIX)) return undefined;
+    const last = this.#lastSampleAt?.(topic);
+    if (last === undefined) return this.#opts.history === undefined ? undefined : Math.max(0, Math.ceil(this.#opts.history));
+    return historyToResume(last, this.#hello?.intervalMs ?? DEFAULT_INTERVAL_MS, Date.now());
   }
 
   #send(msg: ClientMessage): void {

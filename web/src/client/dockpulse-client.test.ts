@@ -1,0 +1,179 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { statsTopic } from '@dockpulse/shared';
+import { FakeGateway, cid, containersFrame, helloFrame, sample, summary, tick, type FakeSocket } from '../testing/fake-gateway.js';
+import { DockpulseClient, SCOPE, type DockpulseClientOptions, type Sample, type WatchStatus } from './dockpulse-client.js';
+
+const WEB = summary(cid('a'), 'web-1');
+const DB = summary(cid('b'), 'db');
+
+/** A client of a fake gateway, closed when the test ends. */
+function open(
+  t: TestContext,
+  options: Partial<DockpulseClientOptions> = {},
+): { client: DockpulseClient; gateway: FakeGateway; ws: FakeSocket } {
+  const gateway = new FakeGateway();
+  const client = new DockpulseClient({ url: 'http://gateway:8080', WebSocket: gateway.WebSocket, ...options });
+  t.after(() => client.close());
+  return { client, gateway, ws: gateway.socket };
+}
+
+/** Watches `target`, recording what it is told. */
+function watch(client: DockpulseClient, target: string): { samples: Sample[]; statuses: WatchStatus[]; off: () => void } {
+  const samples: Sample[] = [];
+  const statuses: WatchStatus[] = [];
+  const off = client.watch(
+    target,
+    (s) => samples.push(s),
+    (s) => statuses.push(s),
+  );
+  return { samples, statuses, off };
+}
+
+test('connects to the gateway address given, offering the token as a subprotocol entry', (t) => {
+  const { ws } = open(t, { token: 'x' });
+  assert.equal(ws.url, 'ws://gateway:8080/ws');
+  assert.deepEqual(ws.protocols, ['dockpulse.v1', 'dockpulse.token.eA']);
+});
+
+test('a watch by name: the container, its state, then its samples one by one', async (t) => {
+  const { client, ws } = open(t, { history: 5 });
+  const w = watch(client, 'web-1');
+  ws.open();
+  await tick();
+  assert.deepEqual(ws.sent, [{ type: 'subscribe', topics: ['containers'] }]);
+  ws.receive(containersFrame([DB, WEB]));
+  await tick();
+  assert.deepEqual(ws.sent.at(-1), { type: 'subscribe', topics: [statsTopic(WEB.id)], history: 5 });
+  ws.receive({ type: 'history', topic: statsTopic(WEB.id), samples: [sample(WEB.id, 1000), sample(WEB.id, 2000)] });
+  ws.receive({ type: 'state', topic: statsTopic(WEB.id), state: 'running' });
+  ws.receive({ type: 'stats', samples: [sample(DB.id, 3000), sample(WEB.id, 3000)] });
+  assert.deepEqual(
+    w.samples.map((s) => [s.id, s.t]),
+    [
+      [WEB.id, 1000],
+      [WEB.id, 2000],
+      [WEB.id, 3000],
+    ],
+  );
+  assert.deepEqual(w.statuses, [
+    { type: 'connection', state: 'open', final: false },
+    { type: 'container', id: WEB.id, name: 'web-1' },
+    { type: 'state', state: 'running' },
+  ]);
+  assert.equal(client.state, 'open');
+});
+
+test('a refused token is final: the watch is told, and nothing is retried', async (t) => {
+  const { client, gateway, ws } = open(t, { token: 'dps1.x' });
+  const w = watch(client, SCOPE);
+  ws.serverClose(4410, 'link revoked');
+  await tick(20);
+  assert.deepEqual(w.statuses.at(-1), { type: 'connection', state: 'closed', code: 4410, reason: 'link revoked', final: true });
+  assert.equal(gateway.sockets.length, 1);
+  assert.equal(client.state, 'closed');
+});
+
+test('containers(): the list now and after every change, until ended', async (t) => {
+  const { client, ws } = open(t);
+  const lists: string[][] = [];
+  const off = client.containers((list, engine) => lists.push([engine.status, ...list.map((c) => c.name)]));
+  ws.open();
+  await tick();
+  ws.receive(containersFrame([DB, WEB]));
+  ws.receive(containersFrame([DB], 'down'));
+  off();
+  await tick();
+  ws.receive(containersFrame([]));
+  assert.deepEqual(lists, [
+    ['up', 'db', 'web-1'],
+    ['down', 'db'],
+  ]);
+  assert.deepEqual(ws.topics('unsubscribe'), ['containers']);
+});
+
+test('after close() nothing is called', async (t) => {
+  const { client, ws } = open(t);
+  const w = watch(client, WEB.id);
+  ws.open();
+  const told = w.statuses.length + w.samples.length;
+  client.close();
+  ws.receive({ type: 'stats', samples: [sample(WEB.id, 1000)] });
+  await tick();
+  assert.equal(w.statuses.length + w.samples.length, told);
+  assert.equal(client.state, 'closed');
+});
+
+test('a wrong argument is said at once', (t) => {
+  const { client } = open(t);
+  assert.throws(() => client.watch('', () => {}), TypeError);
+  assert.throws(() => client.watch('web-1', undefined as unknown as () => void), TypeError);
+});
+
+test('with a share token, "-" shows the token\'s container', async (t) => {
+  const { client, ws } = open(t, { token: 'dps1.x' });
+  const w = watch(client, SCOPE);
+  ws.open(helloFrame({ id: WEB.id, name: 'web-1' }));
+  await tick();
+  assert.deepEqual(w.statuses.at(-1), { type: 'container', id: WEB.id, name: 'web-1' });
+  assert.deepEqual(ws.sent, [{ type: 'subscribe', topics: [statsTopic(WEB.id)] }]);
+});
+
+test('with a share token, a watch of any other container is told forbidden and gets nothing', async (t) => {
+  // By name, by id, by id prefix, and a name that exists nowhere: the token allows web-1 alone.
+  for (const target of ['db', DB.id, 'bbbb', 'no-such-container']) {
+    const { client, ws } = open(t, { token: 'dps1.x' });
+    const w = watch(client, target);
+    ws.open(helloFrame({ id: WEB.id, name: 'web-1' }));
+    await tick();
+    ws.receive({ type: 'history', topic: statsTopic(WEB.id), samples: [sample(WEB.id, 1000)] });
+    ws.receive({ type: 'stats', samples: [sample(WEB.id, 2000)] });
+    const told = w.statuses.filter((s) => s.type !== 'connection');
+    assert.equal(told.length, 1, `${target}: ${JSON.stringify(told)}`);
+    assert.equal(told[0]?.type === 'error' && told[0].code, 'forbidden', target);
+    assert.deepEqual(w.samples, [], target);
+    assert.deepEqual(ws.sent, [], `${target}: nothing asked for`);
+  }
+});
+
+test("with a share token, its own container is shown by '-', name, id or id prefix", async (t) => {
+  for (const target of [SCOPE, 'web-1', WEB.id, 'aaaa']) {
+    const { client, ws } = open(t, { token: 'dps1.x' });
+    const w = watch(client, target);
+    ws.open(helloFrame({ id: WEB.id, name: 'web-1' }));
+    await tick();
+    ws.receive({ type: 'stats', samples: [sample(WEB.id, 2000)] });
+    assert.deepEqual(
+      w.statuses.filter((s) => s.type !== 'connection'),
+      [{ type: 'container', id: WEB.id, name: 'web-1' }],
+      target,
+    );
+    assert.equal(w.samples.length, 1, target);
+  }
+});
+
+test('containers() with a share token is told forbidden, and asks the gateway for nothing', async (t) => {
+  const { client, ws } = open(t, { token: 'dps1.x' });
+  const lists: unknown[] = [];
+  const errors: unknown[] = [];
+  client.containers(
+    (list) => lists.push(list),
+    (error) => errors.push(error),
+  );
+  ws.open(helloFrame({ id: WEB.id, name: 'web-1' }));
+  await tick();
+  assert.equal(errors.length, 1);
+  assert.deepEqual({ ...(errors[0] as object), message: '' }, { type: 'error', code: 'forbidden', message: '' });
+  assert.deepEqual(lists, []);
+  assert.deepEqual(ws.sent, []);
+});
+
+test('containers() with a share token and no onError says why on the console', async (t) => {
+  const warn = t.mock.method(console, 'warn', () => {});
+  const { client, ws } = open(t, { token: 'dps1.x' });
+  client.containers(() => {});
+  ws.open(helloFrame({ id: WEB.id, name: 'web-1' }));
+  await tick();
+  assert.equal(warn.mock.callCount(), 1);
+  assert.match(String(warn.mock.calls[0]?.arguments[0]), /share token/);
+});
