@@ -91,6 +91,10 @@ export const HttpErrorCode = {
   rateLimited: 'rate_limited',
   /** The gateway failed; the request may be retried. */
   internalError: 'internal_error',
+  /** The change took effect but could not be saved yet; the gateway keeps trying (a revocation). */
+  notSaved: 'not_saved',
+  /** What the request needs (the message bus) cannot be reached now; try again later. */
+  unavailable: 'unavailable',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateDir } from './state-dir.js';
-import { ShareStore } from './share-store.js';
+import { FileShares, ShareStore } from './share-store.js';
 import { Authenticator } from './authenticate.js';
 
 const C = { id: 'c'.repeat(64), name: 'web-1' };
@@ -24,17 +24,17 @@ test('shares and revocations survive a restart; the secret is private and stable
     const dir = new StateDir(path);
     const secret = await dir.secret();
     assert.equal((await stat(join(path, 'secret'))).mode & 0o777, 0o600);
-    const store = await ShareStore.open(dir, secret, () => now);
+    const store = await ShareStore.open(new FileShares(dir), secret, () => now);
     const a = await store.create(C, 60_000, false);
     const b = await store.create(C, 60_000, true);
     assert.ok(a !== 'full' && b !== 'full');
-    assert.equal(await store.revoke(a.share.id), true);
-    assert.equal(await store.revoke(a.share.id), false, 'revoking twice');
+    assert.equal(await store.revoke(a.share.id), 'revoked');
+    assert.equal(await store.revoke(a.share.id), 'none', 'revoking twice');
 
     const dir2 = new StateDir(path);
     const secret2 = await dir2.secret();
     assert.deepEqual(secret2, secret);
-    const reopened = await ShareStore.open(dir2, secret2, () => now);
+    const reopened = await ShareStore.open(new FileShares(dir2), secret2, () => now);
     assert.deepEqual(
       reopened.active().map((s) => s.id),
       [b.share.id],
@@ -53,7 +53,7 @@ test('shares and revocations survive a restart; the secret is private and stable
 test('a revocation is announced, for closing live sockets', () =>
   withDir(async (path) => {
     const dir = new StateDir(path);
-    const store = await ShareStore.open(dir, await dir.secret());
+    const store = await ShareStore.open(new FileShares(dir), await dir.secret());
     const created = await store.create(C, 60_000, false);
     assert.ok(created !== 'full');
     const seen: string[] = [];
@@ -66,7 +66,7 @@ test('who a request is', () =>
   withDir(async (path) => {
     const dir = new StateDir(path);
     const secret = await dir.secret();
-    const store = await ShareStore.open(dir, secret);
+    const store = await ShareStore.open(new FileShares(dir), secret);
     const share = await store.create(C, 60_000, false);
     assert.ok(share !== 'full');
     const open = new Authenticator(undefined, store, secret);

@@ -29,30 +29,60 @@ const KEEP_ENDED_MS = 7 * 24 * 3_600_000;
 /** Most shares kept at once; creating one more is refused. */
 export const MAX_SHARES = 1000;
 
+/** Where the shares are kept: the state directory of one gateway, or a bucket that several share. */
+export interface SharePersistence {
+  /** Every share kept, as stored (parsed by the store). */
+  load(): Promise<unknown[]>;
+  /** Keeps a share that was created or changed; `all` is every share, for a store that writes them together. */
+  save(changed: Share, all: readonly Share[]): Promise<void>;
+}
+
+/** The shares as one file in the state directory, replaced atomically on every change. */
+export class FileShares implements SharePersistence {
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly dir: StateDir) {}
+
+  async load(): Promise<unknown[]> {
+    const raw = await this.dir.readJson(FILE);
+    const shares: unknown = isObject(raw) ? raw['shares'] : undefined;
+    return Array.isArray(shares) ? (shares as unknown[]) : [];
+  }
+
+  /** Writes are serialized so that two quick changes never race on the file. */
+  save(_changed: Share, all: readonly Share[]): Promise<void> {
+    const snapshot = { shares: [...all] };
+    this.writing = this.writing.catch(() => {}).then(() => this.dir.writeJson(FILE, snapshot));
+    return this.writing;
+  }
+}
+
+/** A revocation not yet kept is tried again this often, until it is. */
+const RESAVE_MS = 5000;
+
 /**
- * The list of share links and their revocations, kept in the state directory so that both survive a
+ * The list of share links and their revocations, kept where `persistence` keeps them so that both survive a
  * restart. Tokens are not stored: they are signed claims, checked against this list for revocation.
  */
 export class ShareStore {
   private shares = new Map<string, Share>();
   private readonly listeners = new Set<(share: Share) => void>();
-  private writing: Promise<void> = Promise.resolve();
+  /** Revocations in force here but not yet kept, tried again until they are. */
+  private readonly unsaved = new Map<string, Share>();
+  private resaveTimer: NodeJS.Timeout | undefined;
 
   private constructor(
-    private readonly dir: StateDir,
+    private readonly persistence: SharePersistence,
     private readonly secret: Buffer,
     private readonly now: () => number,
   ) {}
 
-  /** Loads the store from `dir`; tokens are signed with `secret`. */
-  static async open(dir: StateDir, secret: Buffer, now: () => number = Date.now): Promise<ShareStore> {
-    const store = new ShareStore(dir, secret, now);
-    const raw = await dir.readJson(FILE);
-    if (isObject(raw) && Array.isArray(raw['shares'])) {
-      for (const s of raw['shares']) {
-        const share = parseShare(s);
-        if (share) store.shares.set(share.id, share);
-      }
+  /** Loads the store from `persistence`; tokens are signed with `secret`. */
+  static async open(persistence: SharePersistence, secret: Buffer, now: () => number = Date.now): Promise<ShareStore> {
+    const store = new ShareStore(persistence, secret, now);
+    for (const s of await persistence.load()) {
+      const share = parseShare(s);
+      if (share) store.shares.set(share.id, share);
     }
     return store;
   }
@@ -75,8 +105,9 @@ export class ShareStore {
       createdAt: now,
       expiresAt: now + ttlMs,
     };
+    // Kept first: a link is handed out only once it will still open after a restart.
+    await this.persistence.save(share, [...this.shares.values(), share]);
     this.shares.set(share.id, share);
-    await this.save();
     return { share, token: this.tokenOf(share) };
   }
 
@@ -96,14 +127,65 @@ export class ShareStore {
       .sort((a, b) => b.createdAt - a.createdAt);
   }
 
-  /** Revokes a share; false when there is no such active share. */
-  async revoke(id: string): Promise<boolean> {
+  /**
+   * Revokes a share: at once here (its token is refused, its sockets are closed), then kept. `unsaved` when
+   * it could not be kept yet: it stays in force here and is tried again until it is, so that it is never
+   * silently undone; `none` when there is no such active share.
+   */
+  async revoke(id: string): Promise<'revoked' | 'unsaved' | 'none'> {
     const share = this.shares.get(id);
-    if (!share || share.revokedAt !== undefined) return false;
+    if (!share || share.revokedAt !== undefined) return 'none';
     share.revokedAt = this.now();
-    await this.save();
     for (const fn of [...this.listeners]) fn(share);
-    return true;
+    try {
+      await this.persistence.save(share, [...this.shares.values()]);
+      return 'revoked';
+    } catch {
+      this.unsaved.set(share.id, share);
+      this.resaveTimer ??= setTimeout(() => void this.resave(), RESAVE_MS);
+      return 'unsaved';
+    }
+  }
+
+  /** Revocations waiting to be kept, for the API and for tests. */
+  get unsavedRevocations(): number {
+    return this.unsaved.size;
+  }
+
+  /**
+   * Takes in a share created or changed elsewhere (another gateway on the same bus): a new one is added, a
+   * revocation takes effect here too.
+   */
+  apply(share: Share): void {
+    const known = this.shares.get(share.id);
+    if (!known) {
+      this.shares.set(share.id, share);
+      if (share.revokedAt === undefined) return;
+    } else if (known.revokedAt !== undefined || share.revokedAt === undefined) {
+      return;
+    } else {
+      known.revokedAt = share.revokedAt;
+    }
+    for (const fn of [...this.listeners]) fn(this.shares.get(share.id)!);
+  }
+
+  /** Stops retrying unsaved revocations. */
+  close(): void {
+    clearTimeout(this.resaveTimer);
+    this.resaveTimer = undefined;
+  }
+
+  private async resave(): Promise<void> {
+    this.resaveTimer = undefined;
+    for (const share of [...this.unsaved.values()]) {
+      try {
+        await this.persistence.save(share, [...this.shares.values()]);
+        this.unsaved.delete(share.id);
+      } catch {
+        break;
+      }
+    }
+    if (this.unsaved.size > 0) this.resaveTimer = setTimeout(() => void this.resave(), RESAVE_MS);
   }
 
   /** Checks a share token: signature, expiry, and that its share was not revoked or forgotten. */
@@ -125,16 +207,10 @@ export class ShareStore {
     const cutoff = this.now() - KEEP_ENDED_MS;
     for (const [id, s] of this.shares) if (Math.max(s.expiresAt, s.revokedAt ?? 0) < cutoff) this.shares.delete(id);
   }
-
-  /** Writes are serialized so that two quick changes never race on the file. */
-  private save(): Promise<void> {
-    const snapshot = { shares: [...this.shares.values()] };
-    this.writing = this.writing.catch(() => {}).then(() => this.dir.writeJson(FILE, snapshot));
-    return this.writing;
-  }
 }
 
-function parseShare(v: unknown): Share | undefined {
+/** Parses a stored share; undefined when it is malformed. */
+export function parseShare(v: unknown): Share | undefined {
   if (!isObject(v)) return undefined;
   const { id, container, host, name, follow, createdAt, expiresAt, revokedAt } = v;
   if (

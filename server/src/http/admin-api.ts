@@ -52,7 +52,17 @@ export async function adminApi(ctx: AdminApiContext, req: IncomingMessage, res: 
     }
     if (!found) return fail(res, { status: 404, code: HttpErrorCode.notFound, message: `no container "${ref}"` });
     const container = found;
-    const created = await ctx.shares.create(container, request.value.ttlSeconds * 1000, request.value.follow);
+    let created: Awaited<ReturnType<ShareStore['create']>>;
+    try {
+      created = await ctx.shares.create(container, request.value.ttlSeconds * 1000, request.value.follow);
+    } catch (e) {
+      ctx.log.warn('share not created', { error: e instanceof Error ? e.message : String(e) });
+      return fail(res, {
+        status: 503,
+        code: HttpErrorCode.unavailable,
+        message: `the link could not be saved: ${e instanceof Error ? e.message : String(e)}`,
+      });
+    }
     if (created === 'full') return fail(res, { status: 409, code: HttpErrorCode.tooManyShares, message: 'revoke some shares first' });
     ctx.log.info('share created', { share: created.share.id, container: container.id, expiresAt: created.share.expiresAt });
     return json(res, 201, shareView(created.share, created.token, base));
@@ -60,7 +70,16 @@ export async function adminApi(ctx: AdminApiContext, req: IncomingMessage, res: 
   const m = SHARE_PATH.exec(path);
   if (m) {
     if (method !== 'DELETE') return methodNotAllowed(res, 'DELETE');
-    if (!(await ctx.shares.revoke(m[1]!))) return fail(res, { status: 404, code: HttpErrorCode.notFound, message: 'no such active share' });
+    const revoked = await ctx.shares.revoke(m[1]!);
+    if (revoked === 'none') return fail(res, { status: 404, code: HttpErrorCode.notFound, message: 'no such active share' });
+    if (revoked === 'unsaved') {
+      ctx.log.error('share revoked but not saved; retrying', { share: m[1]! });
+      return fail(res, {
+        status: 503,
+        code: HttpErrorCode.notSaved,
+        message: 'revoked on this gateway and its live views closed, but not yet saved: it is retried until it is',
+      });
+    }
     ctx.log.info('share revoked', { share: m[1]! });
     return noContent(res);
   }

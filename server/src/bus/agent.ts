@@ -1,0 +1,237 @@
+/**
+ * An agent beside an engine: it reads every container of its host (through the same sources a gateway
+ * uses) and publishes, for its host, each tick's samples in one message, the host record (the container
+ * list and the engine's state) whenever it changes, lifecycle events, and a heartbeat. It connects out to
+ * NATS and opens no port. It never buffers: what cannot be published while the bus is away is dropped, since
+ * gateways keep their history from what reached the bus.
+ */
+import { randomBytes } from 'node:crypto';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Sample } from '@dockpulse/shared';
+import type { Hub } from '../hub/hub.js';
+import type { LifecycleEvent, StatsSource } from '../source/source.js';
+import type { Logger } from '../log.js';
+import type { BusHandlers, BusLink } from './connection.js';
+import {
+  BUS_VERSION,
+  MAX_BUS_MESSAGE_BYTES,
+  encode,
+  parseHeartbeat,
+  type HeartbeatMessage,
+  type HostRecord,
+  type SamplesMessage,
+} from './messages.js';
+
+export interface AgentOptions {
+  /** The local engine, named as this host. */
+  source: StatsSource;
+  /** A hub that keeps every container of `source` open (pinned), whose samples are published. */
+  hub: Hub;
+  link: BusLink;
+  /** Time between samples of a container; samples not yet sent after this long are sent anyway. */
+  intervalMs: number;
+  heartbeatMs: number;
+  /** This software, e.g. `dockpulse/0.2.0`. */
+  version: string;
+  log: Logger;
+}
+
+/** After a run of readings ends, samples are sent once no further run follows within this. */
+const SETTLE_MS = 10;
+
+/** A host record is put again this often, so that a gateway that lost it, or a bucket made late, gets it back. */
+const RECORD_REFRESH_MS = 30_000;
+
+/** A refused or unanswered put of the host record is tried again after this. */
+const RECORD_RETRY_MS = 2000;
+
+/** Another agent claiming this host is reported at most this often. */
+const CONFLICT_REPORT_MS = 60_000;
+
+export class Agent implements BusHandlers {
+  /** This run's id, in every message: two agents claiming one host are told apart by it. */
+  readonly id = randomBytes(12).toString('base64url');
+  readonly startedAt = Date.now();
+  private readonly host: string;
+  private readonly log: Logger;
+  private pending: Sample[] = [];
+  private settleTimer: NodeJS.Timeout | undefined;
+  private recordTimer: NodeJS.Timeout | undefined;
+  private recordDirty = true;
+  private events: LifecycleEvent[] = [];
+  private lastConflictReport = 0;
+  /** Messages published and refused since start, for tests and logs. */
+  readonly counts = { samples: 0, messages: 0, records: 0, heartbeats: 0 };
+
+  constructor(private readonly opts: AgentOptions) {
+    this.host = opts.source.host;
+    this.log = opts.log.with({ host: this.host, agent: this.id });
+  }
+
+  /** Runs until `signal` aborts: follows the source, and keeps the bus connection. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { source, hub, link } = this.opts;
+    const offs = [
+      hub.onSample((s) => this.pending.push(s)),
+      source.onBatchEnd?.(() => this.settle()) ?? (() => {}),
+      source.containers.onChange(() => this.recordChanged()),
+      source.onLifecycle?.((e) => this.event(e)) ?? (() => {}),
+    ];
+    // Sources whose samples trickle in (the engine's API) have no batch end: send what came in each interval.
+    const tick = setInterval(() => this.flushSamples(), this.opts.intervalMs);
+    const heartbeat = setInterval(() => this.heartbeat(), this.opts.heartbeatMs);
+    this.log.info('agent publishing', { servers: link.state.servers, subjects: link.names.host(this.host, 'samples') });
+    try {
+      await link.run(this, signal);
+    } finally {
+      for (const off of offs) off();
+      clearInterval(tick);
+      clearInterval(heartbeat);
+      clearTimeout(this.settleTimer);
+      clearTimeout(this.recordTimer);
+    }
+  }
+
+  async connected(nc: NatsConnection): Promise<void> {
+    // Another agent claiming this host's name is reported, never merged: gateways serve one of them.
+    const names = this.opts.link.names;
+    nc.subscribe(names.host(this.host, 'heartbeat'), {
+      callback: (_e, m) => {
+        const beat = parseHeartbeat(m.data);
+        if (!beat.ok || beat.value.agent === this.id) return;
+        const now = Date.now();
+        if (now - this.lastConflictReport < CONFLICT_REPORT_MS) return;
+        this.lastConflictReport = now;
+        this.log.error('another agent is publishing as this host: give one of them another DOCKPULSE_HOST_NAME', {
+          other: beat.value.agent,
+          otherStartedAt: new Date(beat.value.startedAt).toISOString(),
+        });
+      },
+    });
+    this.recordChanged();
+    await Promise.resolve();
+  }
+
+  async reconnected(): Promise<void> {
+    // Whatever was published while away was dropped by the client: the record goes again at once.
+    this.recordChanged();
+    await Promise.resolve();
+  }
+
+  private settle(): void {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => this.flushSamples(), SETTLE_MS);
+  }
+
+  /** Publishes the samples gathered since the last time, split where one message would be too large. */
+  private flushSamples(): void {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
+    if (this.pending.length === 0) return;
+    const samples = this.pending;
+    this.pending = [];
+    const nc = this.opts.link.connection;
+    if (!nc) return;
+    const subject = this.opts.link.names.host(this.host, 'samples');
+    const limit = Math.min(nc.info?.max_payload ?? MAX_BUS_MESSAGE_BYTES, MAX_BUS_MESSAGE_BYTES);
+    const send = (part: Sample[]): void => {
+      const message: SamplesMessage = { v: BUS_VERSION, agent: this.id, t: Date.now(), samples: part };
+      const bytes = encode(message);
+      if (bytes.byteLength > limit && part.length > 1) {
+        const half = Math.ceil(part.length / 2);
+        send(part.slice(0, half));
+        send(part.slice(half));
+        return;
+      }
+      try {
+        nc.publish(subject, bytes);
+        this.counts.messages++;
+        this.counts.samples += part.length;
+      } catch (e) {
+        this.log.warn('a samples message could not be published', {
+          error: e instanceof Error ? e.message : String(e),
+          bytes: bytes.byteLength,
+        });
+      }
+    };
+    send(samples);
+  }
+
+  private heartbeat(): void {
+    const nc = this.opts.link.connection;
+    if (!nc) return;
+    const list = this.opts.source.containers;
+    const all = list.all();
+    const beat: HeartbeatMessage = {
+      v: BUS_VERSION,
+      agent: this.id,
+      t: Date.now(),
+      startedAt: this.startedAt,
+      everyMs: this.opts.heartbeatMs,
+      engine: list.engineStatus,
+      containers: all.length,
+      running: all.filter((c) => c.state === 'running').length,
+      server: this.opts.version,
+    };
+    nc.publish(this.opts.link.names.host(this.host, 'heartbeat'), encode(beat));
+    this.counts.heartbeats++;
+  }
+
+  private event(e: LifecycleEvent): void {
+    this.events.push(e);
+    if (this.events.length > 1) return;
+    // Events of one engine burst (a compose up) leave together.
+    queueMicrotask(() => {
+      const events = this.events;
+      this.events = [];
+      const nc = this.opts.link.connection;
+      if (!nc) return;
+      nc.publish(this.opts.link.names.host(this.host, 'events'), encode({ v: BUS_VERSION, agent: this.id, t: Date.now(), events }));
+    });
+  }
+
+  /** The record is put soon after a change, and again every so often. */
+  private recordChanged(): void {
+    this.recordDirty = true;
+    clearTimeout(this.recordTimer);
+    this.recordTimer = setTimeout(() => void this.putRecord(), 50);
+  }
+
+  private async putRecord(): Promise<void> {
+    this.recordTimer = undefined;
+    const nc = this.opts.link.connection;
+    if (!nc) return;
+    const list = this.opts.source.containers;
+    // Until the engine was reached there is nothing true to say about the host.
+    if (!list.isSettled) {
+      this.recordTimer = setTimeout(() => void this.putRecord(), RECORD_RETRY_MS);
+      return;
+    }
+    const record: HostRecord = {
+      v: BUS_VERSION,
+      agent: this.id,
+      t: Date.now(),
+      startedAt: this.startedAt,
+      everyMs: this.opts.heartbeatMs,
+      engine: list.engineStatus,
+      containers: list.all(),
+    };
+    this.recordDirty = false;
+    let retryIn = RECORD_REFRESH_MS;
+    try {
+      // A put into the hosts bucket is a publish to its subject; the bucket's stream acknowledges it.
+      const reply = await nc.request(`$KV.${this.opts.link.names.hostsBucket}.${this.host}`, encode(record), { timeout: RECORD_RETRY_MS });
+      const ack: unknown = reply.json();
+      if (typeof ack !== 'object' || ack === null || !('seq' in ack))
+        throw new Error(`the hosts bucket refused the record: ${reply.string()}`);
+      this.counts.records++;
+    } catch (e) {
+      // No bucket yet (no gateway has made it), a refusal, or no answer: try again soon.
+      this.log.debug('the host record was not stored', { error: e instanceof Error ? e.message : String(e) });
+      this.recordDirty = true;
+      retryIn = RECORD_RETRY_MS;
+    }
+    if (this.recordTimer === undefined)
+      this.recordTimer = setTimeout(() => void this.putRecord(), this.recordDirty ? retryIn : RECORD_REFRESH_MS);
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * A gateway's side of the bus: it makes the samples stream and the buckets if they are missing, learns the
+ * hosts from the hosts bucket (each becomes a `BusHost` in the gateway's host set), follows their
+ * heartbeats and events, and reads every host's samples from the stream: first the history window, so that
+ * a gateway that starts shows the recent past at once, then live. Every message is parsed and bounded; what
+ * is refused is counted, and never stops the others.
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import { nanos } from '@nats-io/transport-node';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type ConsumerMessages,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
+import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
+import { isHostName } from '@dockpulse/shared';
+import type { HostSet } from '../hosts/host-set.js';
+import type { Logger } from '../log.js';
+import type { BusHandlers, BusLink } from './connection.js';
+import { BusHost, type Ignored } from './bus-host.js';
+import { parseEventsMessage, parseHeartbeat, parseHostRecord, parseSamplesMessage, type Refusal } from './messages.js';
+import { parseHostSubject } from './subjects.js';
+import type { BusShares } from './bus-shares.js';
+import type { ShareStore } from '../auth/share-store.js';
+
+export interface BusHostsOptions {
+  link: BusLink;
+  hosts: HostSet;
+  /** How far back the samples stream keeps, and a starting gateway reads. */
+  historyMs: number;
+  /** Time between samples of a container, to bound the stream's messages per host. */
+  intervalMs: number;
+  /** A host this gateway reads itself: an agent heard under that name is not added again. */
+  localHost: string | undefined;
+  /** Share links kept on the bus, and the store they feed. */
+  shares?: { persistence: BusShares; store: ShareStore };
+  log: Logger;
+  now?: () => number;
+}
+
+/** Messages refused or ignored since start, by reason, for `/healthz` and the logs. */
+export type BusRejections = Record<Refusal['reason'] | Ignored | 'unknown-host' | 'bad-subject', number>;
+
+/** How often hosts are checked for missed heartbeats. */
+const LIVENESS_CHECK_MS = 250;
+
+export class BusHosts implements BusHandlers {
+  private readonly known = new Map<string, BusHost>();
+  readonly rejected: BusRejections = {
+    oversized: 0,
+    malformed: 0,
+    foreign: 0,
+    'other-agent': 0,
+    'unknown-container': 0,
+    'unknown-host': 0,
+    'bad-subject': 0,
+  };
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private liveness: NodeJS.Timeout | undefined;
+  private feed: ConsumerMessages | undefined;
+  private watcher: { stop(): void } | undefined;
+  /** The stream's sequence of the last samples message read, to go on from after a reconnect. */
+  private lastSeq = 0;
+  /** Messages up to this sequence were in the stream when this gateway started reading: history. */
+  private replayUntil = 0;
+  private streamCreated: string | undefined;
+  private kv: { hosts: KV; shares: KV } | undefined;
+  private readonly reported = new Set<string>();
+
+  constructor(private readonly opts: BusHostsOptions) {
+    this.log = opts.log.with({ bus: opts.link.state.servers });
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Follows the bus until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    this.liveness = setInterval(() => {
+      for (const h of this.known.values()) h.checkLiveness();
+    }, LIVENESS_CHECK_MS);
+    try {
+      await this.opts.link.run(this, signal);
+    } finally {
+      clearInterval(this.liveness);
+      this.feed?.stop();
+      this.watcher?.stop();
+    }
+  }
+
+  async connected(nc: NatsConnection): Promise<void> {
+    const { names } = this.opts.link;
+    nc.subscribe(names.allHosts('heartbeat'), { callback: (_e, m) => this.onHeartbeat(m.subject, m.data) });
+    nc.subscribe(names.allHosts('events'), { callback: (_e, m) => this.onEvents(m.subject, m.data) });
+    const jsm = await jetstreamManager(nc);
+    await this.ensureStream(jsm);
+    const js = jetstream(nc);
+    const kvm = new Kvm(js);
+    this.kv = {
+      hosts: await kvm.create(names.hostsBucket, { history: 1 }),
+      // Long enough for any share link (30 days) and the week an ended one is remembered.
+      shares: await kvm.create(names.sharesBucket, { history: 1, ttl: 37 * 24 * 3_600_000 }),
+    };
+    await this.watchHosts(this.kv.hosts);
+    if (this.opts.shares) await this.opts.shares.persistence.attach(this.kv.shares, this.opts.shares.store);
+    await this.readSamples(nc, jsm, this.lastSeq === 0 ? 'history' : 'resume');
+  }
+
+  async reconnected(nc: NatsConnection): Promise<void> {
+    const jsm = await jetstreamManager(nc);
+    // A stream made anew (a server whose store was lost) starts its sequence again.
+    if (await this.ensureStream(jsm)) this.lastSeq = 0;
+    await this.readSamples(nc, jsm, this.lastSeq === 0 ? 'history' : 'resume');
+  }
+
+  /** Makes or updates the samples stream; true when it was made anew since last time. */
+  private async ensureStream(jsm: JetStreamManager): Promise<boolean> {
+    const { names } = this.opts.link;
+    const config = {
+      name: names.samplesStream,
+      subjects: [names.allHosts('samples')],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      max_age: nanos(this.opts.historyMs),
+      discard: DiscardPolicy.Old,
+      // One message a tick per host, and room for an agent that splits a large tick in several.
+      max_msgs_per_subject: Math.ceil(this.opts.historyMs / this.opts.intervalMs) * 4,
+      num_replicas: 1,
+    };
+    let created: string;
+    try {
+      created = (await jsm.streams.add(config)).created;
+    } catch (e) {
+      // 10058: the stream exists with other settings (another gateway's history window): take ours.
+      if ((e as { code?: unknown }).code !== 10058 && (e as { api_error?: { err_code?: unknown } }).api_error?.err_code !== 10058) throw e;
+      const { name, ...rest } = config;
+      created = (await jsm.streams.update(name, rest)).created;
+    }
+    const fresh = this.streamCreated !== undefined && this.streamCreated !== created;
+    this.streamCreated = created;
+    return fresh;
+  }
+
+  /** Learns the hosts from their records, and waits until every record there now has been read. */
+  private async watchHosts(kv: KV): Promise<void> {
+    this.watcher?.stop();
+    const empty = (await kv.status()).values === 0;
+    const watch = await kv.watch();
+    this.watcher = watch;
+    let initialDone: () => void = () => {};
+    const initial = new Promise<void>((resolve) => (initialDone = resolve));
+    if (empty) initialDone();
+    void (async () => {
+      for await (const e of watch) {
+        this.onRecord(e);
+        if (e.delta === 0) initialDone();
+      }
+    })().catch((e: unknown) => this.log.debug('hosts bucket watch ended', { error: e instanceof Error ? e.message : String(e) }));
+    await initial;
+  }
+
+  private onRecord(e: KvWatchEntry): void {
+    const name = e.key;
+    if (!isHostName(name)) return this.refuse('bad-subject', name, `hosts bucket key "${name.slice(0, 80)}" is not a host name`);
+    if (e.operation !== 'PUT') {
+      // An operator deleted the host's record: the host is forgotten.
+      const gone = this.known.get(name);
+      if (!gone) return;
+      this.known.delete(name);
+      this.opts.hosts.remove(name);
+      this.log.info('host forgotten: its record was deleted', { host: name });
+      return;
+    }
+    const record = parseHostRecord(e.value, name);
+    if (!record.ok) return this.refuse(record.error.reason, name, record.error.detail);
+    const host = this.known.get(name);
+    if (host) return host.applyRecord(record.value);
+    if (name === this.opts.localHost) {
+      this.reportOnce(`local:${name}`, 'an agent publishes the host this gateway reads itself; the gateway serves its own reading', name);
+      return;
+    }
+    const created = new BusHost(name, record.value, `agent via ${this.opts.link.state.servers}`, this.now);
+    this.known.set(name, created);
+    this.opts.hosts.add(created);
+    this.log.info('host heard on the bus', { host: name, containers: record.value.containers.length });
+  }
+
+  /**
+   * Reads samples from the stream: from the start of the history window, or on from the last one read after
+   * a reconnect, and then live, with an ordered consumer. Without JetStream on the server, history is lost,
+   * so this says so; live samples still need the stream.
+   */
+  private async readSamples(nc: NatsConnection, jsm: JetStreamManager, from: 'history' | 'resume'): Promise<void> {
+    this.feed?.stop();
+    const { names } = this.opts.link;
+    const info = await jsm.streams.info(names.samplesStream);
+    this.replayUntil = info.state.last_seq;
+    if (from === 'history') this.lastSeq = (await this.firstSeqAfter(jsm, this.now() - this.opts.historyMs)) - 1;
+    const js = jetstream(nc);
+    // Started by sequence, never by time: the client cannot recover an ordered consumer started by time.
+    const consumer = await js.consumers.get(names.samplesStream, {
+      filter_subjects: names.allHosts('samples'),
+      opt_start_seq: this.lastSeq + 1,
+    });
+    const feed = await consumer.consume({ max_messages: 256 });
+    this.feed = feed;
+    void (async () => {
+      for await (const m of feed) {
+        this.lastSeq = m.seq;
+        this.onSamples(m.subject, m.data, m.seq > this.replayUntil);
+      }
+    })().catch((e: unknown) => this.log.debug('samples feed ended', { error: e instanceof Error ? e.message : String(e) }));
+  }
+
+  /** The first sequence of the stream at or after `time`, found with a consumer that is deleted at once. */
+  private async firstSeqAfter(jsm: JetStreamManager, time: number): Promise<number> {
+    const { names } = this.opts.link;
+    const probe = await jsm.consumers.add(names.samplesStream, {
+      name: `dockpulse_probe_${Math.random().toString(36).slice(2, 12)}`,
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: new Date(time).toISOString(),
+      filter_subject: names.allHosts('samples'),
+      ack_policy: AckPolicy.None,
+      mem_storage: true,
+      inactive_threshold: nanos(10_000),
+    });
+    jsm.consumers.delete(names.samplesStream, probe.name).catch(() => {});
+    return probe.delivered.stream_seq + 1;
+  }
+
+  private hostOf(subject: string): BusHost | undefined {
+    const parsed = parseHostSubject(this.opts.link.names, subject);
+    if (!parsed) {
+      this.refuse('bad-subject', subject.slice(0, 120), 'not a host subject');
+      return undefined;
+    }
+    const host = this.known.get(parsed.host);
+    // Samples of a host whose record was never read are ignored: nothing says what its containers are.
+    if (!host && parsed.host !== this.opts.localHost) this.refuse('unknown-host', parsed.host, 'no record of this host');
+    return host;
+  }
+
+  private onSamples(subject: string, data: Uint8Array, live: boolean): void {
+    const host = this.hostOf(subject);
+    if (!host) return;
+    const message = parseSamplesMessage(data, host.host);
+    if (!message.ok) return this.refuse(message.error.reason, host.host, message.error.detail);
+    const { ignored, why } = host.applySamples(message.value, live);
+    if (why !== undefined) this.rejected[why] += ignored;
+  }
+
+  private onHeartbeat(subject: string, data: Uint8Array): void {
+    const host = this.hostOf(subject);
+    if (!host) return;
+    const beat = parseHeartbeat(data);
+    if (!beat.ok) return this.refuse(beat.error.reason, host.host, beat.error.detail);
+    const ignored = host.applyHeartbeat(beat.value);
+    if (ignored) this.refuse(ignored, host.host, `agent ${beat.value.agent} is not the one served`);
+  }
+
+  private onEvents(subject: string, data: Uint8Array): void {
+    const host = this.hostOf(subject);
+    if (!host) return;
+    const message = parseEventsMessage(data);
+    if (!message.ok) return this.refuse(message.error.reason, host.host, message.error.detail);
+    const ignored = host.applyEvents(message.value);
+    if (ignored) this.rejected[ignored]++;
+  }
+
+  /** Counts a refused message; the first of each kind per host is logged as a warning, the rest at debug. */
+  private refuse(reason: keyof BusRejections, host: string, detail: string): void {
+    this.rejected[reason]++;
+    const key = `${reason}:${host}`;
+    if (this.reported.has(key)) {
+      this.log.debug('bus message refused', { reason, host, detail });
+      return;
+    }
+    if (this.reported.size < 1000) this.reported.add(key);
+    this.log.warn('bus message refused', { reason, host, detail });
+  }
+
+  private reportOnce(key: string, message: string, host: string): void {
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.log.warn(message, { host });
+  }
+}
