@@ -11,12 +11,16 @@ import { Hub } from './hub/hub.js';
 import type { StatsSource, StreamCounters } from './source/source.js';
 import { HostSet } from './hosts/host-set.js';
 import { pinEveryContainer } from './hosts/pin-all.js';
+import { BusLink } from './bus/connection.js';
+import { BusHosts } from './bus/bus-hosts.js';
+import { BusShares } from './bus/bus-shares.js';
+import { Agent } from './bus/agent.js';
 import { localEngineSource } from './source/local-engine.js';
 import { WsTransport } from './transport/ws-server.js';
 import { createRequestHandler } from './http/routes.js';
 import { StaticFiles } from './http/static-files.js';
 import { StateDir } from './auth/state-dir.js';
-import { ShareStore } from './auth/share-store.js';
+import { FileShares, ShareStore } from './auth/share-store.js';
 import { Authenticator } from './auth/authenticate.js';
 
 /** Name and version sent in `hello`. */
@@ -52,15 +56,70 @@ function defaultWebRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 }
 
-/** Starts the gateway against the Docker engine that `DOCKER_HOST` names (or `engine`). */
+/** The engine `DOCKER_HOST` names, unless one is given. */
+function localEngine(engine: Engine | undefined): Engine {
+  if (engine) return engine;
+  const connected = connectEngine();
+  if (!connected.ok) throw new Error(connected.error);
+  return connected.value;
+}
+
+/**
+ * Starts the gateway: against the Docker engine that `DOCKER_HOST` names (or `engine`) unless a bus brings
+ * the hosts and the local engine is not asked for, and against the hosts heard on the bus when there is one.
+ */
 export async function start(config: Config, log: Logger, engine?: Engine): Promise<Gateway> {
-  if (!engine) {
-    const connected = connectEngine();
-    if (!connected.ok) throw new Error(connected.error);
-    engine = connected.value;
-  }
-  const sources = readsLocalEngine(config) ? [await localEngineSource(config.hostName, engine, config, log)] : [];
+  const sources = readsLocalEngine(config) ? [await localEngineSource(config.hostName, localEngine(engine), config, log)] : [];
   return serve(config, log, sources);
+}
+
+/** A running agent. */
+export interface RunningAgent {
+  agent: Agent;
+  source: StatsSource;
+  /** Stops reading and publishing, and closes the bus connection. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an agent beside the local engine (or `engine`): every container read with the same source choice as
+ * a gateway, published on the bus. It opens no port.
+ */
+export async function startAgent(config: Config, log: Logger, engine?: Engine): Promise<RunningAgent> {
+  if (!config.nats) throw new Error('an agent publishes on NATS: set DOCKPULSE_NATS_URL');
+  const source = await localEngineSource(config.hostName, localEngine(engine), config, log);
+  const hosts = new HostSet();
+  hosts.add(source);
+  // Gateways keep the history; the agent keeps only the newest sample of each container.
+  const hub = new Hub(hosts, { historySamples: 1, graceMs: config.graceMs, coalesceMs: config.coalesceMs, retryMs: 25 });
+  const unpin = pinEveryContainer(hosts, hub);
+  const link = new BusLink(config.nats, `dockpulse-agent-${config.hostName}`, `_INBOX.agent.${config.hostName}`, log);
+  const agent = new Agent({
+    source,
+    hub,
+    link,
+    intervalMs: config.intervalMs,
+    heartbeatMs: config.agentHeartbeatMs,
+    version: VERSION,
+    log,
+  });
+  const lifetime = new AbortController();
+  const done = Promise.all([source.run(lifetime.signal), agent.run(lifetime.signal)]);
+  log.info('dockpulse agent started', { host: config.hostName, ...source.describe });
+  let stopped: Promise<void> | undefined;
+  return {
+    agent,
+    source,
+    stop: () => {
+      stopped ??= (async () => {
+        lifetime.abort();
+        unpin();
+        hub.close();
+        await done;
+      })();
+      return stopped;
+    },
+  };
 }
 
 /**
@@ -69,8 +128,13 @@ export async function start(config: Config, log: Logger, engine?: Engine): Promi
  */
 export async function serve(config: Config, log: Logger, sources: readonly StatsSource[]): Promise<Gateway> {
   const state = new StateDir(config.stateDir);
-  const secret = await state.secret();
-  const shares = await ShareStore.open(state, secret);
+  // Gateways on one bus must sign with one secret, given to each by configuration.
+  const secret = config.shareSecret !== undefined ? Buffer.from(config.shareSecret, 'hex') : await state.secret();
+  if (config.nats && config.shareSecret === undefined) {
+    log.warn("share links and sessions are signed with this gateway's own secret: set DOCKPULSE_SHARE_SECRET on every gateway of the bus");
+  }
+  const busShares = config.nats ? new BusShares(log) : undefined;
+  const shares = await ShareStore.open(busShares ?? new FileShares(state), secret);
   const auth = new Authenticator(config.token, shares, secret);
   const lifetime = new AbortController();
   const hosts = new HostSet();
@@ -84,7 +148,44 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
   });
   hosts.onChange(() => hub.publishContainers(containersFrame(hosts.all(), hosts.engineStatus(), hosts.hosts())));
   const unpinAll = config.record === 'all' ? pinEveryContainer(hosts, hub) : () => {};
-  const listsDone = Promise.all(sources.map((s) => s.run(lifetime.signal)));
+  const running: Promise<unknown>[] = sources.map((s) => s.run(lifetime.signal));
+  let bus: { link: BusLink; hosts: BusHosts } | undefined;
+  let pinOwn = (): void => {};
+  if (config.nats) {
+    const link = new BusLink(config.nats, `dockpulse-gateway-${config.hostName}`, '_INBOX.gateway', log);
+    const local = readsLocalEngine(config) ? config.hostName : undefined;
+    bus = {
+      link,
+      hosts: new BusHosts({
+        link,
+        hosts,
+        historyMs: config.historyMs,
+        intervalMs: config.intervalMs,
+        localHost: local,
+        log,
+        ...(busShares ? { shares: { persistence: busShares, store: shares } } : {}),
+      }),
+    };
+    running.push(bus.hosts.run(lifetime.signal));
+    // The local engine this gateway reads is published too, so that every gateway of the bus serves it.
+    const own = sources.find((s) => s.host === local);
+    if (own) {
+      const agentLink = new BusLink(config.nats, `dockpulse-agent-${own.host}`, `_INBOX.agent.${own.host}`, log);
+      const agent = new Agent({
+        source: own,
+        hub,
+        link: agentLink,
+        intervalMs: config.intervalMs,
+        heartbeatMs: config.agentHeartbeatMs,
+        version: VERSION,
+        log,
+      });
+      running.push(agent.run(lifetime.signal));
+      // An agent publishes every container; with only watched ones read here, its own are read anyway.
+      if (config.record !== 'all') pinOwn = pinEveryContainer(own.containers, hub);
+    }
+  }
+  const listsDone = Promise.all(running);
 
   const transport = new WsTransport(
     {
@@ -103,6 +204,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
   const server: Server = createServer(
     createRequestHandler({
       hosts,
+      bus: bus ? { state: () => bus.link.state, rejected: () => bus.hosts.rejected } : undefined,
       files: new StaticFiles(config.webRoot ?? defaultWebRoot()),
       auth,
       shares,
@@ -167,7 +269,9 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
       stopped ??= (async () => {
         transport.close();
         unpinAll();
+        pinOwn();
         hub.close();
+        shares.close();
         lifetime.abort();
         await listsDone;
         await new Promise<void>((ok) => server.close(() => ok()));
@@ -179,7 +283,9 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
 }
 
 async function cli(): Promise<void> {
-  const argv = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const role = args[0] === 'agent' ? 'agent' : 'gateway';
+  const argv = role === 'agent' ? args.slice(1) : args;
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(usage());
     return;
@@ -191,7 +297,7 @@ async function cli(): Promise<void> {
     return;
   }
   const log = createLogger(config.value.logLevel);
-  const gateway = await start(config.value, log);
+  const gateway = role === 'agent' ? await startAgent(config.value, log) : await start(config.value, log);
   const shutdown = (signal: string): void => {
     log.info('shutting down', { signal });
     const force = setTimeout(() => process.exit(1), 5000);

@@ -65,7 +65,7 @@ export function parseServerMessage(text: string): Result<ServerMessage, string> 
     }
     case 'containers': {
       const list = raw['containers'];
-      const engine = parseEngine(raw['engine']);
+      const engine = parseEngineStatus(raw['engine']);
       const hosts = parseHosts(raw['hosts']);
       if (!Array.isArray(list) || !engine || !hosts) return err('bad containers');
       const containers: ContainerSummary[] = [];
@@ -119,7 +119,8 @@ function parseLimits(v: unknown): Limits | undefined {
   return { maxPayloadBytes, maxSubscriptions, messagesPerSecond, messageBurst };
 }
 
-function parseEngine(v: unknown): EngineStatus | undefined {
+/** Parses an `EngineStatus`; undefined when it is malformed. */
+export function parseEngineStatus(v: unknown): EngineStatus | undefined {
   if (!isObject(v) || (v['status'] !== 'up' && v['status'] !== 'down') || typeof v['endpoint'] !== 'string') {
     return undefined;
   }
@@ -144,7 +145,7 @@ export function parseHosts(v: unknown): HostInfo[] | undefined {
 export function parseHostInfo(v: unknown): HostInfo | undefined {
   if (!isObject(v)) return undefined;
   const { name, state, lastSeen, containers, running, conflict } = v;
-  const engine = parseEngine(v['engine']);
+  const engine = parseEngineStatus(v['engine']);
   if (typeof name !== 'string' || (state !== 'up' && state !== 'unavailable') || !isNumberOrNull(lastSeen) || !engine) return undefined;
   if (!isFiniteNumber(containers) || !isFiniteNumber(running)) return undefined;
   const host: HostInfo = { name, state, lastSeen, containers, running, engine };

@@ -72,7 +72,10 @@ export class Agent implements BusHandlers {
   async run(signal: AbortSignal): Promise<void> {
     const { source, hub, link } = this.opts;
     const offs = [
-      hub.onSample((s) => this.pending.push(s)),
+      // The hub may be a gateway's, with other hosts on it: only this host's samples are its to publish.
+      hub.onSample((s) => {
+        if (s.host === this.host) this.pending.push(s);
+      }),
       source.onBatchEnd?.(() => this.settle()) ?? (() => {}),
       source.containers.onChange(() => this.recordChanged()),
       source.onLifecycle?.((e) => this.event(e)) ?? (() => {}),

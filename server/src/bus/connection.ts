@@ -122,7 +122,7 @@ export class BusLink {
         for await (const s of nc.status()) {
           switch (s.type) {
             case 'disconnect':
-              this.down(`disconnected from ${s.server}`);
+              this.fail(new Error(`disconnected from ${s.server}`));
               break;
             case 'reconnect':
               await handlers
@@ -135,7 +135,7 @@ export class BusLink {
               this.log.warn('NATS server error', { error: s.error.message });
               break;
             case 'staleConnection':
-              this.down('the server stopped answering pings');
+              this.fail(new Error('the server stopped answering pings'));
               break;
             default:
               break;

@@ -1,6 +1,15 @@
-import { isObject, type ContainerSummary, type EngineStatus } from '@dockpulse/shared';
+import {
+  HEALTH_STATUSES,
+  isContainerId,
+  isFiniteNumber,
+  isObject,
+  isOneOf,
+  type ContainerSummary,
+  type EngineStatus,
+  type JsonObject,
+} from '@dockpulse/shared';
 import type { Engine } from './engine.js';
-import type { ContainerDirectory } from '../source/source.js';
+import { LIFECYCLE_ACTIONS, type ContainerDirectory, type LifecycleAction, type LifecycleEvent } from '../source/source.js';
 import { NdjsonDecoder } from './ndjson.js';
 import { toContainerSummary } from './container-summary.js';
 import { DEFAULT_BACKOFF, FailureLog, backoffDelay, sleep, type BackoffOptions } from '../backoff.js';
@@ -41,6 +50,7 @@ export class ContainerList implements ContainerDirectory {
   private ready = false;
   private settled = false;
   private readonly listeners = new Set<() => void>();
+  private readonly lifecycleListeners = new Set<(event: LifecycleEvent) => void>();
   private pendingIds = new Set<string>();
   private refreshTimer: NodeJS.Timeout | undefined;
   private readonly failures: FailureLog;
@@ -77,6 +87,12 @@ export class ContainerList implements ContainerDirectory {
   /** Every container, sorted by name. */
   all(): ContainerSummary[] {
     return [...this.containers.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Calls `fn` with each lifecycle event the engine reports (start, die with its exit code, oom, health…). */
+  onLifecycle(fn: (event: LifecycleEvent) => void): () => void {
+    this.lifecycleListeners.add(fn);
+    return () => this.lifecycleListeners.delete(fn);
   }
 
   /** Calls `fn` after every change of the list or of the engine's status; returns the unsubscribe. */
@@ -195,6 +211,7 @@ export class ContainerList implements ContainerDirectory {
     const actor = event['Actor'];
     const id = (isObject(actor) ? actor['ID'] : undefined) ?? event['id'];
     if (typeof action !== 'string' || typeof id !== 'string') return;
+    if (this.lifecycleListeners.size > 0) this.emitLifecycle(event, action, id, actor);
     if (GONE_ACTIONS.has(action)) {
       this.pendingIds.delete(id);
       if (this.containers.delete(id)) this.emit();
@@ -203,6 +220,37 @@ export class ContainerList implements ContainerDirectory {
     if (!LIST_ACTIONS.has(action) && !action.startsWith('health_status')) return;
     this.pendingIds.add(id);
     this.refreshTimer ??= setTimeout(() => void this.refresh(), REFRESH_DELAY_MS);
+  }
+
+  /**
+   * Passes one engine event on as a lifecycle event. Of the event's attributes only the name and the exit
+   * code are read: the rest are the container's labels, which may hold anything.
+   */
+  private emitLifecycle(event: JsonObject, action: string, id: string, actor: unknown): void {
+    const attributes = isObject(actor) && isObject(actor['Attributes']) ? actor['Attributes'] : {};
+    const health = /^health_status: (\w+)$/.exec(action)?.[1];
+    const kind: LifecycleAction | undefined = GONE_ACTIONS.has(action)
+      ? 'destroy'
+      : health !== undefined
+        ? 'health'
+        : isOneOf(LIFECYCLE_ACTIONS, action) && action !== 'health' && action !== 'destroy'
+          ? action
+          : undefined;
+    if (kind === undefined || !isContainerId(id)) return;
+    const timeNano = event['timeNano'];
+    const time = event['time'];
+    const name = typeof attributes['name'] === 'string' ? attributes['name'] : (this.containers.get(id)?.name ?? id.slice(0, 12));
+    const lifecycle: LifecycleEvent = {
+      id,
+      name: name.replace(/^\//, ''),
+      action: kind,
+      t: isFiniteNumber(timeNano) ? Math.floor(timeNano / 1e6) : isFiniteNumber(time) ? time * 1000 : Date.now(),
+    };
+    const exitCode = Number(attributes['exitCode']);
+    if (kind === 'die' && typeof attributes['exitCode'] === 'string' && Number.isInteger(exitCode)) lifecycle.exitCode = exitCode;
+    if (kind === 'health' && isOneOf(HEALTH_STATUSES, health)) lifecycle.health = health;
+    if (kind === 'health' && lifecycle.health === undefined) return;
+    for (const fn of [...this.lifecycleListeners]) fn(lifecycle);
   }
 
   /** Looks up the containers that events named, in one request. */

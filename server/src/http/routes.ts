@@ -7,6 +7,8 @@ import { HttpErrorCode } from '@dockpulse/shared';
 import type { Authenticator } from '../auth/authenticate.js';
 import type { ShareStore } from '../auth/share-store.js';
 import type { HostSet } from '../hosts/host-set.js';
+import type { BusState } from '../bus/connection.js';
+import type { BusRejections } from '../bus/bus-hosts.js';
 import type { Logger } from '../log.js';
 import { adminApi } from './admin-api.js';
 import { admitOperator } from './auth-gate.js';
@@ -34,6 +36,8 @@ export interface HttpContext {
   trustedHosts: readonly string[];
   /** Gauges for `/metrics`. */
   metrics: GatewayMetrics;
+  /** The message bus, when the gateway has one: whether it answers, and what it refused. */
+  bus: { state: () => BusState; rejected: () => BusRejections } | undefined;
   log: Logger;
 }
 
@@ -74,7 +78,12 @@ async function handle(
 
   if (path === '/healthz') {
     if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed(res, 'GET');
-    return json(res, 200, { status: 'ok', docker: ctx.hosts.engineStatus().status });
+    const health: Record<string, unknown> = { status: 'ok', docker: ctx.hosts.engineStatus().status };
+    if (ctx.bus) {
+      health['bus'] = ctx.bus.state().state;
+      health['busRejected'] = ctx.bus.rejected();
+    }
+    return json(res, 200, health);
   }
   if (path === '/api/session') return session(req, res);
   if (path.startsWith('/api/') || path === '/metrics') {

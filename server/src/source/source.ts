@@ -6,7 +6,7 @@
  * over TCP, or an agent heard on a message bus, which comes and goes. Everything downstream (the hub, the
  * transport, the HTTP API) reads a source through these interfaces only.
  */
-import { assertNever, type ContainerSummary, type EngineStatus, type Sample, type TopicState } from '@dockpulse/shared';
+import { assertNever, type ContainerSummary, type EngineStatus, type HealthStatus, type Sample, type TopicState } from '@dockpulse/shared';
 
 /** Where one watched container's samples and state changes go. */
 export interface StatsSink {
@@ -49,6 +49,35 @@ export interface StatsUpstream {
   onBatchEnd?(listener: () => void): () => void;
 }
 
+/** What can happen to a container, as a source reports it. */
+export const LIFECYCLE_ACTIONS = [
+  'create',
+  'start',
+  'restart',
+  'stop',
+  'die',
+  'kill',
+  'oom',
+  'pause',
+  'unpause',
+  'destroy',
+  'health',
+] as const;
+export type LifecycleAction = (typeof LIFECYCLE_ACTIONS)[number];
+
+/** Something that happened to a container, as its engine reported it. */
+export interface LifecycleEvent {
+  id: string;
+  name: string;
+  action: LifecycleAction;
+  /** When, ms since the epoch. */
+  t: number;
+  /** With `die`: the exit code. */
+  exitCode?: number;
+  /** With `health`: the new health status. */
+  health?: HealthStatus;
+}
+
 /** Upstream stats streams (or watched containers, where one timer reads them all), for metrics and tests. */
 export interface StreamCounters {
   /** Open now. */
@@ -69,6 +98,8 @@ export interface StatsSource extends StatsUpstream {
   readonly lastSeen?: number | null;
   /** Set while something is wrong with the host's identity (two agents claim its name): what. */
   readonly conflict?: string | undefined;
+  /** Calls `fn` with each lifecycle event of the host's containers, where the source hears of them. */
+  onLifecycle?(fn: (event: LifecycleEvent) => void): () => void;
   readonly streams: StreamCounters;
   /** For the start-up log line: where the host is reached and what reads its stats. */
   readonly describe: { docker: string; source: string };
