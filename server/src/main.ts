@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { containersFrame } from './protocol/frames.js';
 import { loadConfig, usage, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
-import { connectEngine, type Engine } from './docker/engine.js';
+import type { Engine } from './docker/engine.js';
 import { Hub } from './hub/hub.js';
 import type { ContainerDirectory, StatsSource, StreamCounters } from './source/source.js';
 import { localEngineSource } from './source/local-engine.js';
@@ -53,6 +53,9 @@ function defaultWebRoot(): string {
 /** Starts the gateway against the Docker engine that `DOCKER_HOST` names (or `engine`). */
 export async function start(config: Config, log: Logger, engine?: Engine): Promise<Gateway> {
   if (!engine) {
+    // Loaded here rather than with this module: the Docker client is most of the gateway's load time, and a
+    // gateway served from another source (`serve`) never uses it.
+    const { connectEngine } = await import('./docker/engine.js');
     const connected = connectEngine();
     if (!connected.ok) throw new Error(connected.error);
     engine = connected.value;
