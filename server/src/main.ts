@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { containersFrame } from './protocol/frames.js';
 import { loadConfig, readsLocalEngine, usage, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
-import { connectEngine, type Engine } from './docker/engine.js';
+import type { Engine } from './docker/engine.js';
 import { Hub } from './hub/hub.js';
 import type { StatsSource, StreamCounters } from './source/source.js';
 import { HostSet } from './hosts/host-set.js';
@@ -57,8 +57,11 @@ function defaultWebRoot(): string {
 }
 
 /** The engine `DOCKER_HOST` names, unless one is given. */
-function localEngine(engine: Engine | undefined): Engine {
+async function localEngine(engine: Engine | undefined): Promise<Engine> {
   if (engine) return engine;
+  // Loaded here rather than with this module: the Docker client is most of the gateway's load time, and a
+  // gateway served from other sources (`serve`) never uses it.
+  const { connectEngine } = await import('./docker/engine.js');
   const connected = connectEngine();
   if (!connected.ok) throw new Error(connected.error);
   return connected.value;
@@ -69,7 +72,7 @@ function localEngine(engine: Engine | undefined): Engine {
  * the hosts and the local engine is not asked for, and against the hosts heard on the bus when there is one.
  */
 export async function start(config: Config, log: Logger, engine?: Engine): Promise<Gateway> {
-  const sources = readsLocalEngine(config) ? [await localEngineSource(config.hostName, localEngine(engine), config, log)] : [];
+  const sources = readsLocalEngine(config) ? [await localEngineSource(config.hostName, await localEngine(engine), config, log)] : [];
   return serve(config, log, sources);
 }
 
@@ -87,7 +90,7 @@ export interface RunningAgent {
  */
 export async function startAgent(config: Config, log: Logger, engine?: Engine): Promise<RunningAgent> {
   if (!config.nats) throw new Error('an agent publishes on NATS: set DOCKPULSE_NATS_URL');
-  const source = await localEngineSource(config.hostName, localEngine(engine), config, log);
+  const source = await localEngineSource(config.hostName, await localEngine(engine), config, log);
   const hosts = new HostSet();
   hosts.add(source);
   // Gateways keep the history; the agent keeps only the newest sample of each container.

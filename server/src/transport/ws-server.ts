@@ -45,7 +45,14 @@ export class WsTransport {
       maxPayload: ctx.limits.maxPayloadBytes,
       perMessageDeflate: false,
       // Select ours whenever it is offered; never echo a token entry back.
-      handleProtocols: (protocols) => (protocols.has(PROTOCOL) ? PROTOCOL : false),
+      // Ours whenever it is offered. A client that offers only other versions gets one of them back, so that its
+      // handshake completes and it hears why it is refused (4400) rather than a failed handshake. A token
+      // entry is never echoed.
+      handleProtocols: (protocols) => {
+        if (protocols.has(PROTOCOL)) return PROTOCOL;
+        for (const p of protocols) if (!p.startsWith(TOKEN_PROTOCOL_PREFIX)) return p;
+        return false;
+      },
     });
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
     this.expirySweep = setInterval(() => this.closeShares((exp) => exp <= Date.now(), 'link expired'), EXPIRY_SWEEP_MS);

@@ -17,13 +17,15 @@ export interface RawRequest {
 
 /**
  * One HTTP request with full control of its headers (`Origin`, `Host`, `Cookie`), which `fetch` does not
- * give, on a connection of its own so that nothing outlives the test.
+ * give, on a connection of its own so that nothing outlives the test. `path` is sent as given, dot segments
+ * and escapes included, as a hostile client would send it.
  */
 export function raw(baseUrl: string, method: string, path: string, options: RawRequest = {}): Promise<RawResponse> {
   const headers: Record<string, string> = { ...options.headers };
   if (typeof options.body === 'string') headers['Content-Length'] = String(Buffer.byteLength(options.body));
+  const { hostname, port } = new URL(baseUrl);
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, baseUrl), { method, headers, agent: false }, (res) => {
+    const req = request({ hostname, port, path, method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
