@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a Debian machine to run dockpulse's tests: a Docker engine (started if none answers), a static
-# busybox for the local test image, Chromium for the browser tests, and the pinned pnpm. Safe to run again.
+# busybox for the local test image, Chromium for the browser tests, nats-server for the tests of agents and
+# gateways on a bus (they start their own), and the pinned pnpm. Safe to run again.
 set -euo pipefail
 
 PNPM_VERSION=12.4.2
@@ -15,6 +16,7 @@ command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v docker >/dev/null 2>&1 || missing+=(docker.io)
 dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
   sudo_ apt-get update -qq
@@ -46,4 +48,4 @@ if ! docker image inspect "$TEST_IMAGE" >/dev/null 2>&1; then
   for c in sh sleep cat head tail dd yes top ls echo wget nc; do ln -s busybox "$root/bin/$c"; done
   tar -C "$root" -c . | docker import - "$TEST_IMAGE" >/dev/null
 fi
-say "ready: $(docker version --format 'engine {{.Server.Version}} (API {{.Server.APIVersion}})'), pnpm $(pnpm --version), $(chromium --version 2>/dev/null | head -n1)"
+say "ready: $(docker version --format 'engine {{.Server.Version}} (API {{.Server.APIVersion}})'), pnpm $(pnpm --version), $(chromium --version 2>/dev/null | head -n1), nats-server $(nats-server --version 2>/dev/null | awk '{print $2}')"

@@ -23,6 +23,9 @@ import { StateDir } from './auth/state-dir.js';
 import { FileShares, ShareStore } from './auth/share-store.js';
 import { Authenticator } from './auth/authenticate.js';
 
+/** How long a starting gateway waits for the bus's hosts and history before it serves without them. */
+const BUS_READY_MS = 10_000;
+
 /** Name and version sent in `hello`. */
 export const VERSION = 'dockpulse/0.1.0';
 
@@ -189,6 +192,8 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
     }
   }
   const listsDone = Promise.all(running);
+  // A page opened on a gateway that just started shows the recent past at once: read it before serving.
+  await bus?.hosts.ready(BUS_READY_MS);
 
   const transport = new WsTransport(
     {

@@ -73,10 +73,25 @@ export class BusHosts implements BusHandlers {
   private streamCreated: string | undefined;
   private kv: { hosts: KV; shares: KV } | undefined;
   private readonly reported = new Set<string>();
+  /** Settles once the hosts and the history window have been read the first time. */
+  private readonly caughtUp: Promise<void>;
+  private markCaughtUp: () => void = () => {};
 
   constructor(private readonly opts: BusHostsOptions) {
     this.log = opts.log.with({ bus: opts.link.state.servers });
     this.now = opts.now ?? Date.now;
+    this.caughtUp = new Promise((resolve) => (this.markCaughtUp = resolve));
+  }
+
+  /**
+   * Resolves once the hosts and their history window have been read from the bus the first time, so that a
+   * gateway that starts serving then shows the recent past at once; or after `timeoutMs`, when the bus cannot
+   * be reached, so that a gateway starts anyway.
+   */
+  async ready(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.caughtUp, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   /** Follows the bus until `signal` aborts. */
@@ -209,10 +224,12 @@ export class BusHosts implements BusHandlers {
     });
     const feed = await consumer.consume({ max_messages: 256 });
     this.feed = feed;
+    if (this.lastSeq >= this.replayUntil) this.markCaughtUp();
     void (async () => {
       for await (const m of feed) {
         this.lastSeq = m.seq;
         this.onSamples(m.subject, m.data, m.seq > this.replayUntil);
+        if (m.seq >= this.replayUntil) this.markCaughtUp();
       }
     })().catch((e: unknown) => this.log.debug('samples feed ended', { error: e instanceof Error ? e.message : String(e) }));
   }
