@@ -6,6 +6,7 @@ import type { ContainerSummary, HealthStatus } from '@dockpulse/shared';
 import { silentLogger } from '../log.js';
 import { ContainerList } from './container-list.js';
 import type { Engine } from './engine.js';
+import type { LifecycleEvent } from '../source/source.js';
 
 const ENDPOINT = 'unix:///run/fake-docker.sock';
 
@@ -303,6 +304,45 @@ test('a health_status event looks the container up again', async () => {
     await until(list, () => list.get(idOf('a'))?.health === 'healthy', 'healthy');
   });
 });
+
+test('engine events are passed on as lifecycle events, with the exit code and health but none of the labels', async () => {
+  const fake = new FakeEngine();
+  const a = idOf('a');
+  fake.containers = [entry(a, 'a')];
+  await withList(fake, async (list) => {
+    const heard: LifecycleEvent[] = [];
+    list.onLifecycle((e) => heard.push(e));
+    await until(list, () => list.isReady, 'the first list');
+    const labelled = (action: string, attributes: Record<string, string>) => ({
+      Type: 'container',
+      Action: action,
+      timeNano: 1_795_789_300_123 * 1e6 + 456_789,
+      Actor: { ID: a, Attributes: { name: 'web', 'com.example.secret': 'hunter2', ...attributes } },
+    });
+    fake.event(labelled('die', { exitCode: '137' }));
+    fake.event(labelled('health_status: unhealthy', {}));
+    fake.event(labelled('exec_start: sh', {}));
+    fake.event(labelled('oom', {}));
+    fake.event(labelled('remove', {}));
+    await waitFor(() => heard.length >= 4, 'four lifecycle events');
+    assert.deepEqual(heard, [
+      { id: a, name: 'web', action: 'die', t: 1_795_789_300_123, exitCode: 137 },
+      { id: a, name: 'web', action: 'health', t: 1_795_789_300_123, health: 'unhealthy' },
+      { id: a, name: 'web', action: 'oom', t: 1_795_789_300_123 },
+      { id: a, name: 'web', action: 'destroy', t: 1_795_789_300_123 },
+    ]);
+    assert.doesNotMatch(JSON.stringify(heard), /hunter2/);
+  });
+});
+
+/** Waits for a condition that callbacks make true; fails after two seconds. */
+async function waitFor(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 2000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 /** All that may be shown of `entry(id, 'web-1', …compose labels)`: no command, mounts, ports or other labels. */
 const SUMMARY = (id: string): ContainerSummary => ({

@@ -35,6 +35,7 @@ function engineSource(
     run,
     watch: (id, sink, signal) => upstream.watch(id, sink, signal),
     onBatchEnd: upstream.onBatchEnd?.bind(upstream),
+    onLifecycle: (fn) => containers.onLifecycle(fn),
   };
 }
 
