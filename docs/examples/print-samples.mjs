@@ -26,7 +26,7 @@ ws.on('message', (data) => {
       }
       watching = c.id;
       // Only the last minute of history: enough to start with.
-      ws.send(JSON.stringify({ type: 'subscribe', topics: [`stats:${c.id}`], history: 60 }));
+      ws.send(JSON.stringify({ type: 'subscribe', topics: [`stats:${c.host}/${c.id}`], history: 60 }));
       break;
     }
     case 'history':
