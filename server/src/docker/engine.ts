@@ -7,6 +7,8 @@ import { err, ok, type Result } from '@dockpulse/shared';
 export interface Engine {
   docker: Docker;
   endpoint: string;
+  /** The setting that names this engine, for hints in its errors; `DOCKER_HOST` when absent. */
+  setting?: string;
 }
 
 const DEFAULT_HOST = 'unix:///var/run/docker.sock';
