@@ -12,6 +12,7 @@ import type { StatsSource, StreamCounters } from './source/source.js';
 import { HostSet } from './hosts/host-set.js';
 import { pinEveryContainer } from './hosts/pin-all.js';
 import { localEngineSource } from './source/local-engine.js';
+import { remoteEngineSources } from './source/remote-engines.js';
 import { WsTransport } from './transport/ws-server.js';
 import { createRequestHandler } from './http/routes.js';
 import { StaticFiles } from './http/static-files.js';
@@ -52,15 +53,20 @@ function defaultWebRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 }
 
-/** Starts the gateway against the Docker engine that `DOCKER_HOST` names (or `engine`). */
+/**
+ * Starts the gateway against the Docker engine that `DOCKER_HOST` names (or `engine`), then the engines of
+ * `DOCKPULSE_ENGINES`, each a host of its own.
+ */
 export async function start(config: Config, log: Logger, engine?: Engine): Promise<Gateway> {
   if (!engine) {
     const connected = connectEngine();
     if (!connected.ok) throw new Error(connected.error);
     engine = connected.value;
   }
-  const sources = readsLocalEngine(config) ? [await localEngineSource(config.hostName, engine, config, log)] : [];
-  return serve(config, log, sources);
+  const local = readsLocalEngine(config) ? [await localEngineSource(config.hostName, engine, config, log)] : [];
+  const remote = remoteEngineSources(config, log);
+  if (!remote.ok) throw new Error(remote.error);
+  return serve(config, log, [...local, ...remote.value]);
 }
 
 /**
