@@ -19,6 +19,14 @@ import {
   type ServerMessage,
 } from '@dockpulse/shared';
 
+/** The one host every synthetic container is on. */
+const HOST = 'synthetic';
+
+/** The container id a stats topic names, in either form (`stats:<host>/<id>` or `stats:<id>`). */
+function idOfTopic(topic: string): string {
+  return topic.slice(STATS_TOPIC_PREFIX.length).split('/').pop() ?? '';
+}
+
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 const TYPES: Record<string, string> = {
@@ -81,6 +89,7 @@ function makeContainers(n: number, rand: () => number): FakeContainer[] {
     // A few stopped ones, as on a real host.
     const stopped = i % 25 === 24;
     const summary: ContainerSummary = {
+      host: HOST,
       id,
       name: inCompose ? `${projects[i % projects.length]}-${services[i % services.length]}-${i}` : `synthetic-${i}`,
       image: inCompose ? `registry.example/${services[i % services.length]}:1.${i % 9}` : 'busybox:latest',
@@ -119,6 +128,7 @@ function sample(c: FakeContainer, t: number, intervalMs: number, rand: () => num
   const limit = 2 * 1024 ** 3;
   const used = c.memBase * (0.95 + 0.1 * rand());
   return {
+    host: HOST,
     id: c.summary.id,
     t,
     cpu,
@@ -182,14 +192,17 @@ export async function startSyntheticFeed(opts: SyntheticFeedOptions): Promise<Sy
         }
         session.topics.add(topic);
         if (topic === CONTAINERS_TOPIC) {
+          const engine = { status: 'up', endpoint: 'synthetic://bench' } as const;
+          const running = containers.filter((c) => c.summary.state === 'running').length;
           send(ws, {
             type: 'containers',
             containers: containers.map((c) => c.summary),
-            engine: { status: 'up', endpoint: 'synthetic://bench' },
+            engine,
+            hosts: [{ name: HOST, state: 'up', lastSeen: Date.now(), containers: containers.length, running, engine }],
           });
           continue;
         }
-        const c = byId.get(topic.slice(STATS_TOPIC_PREFIX.length));
+        const c = byId.get(idOfTopic(topic));
         if (!c) continue;
         if (c.summary.state !== 'running') {
           send(ws, { type: 'state', topic, state: 'stopped' });
@@ -213,7 +226,7 @@ export async function startSyntheticFeed(opts: SyntheticFeedOptions): Promise<Sy
     for (const { ws, topics } of sockets) {
       const samples: Sample[] = [];
       for (const topic of topics) {
-        const s = fresh.get(topic.slice(STATS_TOPIC_PREFIX.length));
+        const s = fresh.get(idOfTopic(topic));
         if (s) samples.push(s);
       }
       if (samples.length > 0) {

@@ -72,11 +72,15 @@ async function localEngine(engine: Engine | undefined): Promise<Engine> {
 
 /**
  * Starts the gateway: against the Docker engine that `DOCKER_HOST` names (or `engine`) unless a bus brings
- * the hosts and the local engine is not asked for, and against the hosts heard on the bus when there is one.
+ * the hosts and the local engine is not asked for, then the engines of `DOCKPULSE_ENGINES`, each a host of its
+ * own, and the hosts heard on the bus when there is one.
  */
 export async function start(config: Config, log: Logger, engine?: Engine): Promise<Gateway> {
-  const sources = readsLocalEngine(config) ? [await localEngineSource(config.hostName, await localEngine(engine), config, log)] : [];
-  return serve(config, log, sources);
+  const local = readsLocalEngine(config) ? [await localEngineSource(config.hostName, await localEngine(engine), config, log)] : [];
+  const { remoteEngineSources } = await import('./source/remote-engines.js');
+  const remote = remoteEngineSources(config, log);
+  if (!remote.ok) throw new Error(remote.error);
+  return serve(config, log, [...local, ...remote.value]);
 }
 
 /** A running agent. */

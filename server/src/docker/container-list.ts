@@ -12,6 +12,7 @@ import type { Engine } from './engine.js';
 import { LIFECYCLE_ACTIONS, type ContainerDirectory, type LifecycleAction, type LifecycleEvent } from '../source/source.js';
 import { NdjsonDecoder } from './ndjson.js';
 import { toContainerSummary } from './container-summary.js';
+import { describeEngineError } from './engine-error.js';
 import { DEFAULT_BACKOFF, FailureLog, backoffDelay, sleep, type BackoffOptions } from '../backoff.js';
 import type { Logger } from '../log.js';
 
@@ -133,7 +134,7 @@ export class ContainerList implements ContainerDirectory {
         this.failures.failed(e, { endpoint: this.source.endpoint });
         const first = !this.settled;
         this.settled = true;
-        this.setEngine({ status: 'down', endpoint: this.source.endpoint, error: describe(e) }, first);
+        this.setEngine({ status: 'down', endpoint: this.source.endpoint, error: describeEngineError(e, this.source.setting) }, first);
         await sleep(backoffDelay(attempt++, this.backoff), signal);
       } finally {
         connection.abort();
@@ -264,7 +265,7 @@ export class ContainerList implements ContainerDirectory {
       raw = await this.source.docker.listContainers({ all: true, filters: { id: ids } });
     } catch (e) {
       // The events stream breaks too, and the relist after it reconnects brings these in.
-      this.log.debug('container refresh failed', { error: describe(e) });
+      this.log.debug('container refresh failed', { error: describeEngineError(e, this.source.setting) });
       return;
     }
     const seen = new Set<string>();
@@ -290,11 +291,4 @@ export class ContainerList implements ContainerDirectory {
   private emit(): void {
     for (const fn of [...this.listeners]) fn();
   }
-}
-
-function describe(e: unknown): string {
-  const message = e instanceof Error ? e.message : String(e);
-  if (/EACCES/.test(message)) return `${message} (permission denied: run as root or add the user to the docker group)`;
-  if (/ENOENT|ECONNREFUSED/.test(message)) return `${message} (is the Docker engine running? is DOCKER_HOST right?)`;
-  return message;
 }

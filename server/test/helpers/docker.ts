@@ -12,23 +12,39 @@ export const TEST_IMAGE = 'local/busybox:latest';
 export const TEST_LABEL = 'dockpulse.test=integration';
 
 /** Runs the docker CLI and returns its trimmed stdout; rejects with its stderr when it fails. */
-export function docker(args: readonly string[], input?: Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile('docker', args, { maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`docker ${args.join(' ')} failed: ${stderr.trim() || error.message}`));
-      else resolve(stdout.trim());
+export type DockerCli = (args: readonly string[], input?: Buffer) => Promise<string>;
+
+/** Settings of the environment that would point the CLI elsewhere than `DOCKER_HOST`, or add TLS to it. */
+const CLI_SETTINGS = ['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_TLS'];
+
+/** The docker CLI against the engine at `host` (a `DOCKER_HOST` value), or the environment's engine when undefined. */
+export function dockerCli(host?: string): DockerCli {
+  let env = process.env;
+  if (host !== undefined) {
+    env = { ...process.env, DOCKER_HOST: host };
+    for (const name of CLI_SETTINGS.slice(1)) delete env[name];
+  }
+  const at = host === undefined ? '' : ` (DOCKER_HOST=${host})`;
+  return (args, input) =>
+    new Promise((resolve, reject) => {
+      const child = execFile('docker', args, { env, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+        if (error) reject(new Error(`docker ${args.join(' ')}${at} failed: ${stderr.trim() || error.message}`));
+        else resolve(stdout.trim());
+      });
+      if (input) child.stdin?.end(input);
     });
-    if (input) child.stdin?.end(input);
-  });
 }
 
+/** The docker CLI against the environment's engine, the one the tests share. */
+export const docker: DockerCli = dockerCli();
+
 /**
- * Imports the test image when the engine lacks it: the host's static /bin/busybox with a link for each command the
- * tests run, and an empty /tmp, so that no test needs a registry.
+ * Imports the test image when the engine lacks it (the shared one unless `cli` says another): the host's static
+ * /bin/busybox with a link for each command the tests run, and an empty /tmp, so that no test needs a registry.
  */
-export async function ensureTestImage(): Promise<void> {
+export async function ensureTestImage(cli: DockerCli = docker): Promise<void> {
   try {
-    await docker(['image', 'inspect', TEST_IMAGE]);
+    await cli(['image', 'inspect', TEST_IMAGE]);
     return;
   } catch {
     // Missing: build it below.
@@ -44,7 +60,7 @@ export async function ensureTestImage(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       const tar = execFile('tar', ['-C', root, '-c', '.'], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
         if (error) return reject(new Error(error.message));
-        docker(['import', '-', TEST_IMAGE], stdout).then(
+        cli(['import', '-', TEST_IMAGE], stdout).then(
           () => resolve(),
           (e: unknown) => reject(e instanceof Error ? e : new Error(String(e))),
         );
@@ -116,9 +132,12 @@ export class TestContainers {
   readonly prefix = `dpt-${process.pid}-${randomBytes(3).toString('hex')}-`;
   private readonly created = new Set<string>();
 
+  /** @param cli the CLI of the engine they run on; the shared engine's by default */
+  constructor(private readonly cli: DockerCli = docker) {}
+
   /** `docker run -d` with the test label; returns the full container id once `docker run` returned. */
   async run(name: string, command: readonly string[], options: readonly string[] = []): Promise<string> {
-    const id = await docker(['run', '-d', '--label', TEST_LABEL, '--name', this.prefix + name, ...options, TEST_IMAGE, ...command]);
+    const id = await this.cli(['run', '-d', '--label', TEST_LABEL, '--name', this.prefix + name, ...options, TEST_IMAGE, ...command]);
     if (!/^[0-9a-f]{64}$/.test(id)) throw new Error(`docker run printed no container id: ${JSON.stringify(id)}`);
     this.created.add(id);
     return id;
@@ -126,30 +145,30 @@ export class TestContainers {
 
   /** Stops at once: the busybox shells ignore SIGTERM, and waiting for the kill timeout proves nothing. */
   async stop(id: string): Promise<void> {
-    await docker(['stop', '-t', '0', id]);
+    await this.cli(['stop', '-t', '0', id]);
   }
 
   async start(id: string): Promise<void> {
-    await docker(['start', id]);
+    await this.cli(['start', id]);
   }
 
   async remove(id: string): Promise<void> {
-    await docker(['rm', '-f', id]);
+    await this.cli(['rm', '-f', id]);
     this.created.delete(id);
   }
 
   /** What the docker CLI reports for one container right now. */
   async cliStats(id: string): Promise<CliStats> {
-    return parseCliStats(await docker(['stats', '--no-stream', '--format', '{{json .}}', id]));
+    return parseCliStats(await this.cli(['stats', '--no-stream', '--format', '{{json .}}', id]));
   }
 
   /** Removes every container this run created (by id, and by label and name prefix for a run that failed midway). */
   async removeAll(): Promise<void> {
-    const listed = await docker(['ps', '-aq', '--no-trunc', '--filter', `label=${TEST_LABEL}`, '--filter', `name=^${this.prefix}`]).catch(
+    const listed = await this.cli(['ps', '-aq', '--no-trunc', '--filter', `label=${TEST_LABEL}`, '--filter', `name=^${this.prefix}`]).catch(
       () => '',
     );
     const ids = new Set([...this.created, ...listed.split('\n').filter(Boolean)]);
     this.created.clear();
-    if (ids.size > 0) await docker(['rm', '-f', '-v', ...ids]).catch(() => undefined);
+    if (ids.size > 0) await this.cli(['rm', '-f', '-v', ...ids]).catch(() => undefined);
   }
 }
