@@ -5,7 +5,6 @@
  * does not account block I/O to containers.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
 import type { Sample } from '@dockpulse/shared';
@@ -16,6 +15,7 @@ import { silentLogger } from '../src/log.js';
 import { CgroupStatsSource } from '../src/cgroup/cgroup-source.js';
 import { enginePidLookup } from '../src/cgroup/container-process.js';
 import { detectCgroupAccess } from '../src/cgroup/detect.js';
+import { hostTicks, idleCpus } from './helpers/host-cpu.js';
 import { Recorder } from '../src/testing/recorder.js';
 import { TestContainers, docker, ensureTestImage } from './helpers/docker.js';
 import { hostFeatures } from './helpers/host-features.js';
@@ -24,18 +24,6 @@ import { hostFeatures } from './helpers/host-features.js';
 const WAIT_MS = 60_000;
 
 const host = await hostFeatures();
-
-/** Idle and total jiffies of the host so far, to tell whether a busy loop could have had its half core. */
-function hostTicks(): { idle: number; total: number; cpus: number } {
-  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
-  const fields = lines[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-  return { idle: fields[3]! + fields[4]!, total: fields.reduce((a, b) => a + b, 0), cpus: lines.filter((l) => /^cpu\d/.test(l)).length };
-}
-
-/** CPUs' worth of idle time between two `hostTicks`. */
-function idleCpus(a: ReturnType<typeof hostTicks>, b: ReturnType<typeof hostTicks>): number {
-  return ((b.idle - a.idle) / (b.total - a.total)) * b.cpus;
-}
 
 /**
  * The CPU % a source's samples imply over [from, to]: each figure covers the time since the sample before it.
