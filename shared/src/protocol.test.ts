@@ -7,7 +7,7 @@ import { parseClientMessage, parseTopic } from './client-message.js';
 // These frames are the contract embedders code against (docs/protocol.md). A rename in the types or
 // parsers makes one of them fail here before it reaches anyone's UI.
 const ID = '3e204e838d5c49c859700a8ad980deb3c940a6448b5318004071f7288b09d331';
-const SAMPLE = `{"host":"web-01","id":"${ID}","t":1795789476787,"cpu":51.02,"mem":{"used":21626880,"limit":25276063744,"percent":0.0856},"net":{"rx":1392,"tx":0,"rxRate":0,"txRate":0},"blk":{"read":0,"write":52428800,"readRate":null,"writeRate":null},"pids":1}`;
+const SAMPLE = `{"host":"web-01","id":"${ID}","t":1795789476787,"cpu":51.02,"cpuTime":812.37,"mem":{"used":21626880,"limit":25276063744,"percent":0.0856,"charged":23724032},"net":{"rx":1392,"tx":0,"rxRate":0,"txRate":0},"blk":{"read":0,"write":52428800,"readRate":null,"writeRate":null},"pids":1}`;
 
 const SERVER_FRAMES: Record<string, string> = {
   hello: `{"type":"hello","protocol":"dockpulse.v1","server":"dockpulse/0.1.0","intervalMs":1000,"historyMs":900000,"limits":{"maxPayloadBytes":65536,"maxSubscriptions":256,"messagesPerSecond":20,"messageBurst":40},"scope":{"kind":"all"},"hosts":[{"name":"web-01","state":"up","lastSeen":1795789476787,"containers":1,"running":1,"engine":{"status":"up","endpoint":"unix:///var/run/docker.sock"}}]}`,

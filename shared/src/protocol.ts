@@ -166,6 +166,11 @@ export interface Sample {
   t: number;
   /** CPU % of one core (200 = two full cores); null on the first sample after a gap. */
   cpu: number | null;
+  /**
+   * CPU time used since the container started, seconds (the kernel's counter: it goes on across the
+   * gateway's restarts and starts again from 0 with the container). Optional: gateways before it omit it.
+   */
+  cpuTime?: number;
   mem: {
     /** Bytes in use, less the inactive file cache, as `docker stats` shows. */
     used: number;
@@ -173,6 +178,8 @@ export interface Sample {
     limit: number;
     /** `used / limit × 100`; null when the limit is unknown. */
     percent: number | null;
+    /** Bytes charged to the container, page cache included (`used` is this less the inactive file cache). Optional. */
+    charged?: number;
   };
   net: { rx: number; tx: number; rxRate: number | null; txRate: number | null };
   blk: { read: number; write: number; readRate: number | null; writeRate: number | null };

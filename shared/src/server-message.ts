@@ -198,7 +198,7 @@ function pair(v: unknown, a: string, b: string, ra: string, rb: string): JsonObj
 /** Parses a `Sample`; undefined when it is malformed. */
 export function parseSample(v: unknown): Sample | undefined {
   if (!isObject(v)) return undefined;
-  const { host, id, t, cpu, mem, pids, dropped } = v;
+  const { host, id, t, cpu, cpuTime, mem, pids, dropped } = v;
   if (typeof host !== 'string' || typeof id !== 'string' || !isFiniteNumber(t) || !isNumberOrNull(cpu) || !isNumberOrNull(pids))
     return undefined;
   if (!isObject(mem) || !isFiniteNumber(mem['used']) || !isFiniteNumber(mem['limit']) || !isNumberOrNull(mem['percent'])) {
@@ -227,6 +227,8 @@ export function parseSample(v: unknown): Sample | undefined {
     },
     pids,
   };
+  if (isFiniteNumber(cpuTime)) sample.cpuTime = cpuTime;
+  if (isFiniteNumber(mem['charged'])) sample.mem.charged = mem['charged'];
   if (isFiniteNumber(dropped) && dropped > 0) sample.dropped = dropped;
   return sample;
 }

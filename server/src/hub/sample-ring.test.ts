@@ -11,14 +11,15 @@ function sample(t: number, nulls = false): Sample {
     id: ID,
     t,
     cpu: nulls ? null : t / 7,
-    mem: { used: 1000 + t, limit: 2 ** 34, percent: nulls ? null : 0.125 },
+    ...(nulls ? {} : { cpuTime: t * 0.5 }),
+    mem: { used: 1000 + t, limit: 2 ** 34, percent: nulls ? null : 0.125, ...(nulls ? {} : { charged: 5000 + t }) },
     net: { rx: 10 * t, tx: 20 * t, rxRate: nulls ? null : 1.5, txRate: 0 },
     blk: { read: 30 * t, write: 2 ** 40 + t, readRate: nulls ? null : 0, writeRate: 4096.25 },
     pids: nulls ? null : 3,
   };
 }
 
-test('a sample comes back exactly as it went in, nulls included', () => {
+test('a sample comes back exactly as it went in, nulls and absent counters included', () => {
   const ring = new SampleRing(4, 'h1', ID);
   const kept = [sample(1), sample(2, true)];
   for (const s of kept) ring.push(s);

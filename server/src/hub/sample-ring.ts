@@ -2,13 +2,13 @@
  * A container's recent samples, kept for every container a gateway follows whether or not anyone watches it,
  * so that a page opened on any of them shows the recent past at once. Samples are kept as numbers in
  * columns rather than as objects or JSON: 1,000 containers × 15 minutes is 900,000 samples, which as JSON
- * strings would take about 300 MiB and as columns take 112 bytes each. A sample comes back out exactly as it
+ * strings would take about 300 MiB and as columns take 128 bytes each. A sample comes back out exactly as it
  * went in, less its `dropped` count, which belongs to one socket.
  */
 import type { Sample } from '@dockpulse/shared';
 
 /** The numbers of a sample, in column order; null is kept as NaN. */
-const COLUMNS = 14;
+const COLUMNS = 16;
 const T = 0;
 const CPU = 1;
 const USED = 2;
@@ -23,6 +23,8 @@ const WRITE = 10;
 const READ_RATE = 11;
 const WRITE_RATE = 12;
 const PIDS = 13;
+const CPU_TIME = 14;
+const CHARGED = 15;
 
 /** The first allocation; a ring grows by doubling up to its capacity, so a short-lived container costs little. */
 const INITIAL_SLOTS = 16;
@@ -81,6 +83,8 @@ export class SampleRing {
     d[i + READ_RATE] = num(s.blk.readRate);
     d[i + WRITE_RATE] = num(s.blk.writeRate);
     d[i + PIDS] = num(s.pids);
+    d[i + CPU_TIME] = s.cpuTime ?? NaN;
+    d[i + CHARGED] = s.mem.charged ?? NaN;
   }
 
   /** The samples with `t >= since`, oldest first, less the newest `skipNewest`. */
@@ -106,7 +110,7 @@ export class SampleRing {
 
   private at(i: number): Sample {
     const d = this.data;
-    return {
+    const sample: Sample = {
       host: this.host,
       id: this.id,
       t: d[i + T]!,
@@ -116,6 +120,9 @@ export class SampleRing {
       blk: { read: d[i + READ]!, write: d[i + WRITE]!, readRate: orNull(d[i + READ_RATE]!), writeRate: orNull(d[i + WRITE_RATE]!) },
       pids: orNull(d[i + PIDS]!),
     };
+    if (!Number.isNaN(d[i + CPU_TIME]!)) sample.cpuTime = d[i + CPU_TIME]!;
+    if (!Number.isNaN(d[i + CHARGED]!)) sample.mem.charged = d[i + CHARGED]!;
+    return sample;
   }
 
   private offset(k: number): number {

@@ -144,11 +144,16 @@ const memCases: { name: string; cur: Partial<EngineReading>; used: number; perce
   { name: 'no limit: percent null', cur: { memLimit: 0 }, used: 800, percent: null },
 ];
 
+test('toSample passes the CPU time counter on, in seconds', () => {
+  assert.equal(toSample('h1', ID, { ...base, cpuTotal: 1_500_000_000 }, undefined).cpuTime, 1.5);
+});
+
 describe('toSample memory', () => {
   for (const { name, cur, used, percent } of memCases) {
     test(name, () => {
       const { mem } = toSample('h1', ID, { ...base, ...cur }, undefined);
-      assert.deepEqual(mem, { used, limit: cur.memLimit ?? base.memLimit, percent });
+      // `charged` is the engine's usage as it is, page cache included.
+      assert.deepEqual(mem, { used, limit: cur.memLimit ?? base.memLimit, percent, charged: base.memUsage });
     });
   }
 });

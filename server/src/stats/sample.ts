@@ -23,7 +23,8 @@ export function toSample(host: string, id: string, cur: EngineReading, prev: Eng
     id,
     t: Math.floor(cur.read),
     cpu: cpuPercent(cur),
-    mem: { used, limit: cur.memLimit, percent: cur.memLimit > 0 ? (used / cur.memLimit) * 100 : null },
+    cpuTime: cur.cpuTotal / 1e9,
+    mem: { used, limit: cur.memLimit, percent: cur.memLimit > 0 ? (used / cur.memLimit) * 100 : null, charged: cur.memUsage },
     net: { rx: cur.netRx, tx: cur.netTx, rxRate: rate(cur.netRx, prev?.netRx), txRate: rate(cur.netTx, prev?.netTx) },
     blk: {
       read: cur.blkRead,

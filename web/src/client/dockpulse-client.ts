@@ -28,7 +28,10 @@ export interface Sample {
   t: number;
   /** CPU % of one core (200 = two full cores); null on the first sample after a gap. */
   cpu: number | null;
-  mem: { used: number; limit: number; percent: number | null };
+  /** CPU time used since the container started, seconds; absent from gateways that do not send it. */
+  cpuTime?: number;
+  /** `charged`: bytes charged to the container, page cache included; absent from gateways that do not send it. */
+  mem: { used: number; limit: number; percent: number | null; charged?: number };
   net: { rx: number; tx: number; rxRate: number | null; txRate: number | null };
   blk: { read: number; write: number; readRate: number | null; writeRate: number | null };
   pids: number | null;
