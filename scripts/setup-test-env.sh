@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a Debian machine to run dockpulse's tests: a Docker engine (started if none answers), a static
-# busybox for the local test image, Chromium for the browser tests, nats-server for the tests of agents and
-# gateways on a bus (they start their own), and the pinned pnpm. Safe to run again.
+# busybox for the local test image, Chromium for the browser tests, nats-server and Prometheus for the tests
+# of agents on a bus and of /metrics (they start their own), and the pinned pnpm. Safe to run again.
 set -euo pipefail
 
 PNPM_VERSION=12.4.2
@@ -21,6 +21,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
   sudo_ apt-get update -qq
   sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Prometheus recommends a node exporter and the rest of its family; the tests need only the server and promtool.
+if ! command -v prometheus >/dev/null 2>&1; then
+  say "installing prometheus"
+  sudo_ apt-get update -qq
+  sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
 
 if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
@@ -48,4 +55,4 @@ if ! docker image inspect "$TEST_IMAGE" >/dev/null 2>&1; then
   for c in sh sleep cat head tail dd yes top ls echo wget nc; do ln -s busybox "$root/bin/$c"; done
   tar -C "$root" -c . | docker import - "$TEST_IMAGE" >/dev/null
 fi
-say "ready: $(docker version --format 'engine {{.Server.Version}} (API {{.Server.APIVersion}})'), pnpm $(pnpm --version), $(chromium --version 2>/dev/null | head -n1), nats-server $(nats-server --version 2>/dev/null | awk '{print $2}')"
+say "ready: $(docker version --format 'engine {{.Server.Version}} (API {{.Server.APIVersion}})'), pnpm $(pnpm --version), $(chromium --version 2>/dev/null | head -n1), nats-server $(nats-server --version 2>/dev/null | awk '{print $2}'), $(prometheus --version 2>&1 | head -n1 | awk '{print $1, $3}')"

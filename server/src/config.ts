@@ -55,6 +55,10 @@ export interface Config {
   agentHeartbeatMs: number;
   /** The share-signing secret given by configuration (64 hex digits), for gateways that must agree on it. */
   shareSecret: string | undefined;
+  /** A token that opens `/metrics` and nothing else, for a Prometheus that should not hold the access token. */
+  metricsToken: string | undefined;
+  /** Extra labels on container metrics: `compose` adds the compose project and service. */
+  metricsLabels: 'compose'[];
 }
 
 /** An engine read over its API, as a host of its own. */
@@ -322,6 +326,24 @@ const SETTINGS: Setting[] = [
     env: 'DOCKPULSE_SHARE_SECRET',
     apply: (c, v) => (/^[0-9a-f]{64}$/.test(v) ? ((c.shareSecret = v), undefined) : 'must be 64 hex digits (openssl rand -hex 32)'),
   },
+  {
+    flag: '',
+    env: 'DOCKPULSE_METRICS_TOKEN',
+    apply: (c, v) => (v.length < 16 ? 'must be at least 16 characters' : ((c.metricsToken = v), undefined)),
+  },
+  {
+    flag: 'metrics-labels',
+    env: 'DOCKPULSE_METRICS_LABELS',
+    apply: (c, v) => {
+      const labels = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      if (labels.some((l) => l !== 'compose')) return 'may only be compose';
+      c.metricsLabels = labels as 'compose'[];
+      return undefined;
+    },
+  },
 ];
 
 /** The defaults: the seed's 100 ms send timeout and 1024-frame buffer, a 1 s interval, 15 minutes of history. */
@@ -361,6 +383,8 @@ export function defaultConfig(): Config {
     nats: undefined,
     agentHeartbeatMs: 1000,
     shareSecret: undefined,
+    metricsToken: undefined,
+    metricsLabels: [],
   };
 }
 

@@ -15,6 +15,8 @@ import { BusLink } from './bus/connection.js';
 import { BusHosts } from './bus/bus-hosts.js';
 import { BusShares } from './bus/bus-shares.js';
 import { Agent } from './bus/agent.js';
+import { gatewayMetrics } from './metrics/gateway-metrics.js';
+import { containerMetrics } from './metrics/container-metrics.js';
 import { localEngineSource } from './source/local-engine.js';
 import { WsTransport } from './transport/ws-server.js';
 import { createRequestHandler } from './http/routes.js';
@@ -217,6 +219,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
     createRequestHandler({
       hosts,
       bus: bus ? { state: () => bus.link.state, rejected: () => bus.hosts.rejected } : undefined,
+      metricsToken: config.metricsToken,
       files: new StaticFiles(config.webRoot ?? defaultWebRoot()),
       auth,
       shares,
@@ -225,18 +228,22 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
       publicUrl: config.publicUrl,
       trustedHosts,
       log,
-      metrics: () => {
-        const h = hub.stats();
-        return {
+      metrics: () => [
+        ...gatewayMetrics({
           sockets: transport.size,
-          topics: h.topics,
-          subscriptions: h.subscriptions,
-          samples_published_total: h.published,
-          upstream_streams: sources.reduce((n, s) => n + s.streams.open, 0),
-          upstream_streams_opened_total: sources.reduce((n, s) => n + s.streams.opened, 0),
-          docker_up: hosts.engineStatus().status === 'up' ? 1 : 0,
-        };
-      },
+          hub: hub.stats(),
+          upstream: { open: sources.reduce((n, s) => n + s.streams.open, 0), opened: sources.reduce((n, s) => n + s.streams.opened, 0) },
+          dockerUp: hosts.engineStatus().status === 'up',
+          hosts: hosts.hosts(),
+          bus: bus ? { state: bus.link.state, rejected: bus.hosts.rejected } : undefined,
+        }),
+        ...containerMetrics({
+          containers: hosts.all(),
+          hosts: hosts.hosts(),
+          latest: (host, id) => hub.latest(host, id),
+          composeLabels: config.metricsLabels.includes('compose'),
+        }),
+      ],
     }),
   );
   server.on('upgrade', (req, socket, head: Buffer) => transport.handleUpgrade(req, socket, head));

@@ -1,11 +1,12 @@
 import type { ServerResponse } from 'node:http';
+import { renderExposition, type MetricFamily } from '../metrics/exposition.js';
 
-/** The gateway's own gauges and counters, by name without the `dockpulse_` prefix. */
-export type GatewayMetrics = () => Record<string, number>;
+/** Every metric family `/metrics` serves, read at scrape time. */
+export type GatewayMetrics = () => readonly MetricFamily[];
 
-/** `GET /metrics`: the gateway's own figures in the Prometheus text format. */
+/** `GET /metrics`: the gateway's figures and every running container's, in the Prometheus text format. */
 export function serveMetrics(res: ServerResponse, metrics: GatewayMetrics): void {
-  const lines = Object.entries(metrics()).map(([k, v]) => `dockpulse_${k} ${v}`);
-  res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4', 'Cache-Control': 'no-store' });
-  res.end(`${lines.join('\n')}\n`);
+  const body = renderExposition(metrics());
+  res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.end(body);
 }

@@ -560,16 +560,29 @@ test('shares: every bad body is refused with its status and code, and nothing is
 
 test('/metrics: the gateway’s figures in the Prometheus text format', async () => {
   await withGateway(withToken, async (g) => {
+    /** Each sample line's `name{labels}` and value; every family has its help and type before its samples. */
     const metrics = async (): Promise<Map<string, number>> => {
       const res = await request(g, 'GET', '/metrics', { headers: BEARER });
       assert.equal(res.status, 200);
-      assert.equal(res.headers['content-type'], 'text/plain; version=0.0.4');
-      const lines = res.body.trimEnd().split('\n');
-      for (const line of lines) assert.match(line, /^dockpulse_[a-z_]+ \d+$/);
-      return new Map(lines.map((l) => [l.split(' ')[0]!, Number(l.split(' ')[1])]));
+      assert.equal(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+      const out = new Map<string, number>();
+      const described = new Set<string>();
+      for (const line of res.body.trimEnd().split('\n')) {
+        const meta = /^# (HELP|TYPE) ([a-z_]+) (.+)$/.exec(line);
+        if (meta) {
+          if (meta[1] === 'TYPE') assert.match(meta[3]!, /^(gauge|counter)$/);
+          described.add(meta[2]!);
+          continue;
+        }
+        const m = /^([a-z_]+)(\{[^}]*\})? (-?[\d.e+-]+)$/.exec(line);
+        assert.ok(m, `not a sample line: ${line}`);
+        assert.ok(described.has(m[1]!), `${m[1]} has no help and type before it`);
+        out.set(`${m[1]}${m[2] ?? ''}`, Number(m[3]));
+      }
+      return out;
     };
     const first = await metrics();
-    assert.deepEqual([...first.keys()].sort(), [
+    for (const name of [
       'dockpulse_docker_up',
       'dockpulse_samples_published_total',
       'dockpulse_sockets',
@@ -577,7 +590,10 @@ test('/metrics: the gateway’s figures in the Prometheus text format', async ()
       'dockpulse_topics',
       'dockpulse_upstream_streams',
       'dockpulse_upstream_streams_opened_total',
-    ]);
+      'dockpulse_host_up{host="fake"}',
+    ]) {
+      assert.ok(first.has(name), `no ${name} in ${[...first.keys()].join(', ')}`);
+    }
     assert.equal(first.get('dockpulse_docker_up'), 1);
     assert.equal(first.get('dockpulse_sockets'), 0);
 
@@ -592,10 +608,28 @@ test('/metrics: the gateway’s figures in the Prometheus text format', async ()
       ws.terminate();
     }
     g.source.goDown();
-    assert.equal((await metrics()).get('dockpulse_docker_up'), 0);
+    const down = await metrics();
+    assert.equal(down.get('dockpulse_docker_up'), 0);
+    assert.equal(down.get('dockpulse_host_up{host="fake"}'), 0);
     const post = await request(g, 'POST', '/metrics', { headers: BEARER });
     assertError(post, 405, HttpErrorCode.methodNotAllowed, 'POST /metrics');
   });
+});
+
+test('/metrics opens with the scrape token, which opens nothing else', async () => {
+  const scrape = 's'.repeat(24);
+  await withGateway(
+    (c) => {
+      withToken(c);
+      c.metricsToken = scrape;
+    },
+    async (g) => {
+      const auth = { Authorization: `Bearer ${scrape}` };
+      assert.equal((await request(g, 'GET', '/metrics', { headers: auth })).status, 200);
+      assert.equal((await request(g, 'GET', '/api/containers', { headers: auth })).status, 401);
+      assert.equal((await request(g, 'GET', '/metrics', { headers: { Authorization: `Bearer ${'t'.repeat(24)}` } })).status, 401);
+    },
+  );
 });
 
 test('/healthz says whether the engine answers, without credentials', async () => {

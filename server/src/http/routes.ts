@@ -15,7 +15,8 @@ import { admitOperator } from './auth-gate.js';
 import { cors, misdirected } from './cross-origin.js';
 import { cookieWithoutOrigin, foreignOrigin } from './csrf.js';
 import { serveMetrics, type GatewayMetrics } from './metrics.js';
-import { fail, json, methodNotAllowed } from './respond.js';
+import { fail, header, json, methodNotAllowed } from './respond.js';
+import { bearerToken, tokenMatches } from '../auth/token.js';
 import { securityHeaders } from './security-headers.js';
 import { sessionApi } from './session-api.js';
 import { serveStatic, type StaticFiles } from './static-files.js';
@@ -34,8 +35,10 @@ export interface HttpContext {
   publicUrl: string | undefined;
   /** Host names besides loopback that requests may name when no access token is set. */
   trustedHosts: readonly string[];
-  /** Gauges for `/metrics`. */
+  /** What `/metrics` serves. */
   metrics: GatewayMetrics;
+  /** A token that opens `/metrics` and nothing else. */
+  metricsToken: string | undefined;
   /** The message bus, when the gateway has one: whether it answers, and what it refused. */
   bus: { state: () => BusState; rejected: () => BusRejections } | undefined;
   log: Logger;
@@ -86,6 +89,7 @@ async function handle(
     return json(res, 200, health);
   }
   if (path === '/api/session') return session(req, res);
+  if (path === '/metrics' && method === 'GET' && scrapeToken(ctx, req)) return serveMetrics(res, ctx.metrics);
   if (path.startsWith('/api/') || path === '/metrics') {
     if (!admitOperator(ctx.auth, req, res)) return;
     const cookieOnly = cookieWithoutOrigin(req, ctx.auth.required);
@@ -98,4 +102,10 @@ async function handle(
   }
   if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD');
   return serveStatic(ctx.files, req, res, path);
+}
+
+/** True when the request carries the scrape token, which opens `/metrics` and nothing else. */
+function scrapeToken(ctx: HttpContext, req: IncomingMessage): boolean {
+  const token = bearerToken(header(req, 'authorization'));
+  return ctx.metricsToken !== undefined && token !== undefined && tokenMatches(token, ctx.metricsToken);
 }

@@ -1,0 +1,77 @@
+/** The gateway's own figures, as Prometheus metrics: sockets, topics, upstreams, hosts and the bus. */
+import type { HostInfo } from '@dockpulse/shared';
+import type { HubStats } from '../hub/hub.js';
+import type { BusRejections } from '../bus/bus-hosts.js';
+import type { BusState } from '../bus/connection.js';
+import type { MetricFamily } from './exposition.js';
+
+/** What the gateway's figures are read from at scrape time. */
+export interface GatewayFigures {
+  sockets: number;
+  hub: HubStats;
+  upstream: { open: number; opened: number };
+  dockerUp: boolean;
+  hosts: readonly HostInfo[];
+  bus: { state: BusState; rejected: BusRejections } | undefined;
+}
+
+export function gatewayMetrics(f: GatewayFigures): MetricFamily[] {
+  const one = (value: number) => [{ value }];
+  const perHost = (value: (h: HostInfo) => number) => f.hosts.map((h) => ({ labels: { host: h.name }, value: value(h) }));
+  const families: MetricFamily[] = [
+    { name: 'dockpulse_sockets', help: 'WebSocket clients connected.', type: 'gauge', samples: one(f.sockets) },
+    { name: 'dockpulse_topics', help: 'Container topics open in the hub, watched or pinned.', type: 'gauge', samples: one(f.hub.topics) },
+    {
+      name: 'dockpulse_topics_pinned',
+      help: 'Topics kept open with nobody watching (every container is read).',
+      type: 'gauge',
+      samples: one(f.hub.pinned),
+    },
+    { name: 'dockpulse_subscriptions', help: 'Subscriptions held by clients.', type: 'gauge', samples: one(f.hub.subscriptions) },
+    { name: 'dockpulse_samples_published_total', help: 'Samples published by the hub.', type: 'counter', samples: one(f.hub.published) },
+    {
+      name: 'dockpulse_upstream_streams',
+      help: 'Containers being read now (engine stats streams, or cgroup watches).',
+      type: 'gauge',
+      samples: one(f.upstream.open),
+    },
+    {
+      name: 'dockpulse_upstream_streams_opened_total',
+      help: 'Containers watches opened since start.',
+      type: 'counter',
+      samples: one(f.upstream.opened),
+    },
+    { name: 'dockpulse_docker_up', help: 'Whether every host answers (1) or not (0).', type: 'gauge', samples: one(f.dockerUp ? 1 : 0) },
+    {
+      name: 'dockpulse_host_up',
+      help: 'Whether a host answers: its engine, or its agent.',
+      type: 'gauge',
+      samples: perHost((h) => (h.state === 'up' ? 1 : 0)),
+    },
+    { name: 'dockpulse_host_containers', help: 'Containers a host lists.', type: 'gauge', samples: perHost((h) => h.containers) },
+    {
+      name: 'dockpulse_host_running_containers',
+      help: 'Running containers a host lists.',
+      type: 'gauge',
+      samples: perHost((h) => h.running),
+    },
+  ];
+  if (f.bus) {
+    const rejected = f.bus.rejected;
+    families.push(
+      {
+        name: 'dockpulse_bus_up',
+        help: 'Whether the gateway is connected to the message bus.',
+        type: 'gauge',
+        samples: one(f.bus.state.state === 'up' ? 1 : 0),
+      },
+      {
+        name: 'dockpulse_bus_rejected_total',
+        help: 'Bus messages refused or ignored, by reason.',
+        type: 'counter',
+        samples: Object.entries(rejected).map(([reason, value]) => ({ labels: { reason }, value })),
+      },
+    );
+  }
+  return families;
+}
