@@ -15,11 +15,17 @@ import {
   PROTOCOL,
   STATS_TOPIC_PREFIX,
   type ContainerSummary,
+  type EngineStatus,
+  type HostInfo,
   type Sample,
   type ServerMessage,
 } from '@dockpulse/shared';
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
+/** The one host the synthetic containers are on. */
+const HOST = 'bench';
+const ENGINE: EngineStatus = { status: 'up', endpoint: 'synthetic://bench' };
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -81,6 +87,7 @@ function makeContainers(n: number, rand: () => number): FakeContainer[] {
     // A few stopped ones, as on a real host.
     const stopped = i % 25 === 24;
     const summary: ContainerSummary = {
+      host: HOST,
       id,
       name: inCompose ? `${projects[i % projects.length]}-${services[i % services.length]}-${i}` : `synthetic-${i}`,
       image: inCompose ? `registry.example/${services[i % services.length]}:1.${i % 9}` : 'busybox:latest',
@@ -119,6 +126,7 @@ function sample(c: FakeContainer, t: number, intervalMs: number, rand: () => num
   const limit = 2 * 1024 ** 3;
   const used = c.memBase * (0.95 + 0.1 * rand());
   return {
+    host: HOST,
     id: c.summary.id,
     t,
     cpu,
@@ -135,6 +143,21 @@ export async function startSyntheticFeed(opts: SyntheticFeedOptions): Promise<Sy
   const containers = makeContainers(opts.containers, rand);
   const byId = new Map(containers.map((c) => [c.summary.id, c]));
   let frames = 0;
+  const hosts = (): HostInfo[] => [
+    {
+      name: HOST,
+      state: 'up',
+      lastSeen: Date.now(),
+      containers: containers.length,
+      running: containers.filter((c) => c.summary.state === 'running').length,
+      engine: ENGINE,
+    },
+  ];
+  /** The id a stats topic names: `stats:<host>/<id>`, or the first version's `stats:<id>`. */
+  const topicId = (topic: string): string => {
+    const ref = topic.slice(STATS_TOPIC_PREFIX.length);
+    return ref.startsWith(`${HOST}/`) ? ref.slice(HOST.length + 1) : ref;
+  };
 
   const http: Server = createServer((req, res) => {
     void (async () => {
@@ -171,6 +194,7 @@ export async function startSyntheticFeed(opts: SyntheticFeedOptions): Promise<Sy
       historyMs: opts.historyMs,
       limits: { ...DEFAULT_LIMITS },
       scope: { kind: 'all' },
+      hosts: hosts(),
     });
     ws.on('message', (data) => {
       const msg = JSON.parse((data as Buffer).toString()) as { type: string; topics?: string[] };
@@ -185,11 +209,12 @@ export async function startSyntheticFeed(opts: SyntheticFeedOptions): Promise<Sy
           send(ws, {
             type: 'containers',
             containers: containers.map((c) => c.summary),
-            engine: { status: 'up', endpoint: 'synthetic://bench' },
+            engine: ENGINE,
+            hosts: hosts(),
           });
           continue;
         }
-        const c = byId.get(topic.slice(STATS_TOPIC_PREFIX.length));
+        const c = byId.get(topicId(topic));
         if (!c) continue;
         if (c.summary.state !== 'running') {
           send(ws, { type: 'state', topic, state: 'stopped' });
@@ -213,7 +238,7 @@ export async function startSyntheticFeed(opts: SyntheticFeedOptions): Promise<Sy
     for (const { ws, topics } of sockets) {
       const samples: Sample[] = [];
       for (const topic of topics) {
-        const s = fresh.get(topic.slice(STATS_TOPIC_PREFIX.length));
+        const s = fresh.get(topicId(topic));
         if (s) samples.push(s);
       }
       if (samples.length > 0) {
