@@ -441,3 +441,23 @@ test('a watch stays on the container it shows when another host lists one of the
   assert.ok(!events.some((e) => e[0] === 'problem'));
   assert.deepEqual(ws.topics('unsubscribe'), []);
 });
+
+test('a watch of a bare name keeps to its host: it follows the name re-created there, never to another host', async (t) => {
+  const { watcher, ws } = connected(t, undefined, TWO_HOSTS());
+  const { events, listener, shown } = recorder();
+  watcher.watch('db', listener);
+  ws.receive(containersFrame(TWO, 'up', TWO_HOSTS()));
+  await tick();
+  const coreDb = summary(cid('c'), 'db', 'running', 'core');
+  const again = summary(cid('f'), 'db', 'running', 'edge');
+  ws.receive(containersFrame([CORE_WEB, EDGE_WEB, coreDb], 'up', TWO_HOSTS()));
+  ws.receive(containersFrame([CORE_WEB, EDGE_WEB, coreDb, again], 'up', TWO_HOSTS()));
+  await tick();
+  // Removed from edge while core has a db: the watch stays on edge's last samples, then takes edge's new one.
+  assert.deepEqual(shown, ['edge/db', 'edge/db']);
+  assert.deepEqual(
+    ws.topics('subscribe').filter((x) => x !== 'containers'),
+    [hostStatsTopic('edge', EDGE_DB.id), hostStatsTopic('edge', again.id)],
+  );
+  assert.ok(!events.some((e) => e[0] === 'problem'));
+});

@@ -239,8 +239,10 @@ export class ContainerWatcher {
   }
 
   #resolveInList(w: Watch): void {
-    const found = matchContainers(this.#list ?? [], w.ref.ref, w.ref.host);
-    // A watch stays on the container it shows while that is still one of those its target names.
+    // Once it shows a container, a watch keeps to that container's host: a name re-created there is followed,
+    // and one of the same name on another host is neither ambiguous nor a place to move to.
+    const host = w.ref.host ?? w.host;
+    const found = matchContainers(this.#list ?? [], w.ref.ref, host);
     const current = found.find((c) => c.host === w.host && c.id === w.id);
     const one = current ?? (found.length === 1 ? found[0] : undefined);
     if (one) {
@@ -262,10 +264,10 @@ export class ContainerWatcher {
       }
       return;
     }
-    if (w.ref.host !== undefined && this.#hosts && !this.#hosts.some((h) => h.name === w.ref.host)) {
+    if (host !== undefined && this.#hosts && !this.#hosts.some((h) => h.name === host)) {
       w.listener.summary?.(null);
-      if (w.id === undefined) this.#problem(w, 'not_found', `no host "${w.ref.host}"`);
-    } else if (this.#listIsComplete(w.ref.host)) {
+      if (w.id === undefined) this.#problem(w, 'not_found', `no host "${host}"`);
+    } else if (this.#listIsComplete(host)) {
       // A removed container's watch stays on its last samples; one that never found its container says so.
       w.listener.summary?.(null);
       if (w.id === undefined) this.#problem(w, 'not_found', `no container "${w.target}"`);
