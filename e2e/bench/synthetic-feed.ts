@@ -15,19 +15,17 @@ import {
   PROTOCOL,
   STATS_TOPIC_PREFIX,
   type ContainerSummary,
+  type EngineStatus,
+  type HostInfo,
   type Sample,
   type ServerMessage,
 } from '@dockpulse/shared';
 
-/** The one host every synthetic container is on. */
-const HOST = 'synthetic';
-
-/** The container id a stats topic names, in either form (`stats:<host>/<id>` or `stats:<id>`). */
-function idOfTopic(topic: string): string {
-  return topic.slice(STATS_TOPIC_PREFIX.length).split('/').pop() ?? '';
-}
-
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
+/** The one host the synthetic containers are on. */
+const HOST = 'bench';
+const ENGINE: EngineStatus = { status: 'up', endpoint: 'synthetic://bench' };
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -145,6 +143,21 @@ export async function startSyntheticFeed(opts: SyntheticFeedOptions): Promise<Sy
   const containers = makeContainers(opts.containers, rand);
   const byId = new Map(containers.map((c) => [c.summary.id, c]));
   let frames = 0;
+  const hosts = (): HostInfo[] => [
+    {
+      name: HOST,
+      state: 'up',
+      lastSeen: Date.now(),
+      containers: containers.length,
+      running: containers.filter((c) => c.summary.state === 'running').length,
+      engine: ENGINE,
+    },
+  ];
+  /** The id a stats topic names: `stats:<host>/<id>`, or the first version's `stats:<id>`. */
+  const topicId = (topic: string): string => {
+    const ref = topic.slice(STATS_TOPIC_PREFIX.length);
+    return ref.startsWith(`${HOST}/`) ? ref.slice(HOST.length + 1) : ref;
+  };
 
   const http: Server = createServer((req, res) => {
     void (async () => {
@@ -181,6 +194,7 @@ export async function startSyntheticFeed(opts: SyntheticFeedOptions): Promise<Sy
       historyMs: opts.historyMs,
       limits: { ...DEFAULT_LIMITS },
       scope: { kind: 'all' },
+      hosts: hosts(),
     });
     ws.on('message', (data) => {
       const msg = JSON.parse((data as Buffer).toString()) as { type: string; topics?: string[] };
@@ -192,17 +206,15 @@ export async function startSyntheticFeed(opts: SyntheticFeedOptions): Promise<Sy
         }
         session.topics.add(topic);
         if (topic === CONTAINERS_TOPIC) {
-          const engine = { status: 'up', endpoint: 'synthetic://bench' } as const;
-          const running = containers.filter((c) => c.summary.state === 'running').length;
           send(ws, {
             type: 'containers',
             containers: containers.map((c) => c.summary),
-            engine,
-            hosts: [{ name: HOST, state: 'up', lastSeen: Date.now(), containers: containers.length, running, engine }],
+            engine: ENGINE,
+            hosts: hosts(),
           });
           continue;
         }
-        const c = byId.get(idOfTopic(topic));
+        const c = byId.get(topicId(topic));
         if (!c) continue;
         if (c.summary.state !== 'running') {
           send(ws, { type: 'state', topic, state: 'stopped' });
@@ -226,7 +238,7 @@ export async function startSyntheticFeed(opts: SyntheticFeedOptions): Promise<Sy
     for (const { ws, topics } of sockets) {
       const samples: Sample[] = [];
       for (const topic of topics) {
-        const s = fresh.get(idOfTopic(topic));
+        const s = fresh.get(topicId(topic));
         if (s) samples.push(s);
       }
       if (samples.length > 0) {

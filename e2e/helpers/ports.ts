@@ -12,3 +12,5 @@ export const AUTH_PORT = PORT + 4;
 export const EMBED_GATEWAY_PORT = PORT + 5;
 /** A plain HTTP server for docs/examples/embed.html: another origin than the gateway's. */
 export const EMBED_PAGE_PORT = PORT + 6;
+/** The gateway of the hosts test: its local engine and an agent's host heard on its own nats-server. */
+export const HOSTS_PORT = PORT + 7;

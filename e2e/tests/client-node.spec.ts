@@ -79,7 +79,7 @@ test('with a share token: only its container, and told when it is revoked', asyn
   const mem = containerName('mem');
   const res = await request.post(`${baseURL}/api/shares`, { data: { container: mem, ttlSeconds: 300 } });
   expect(res.status()).toBe(201);
-  const share = (await res.json()) as { id: string; token: string; container: { id: string } };
+  const share = (await res.json()) as { id: string; token: string; container: { host: string; id: string } };
   const client = new DockpulseClient({ url: `${(baseURL ?? '').replace(/^http/, 'ws')}/ws`, token: share.token, WebSocket, history: 0 });
   try {
     const samples: Sample[] = [];
@@ -90,16 +90,18 @@ test('with a share token: only its container, and told when it is revoked', asyn
       (s) => statuses.push(s),
     );
     await until(() => samples.length >= 2, 'two samples');
-    expect(statuses).toContainEqual({ type: 'container', id: share.container.id, name: mem });
+    // The container and its host: the share names both.
+    expect(statuses).toContainEqual({ type: 'container', host: share.container.host, id: share.container.id, name: mem });
     expect(samples.every((s) => s.id === share.container.id)).toBe(true);
 
-    // Its own container by name too; any other one, by name, id prefix, or a name that exists nowhere, is
-    // forbidden and shows nothing, as the gateway would answer.
+    // Its own container by name too, with or without its host; any other one, by name, id prefix, or a name
+    // that exists nowhere, is forbidden and shows nothing, as the gateway would answer.
     const busy = containerName('busy');
     const other = (await request.get(`${baseURL}/api/containers`).then((r) => r.json())) as { containers: { id: string; name: string }[] };
     const busyId = other.containers.find((c) => c.name === busy)?.id ?? '';
     const watches = new Map<string, { samples: Sample[]; statuses: WatchStatus[] }>();
-    for (const target of [mem, busy, busyId.slice(0, 12), 'dpe2e-no-such-container']) {
+    const onHost = `${share.container.host}/${mem}`;
+    for (const target of [mem, onHost, busy, busyId.slice(0, 12), 'dpe2e-no-such-container']) {
       const w = { samples: [] as Sample[], statuses: [] as WatchStatus[] };
       watches.set(target, w);
       client.watch(
@@ -113,8 +115,15 @@ test('with a share token: only its container, and told when it is revoked', asyn
       () => listErrors.push('a list'),
       (e) => listErrors.push(e),
     );
-    await until(() => watches.get(mem)!.samples.length >= 1, 'a sample of the share by name');
-    expect(watches.get(mem)!.statuses).toContainEqual({ type: 'container', id: share.container.id, name: mem });
+    for (const target of [mem, onHost]) {
+      await until(() => watches.get(target)!.samples.length >= 1, `a sample of the share as ${target}`);
+      expect(watches.get(target)!.statuses).toContainEqual({
+        type: 'container',
+        host: share.container.host,
+        id: share.container.id,
+        name: mem,
+      });
+    }
     for (const target of [busy, busyId.slice(0, 12), 'dpe2e-no-such-container']) {
       const w = watches.get(target)!;
       expect(
@@ -142,10 +151,10 @@ test('a share that follows a name moves to the re-created container', async ({ b
   let client: InstanceType<ClientModule['DockpulseClient']> | undefined;
   try {
     // The gateway lists a new container within moments; retry until it accepts the name.
-    let share: { token: string } | undefined;
+    let share: { token: string; container: { host: string } } | undefined;
     for (let i = 0; i < 50 && !share; i++) {
       const res = await request.post(`${baseURL}/api/shares`, { data: { container: name, ttlSeconds: 300, follow: 'name' } });
-      if (res.status() === 201) share = (await res.json()) as { token: string };
+      if (res.status() === 201) share = (await res.json()) as { token: string; container: { host: string } };
       else await new Promise((r) => setTimeout(r, 200));
     }
     expect(share).toBeDefined();
@@ -162,7 +171,8 @@ test('a share that follows a name moves to the re-created container', async ({ b
     await docker('rm', '-f', name);
     const secondId = await runTestContainer('follow', sleeper);
     await until(() => samples.some((s) => s.id === secondId), 'a sample of the re-created container', 20_000);
-    expect(statuses).toContainEqual({ type: 'container', id: secondId, name });
+    // Followed on the host the link was made for.
+    expect(statuses).toContainEqual({ type: 'container', host: share!.container.host, id: secondId, name });
     expect(statuses.some((s) => s.type === 'connection' && s.final)).toBe(false);
   } finally {
     client?.close();

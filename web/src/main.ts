@@ -13,5 +13,5 @@ if (!target) throw new Error('index.html has no #app element');
 // around them, and (for a share link) no call to the HTTP API.
 const route = parseRoute(location.pathname);
 if (route.name === 'share') mount(ShareApp, { target, props: { token: route.token } });
-else if (route.name === 'embed') mount(EmbedApp, { target, props: { ref: route.ref } });
+else if (route.name === 'embed') mount(EmbedApp, { target, props: { ref: route.ref, host: route.host } });
 else mount(App, { target });

@@ -52,9 +52,22 @@ test('the JS client is served as a script whether it is named .js or .mjs, its t
 
 test('client-side routes get the app, dots in their last segment included', async () => {
   const files = new StaticFiles(root);
-  for (const p of ['/c/some-container', '/c/web.1', '/s/dps1.eyJzaWQiOiJ4In0.c2ln', '/embed/a.b']) {
-    assert.equal((await files.get(p))?.body.toString(), '<html>app</html>', p);
-  }
+  const routes = [
+    '/c/some-container',
+    '/c/web.1',
+    '/c/web.1/',
+    '/c/edge-2/web.1',
+    '/c/edge-2/web.1/',
+    '/s/dps1.eyJzaWQiOiJ4In0.c2ln',
+    '/embed/a.b',
+    '/embed/edge-2/a.b',
+  ];
+  for (const p of routes) assert.equal((await files.get(p))?.body.toString(), '<html>app</html>', p);
+});
+
+test('a path with a dot beyond the routes is not the app: three segments, or a share link with two', async () => {
+  const files = new StaticFiles(root);
+  for (const p of ['/c/edge/web.1/x.js', '/embed/a/b/c.css', '/s/a/b.c', '/x/edge/web.1']) assert.equal(await files.get(p), undefined, p);
 });
 
 test('a missing asset is not found, rather than the app in its place', async () => {

@@ -19,8 +19,11 @@ const TYPES: Record<string, string> = {
   '.mts': 'text/plain; charset=utf-8',
 };
 
-/** Client-side routes whose last segment may hold dots (a share token, a container name like `web.1`). */
-const APP_ROUTE = /^\/(?:c|s|embed)\/[^/]+\/?$/;
+/**
+ * Client-side routes whose last segment may hold dots (a share token, a container name like `web.1`): `/s/<token>`,
+ * and `/c/` and `/embed/` with a container, or a host and a container.
+ */
+const APP_ROUTE = /^\/(?:s\/[^/]+|(?:c|embed)\/[^/]+(?:\/[^/]+)?)\/?$/;
 
 /** A file ready to send. */
 export interface StaticFile {
@@ -32,7 +35,7 @@ export interface StaticFile {
 
 /**
  * Serves the built web app from `root`. A path without a file extension that names no file gets
- * `index.html`, so that client-side routes (`/c/<id>`) load the app; a missing file with an extension (an
+ * `index.html`, so that client-side routes (`/c/<host>/<id>`) load the app; a missing file with an extension (an
  * asset of an older build) is not found, rather than HTML in its place. A path that escapes the root never
  * reaches the file system. Only content-hashed assets are cached in memory, so a rebuilt app is served at
  * once.

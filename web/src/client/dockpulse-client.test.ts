@@ -1,8 +1,23 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { statsTopic } from '@dockpulse/shared';
-import { FakeGateway, cid, containersFrame, helloFrame, sample, summary, tick, type FakeSocket } from '../testing/fake-gateway.js';
+import { hostStatsTopic } from '@dockpulse/shared';
+import {
+  FakeGateway,
+  HOST,
+  cid,
+  containersFrame,
+  helloFrame,
+  hostInfo,
+  hostSample,
+  sample,
+  summary,
+  tick,
+  type FakeSocket,
+} from '../testing/fake-gateway.js';
 import { DockpulseClient, SCOPE, type DockpulseClientOptions, type Sample, type WatchStatus } from './dockpulse-client.js';
+
+/** The stats topic of a container on the fake gateway's one host. */
+const statsOf = (id: string): string => hostStatsTopic(HOST, id);
 
 const WEB = summary(cid('a'), 'web-1');
 const DB = summary(cid('b'), 'db');
@@ -44,9 +59,9 @@ test('a watch by name: the container, its state, then its samples one by one', a
   assert.deepEqual(ws.sent, [{ type: 'subscribe', topics: ['containers'] }]);
   ws.receive(containersFrame([DB, WEB]));
   await tick();
-  assert.deepEqual(ws.sent.at(-1), { type: 'subscribe', topics: [statsTopic(WEB.id)], history: 5 });
-  ws.receive({ type: 'history', topic: statsTopic(WEB.id), samples: [sample(WEB.id, 1000), sample(WEB.id, 2000)] });
-  ws.receive({ type: 'state', topic: statsTopic(WEB.id), state: 'running' });
+  assert.deepEqual(ws.sent.at(-1), { type: 'subscribe', topics: [statsOf(WEB.id)], history: 5 });
+  ws.receive({ type: 'history', topic: statsOf(WEB.id), samples: [sample(WEB.id, 1000), sample(WEB.id, 2000)] });
+  ws.receive({ type: 'state', topic: statsOf(WEB.id), state: 'running' });
   ws.receive({ type: 'stats', samples: [sample(DB.id, 3000), sample(WEB.id, 3000)] });
   assert.deepEqual(
     w.samples.map((s) => [s.id, s.t]),
@@ -58,7 +73,7 @@ test('a watch by name: the container, its state, then its samples one by one', a
   );
   assert.deepEqual(w.statuses, [
     { type: 'connection', state: 'open', final: false },
-    { type: 'container', id: WEB.id, name: 'web-1' },
+    { type: 'container', host: HOST, id: WEB.id, name: 'web-1' },
     { type: 'state', state: 'running' },
   ]);
   assert.equal(client.state, 'open');
@@ -115,8 +130,8 @@ test('with a share token, "-" shows the token\'s container', async (t) => {
   const w = watch(client, SCOPE);
   ws.open(helloFrame({ id: WEB.id, name: 'web-1' }));
   await tick();
-  assert.deepEqual(w.statuses.at(-1), { type: 'container', id: WEB.id, name: 'web-1' });
-  assert.deepEqual(ws.sent, [{ type: 'subscribe', topics: [statsTopic(WEB.id)] }]);
+  assert.deepEqual(w.statuses.at(-1), { type: 'container', host: HOST, id: WEB.id, name: 'web-1' });
+  assert.deepEqual(ws.sent, [{ type: 'subscribe', topics: [statsOf(WEB.id)] }]);
 });
 
 test('with a share token, a watch of any other container is told forbidden and gets nothing', async (t) => {
@@ -126,7 +141,7 @@ test('with a share token, a watch of any other container is told forbidden and g
     const w = watch(client, target);
     ws.open(helloFrame({ id: WEB.id, name: 'web-1' }));
     await tick();
-    ws.receive({ type: 'history', topic: statsTopic(WEB.id), samples: [sample(WEB.id, 1000)] });
+    ws.receive({ type: 'history', topic: statsOf(WEB.id), samples: [sample(WEB.id, 1000)] });
     ws.receive({ type: 'stats', samples: [sample(WEB.id, 2000)] });
     const told = w.statuses.filter((s) => s.type !== 'connection');
     assert.equal(told.length, 1, `${target}: ${JSON.stringify(told)}`);
@@ -145,7 +160,7 @@ test("with a share token, its own container is shown by '-', name, id or id pref
     ws.receive({ type: 'stats', samples: [sample(WEB.id, 2000)] });
     assert.deepEqual(
       w.statuses.filter((s) => s.type !== 'connection'),
-      [{ type: 'container', id: WEB.id, name: 'web-1' }],
+      [{ type: 'container', host: HOST, id: WEB.id, name: 'web-1' }],
       target,
     );
     assert.equal(w.samples.length, 1, target);
@@ -176,4 +191,41 @@ test('containers() with a share token and no onError says why on the console', a
   await tick();
   assert.equal(warn.mock.callCount(), 1);
   assert.match(String(warn.mock.calls[0]?.arguments[0]), /share token/);
+});
+
+test('a watch of "<host>/<name>": the container and its host, and that host\'s samples', async (t) => {
+  const { client, ws } = open(t);
+  const core = summary(WEB.id, 'web-1', 'running', 'core');
+  const edge = summary(WEB.id, 'web-1', 'running', 'edge');
+  const hosts = [hostInfo('core', 'up', [core, edge]), hostInfo('edge', 'up', [core, edge])];
+  const w = watch(client, 'edge/web-1');
+  const any = watch(client, 'web-1');
+  ws.open(helloFrame(undefined, { hosts }));
+  ws.receive(containersFrame([core, edge], 'up', hosts));
+  await tick();
+  ws.receive({ type: 'stats', samples: [hostSample('core', WEB.id, 1000), hostSample('edge', WEB.id, 1000)] });
+  assert.deepEqual(
+    w.statuses.filter((s) => s.type !== 'connection'),
+    [{ type: 'container', host: 'edge', id: WEB.id, name: 'web-1' }],
+  );
+  assert.deepEqual(
+    w.samples.map((s) => s.host),
+    ['edge'],
+  );
+  assert.deepEqual(
+    any.statuses.filter((s) => s.type !== 'connection').map((s) => s.type === 'error' && s.code),
+    ['ambiguous'],
+  );
+  assert.ok(ws.topics('subscribe').includes(hostStatsTopic('edge', WEB.id)));
+});
+
+test('containers(): the hosts come as a third argument', (t) => {
+  const { client, ws } = open(t);
+  const told: string[] = [];
+  client.containers((list, engine, hosts) => told.push(`${list.length} ${engine.status} ${hosts.map((h) => h.name).join(',')}`));
+  const core = summary(WEB.id, 'web-1', 'running', 'core');
+  const hosts = [hostInfo('core', 'up', [core]), hostInfo('edge', 'unavailable', [core])];
+  ws.open(helloFrame(undefined, { hosts }));
+  ws.receive(containersFrame([core], 'up', hosts));
+  assert.deepEqual(told, ['1 down core,edge']);
 });

@@ -55,11 +55,26 @@ export interface ContainerSummary {
   compose?: { project: string; service: string };
 }
 
-/** Whether the gateway reaches its Docker engine. */
+/** Whether the gateway reaches a Docker engine. */
 export interface EngineStatus {
   status: 'up' | 'down';
   endpoint: string;
   error?: string;
+}
+
+/** One host the gateway serves: its own engine, a remote engine, or one whose agent publishes on a message bus. */
+export interface HostInfo {
+  name: string;
+  /** `unavailable` while the host does not answer; its containers stay listed. */
+  state: 'up' | 'unavailable';
+  /** When the gateway last heard from it, ms since the epoch; null when it never did. */
+  lastSeen: number | null;
+  /** Containers listed, and those of them running. */
+  containers: number;
+  running: number;
+  engine: EngineStatus;
+  /** Present while two agents claim this host's name. */
+  conflict?: string;
 }
 
 /** A watched container's state: `removed` ends the watch; `unavailable` means the engine does not answer. */
@@ -75,14 +90,18 @@ export type WatchStatus =
    * revoked, 4403, 4400) and the client stopped; otherwise it reconnects by itself.
    */
   | { type: 'connection'; state: ConnectionState; code?: number; reason?: string; final: boolean }
-  /** The container this watch shows: once known, and again when a share that follows a name moves to a new one. */
-  | { type: 'container'; id: string; name: string }
+  /**
+   * The container this watch shows, and its host: once known, and again when a share that follows a name moves
+   * to a new one.
+   */
+  | { type: 'container'; host: string; id: string; name: string }
   | { type: 'state'; state: TopicState }
   /**
-   * The watch cannot show anything: `not_found` (no such container), `forbidden` (the token does not allow
-   * it), `no_scope` (`-` was asked for without a share token).
+   * The watch cannot show anything: `not_found` (no such container, or no such host), `ambiguous` (containers
+   * on several hosts answer to the target: name the host, `<host>/<ref>`), `forbidden` (the token does not
+   * allow it), `no_scope` (`-` was asked for without a share token).
    */
-  | { type: 'error'; code: 'not_found' | 'forbidden' | 'no_scope'; message: string };
+  | { type: 'error'; code: 'not_found' | 'ambiguous' | 'forbidden' | 'no_scope'; message: string };
 
 /**
  * Why `containers()` gets no list: `forbidden`, the client's token is a share token, which shows one
@@ -151,20 +170,24 @@ export class DockpulseClient {
 
   /**
    * Calls `onSample` with every new sample of one container, oldest first (the recent past first, then live),
-   * and `onStatus` with what else happens to it. `target` is a full id, a name, a unique id prefix, or `SCOPE`
-   * (`-`) for the share token's container; with a share token, a watch of any other container gets the error
-   * `forbidden` and no samples. A watch of a name moves to a new container of that name when it is re-created.
-   * Returns the function that ends it.
+   * and `onStatus` with what else happens to it. `target` is a full id, a name, a unique id prefix, any of them
+   * on one host as `<host>/<ref>` (`web-1` on any host, `edge/web-1` on host `edge` only), or `SCOPE` (`-`)
+   * for the share token's container; with a share token, a watch of any other container gets the error
+   * `forbidden` and no samples. A target that containers on several hosts answer to gets the error
+   * `ambiguous`. A watch of a name moves to a new container of that name when it is re-created. Returns the
+   * function that ends it.
    */
   watch(target: string, onSample: (sample: Sample) => void, onStatus?: (status: WatchStatus) => void): () => void {
     // Called from plain JavaScript too: a wrong argument is a programmer's mistake, said at once.
-    if (typeof target !== 'string' || target === '') throw new TypeError('watch(target, …): target must be a container id or name, or "-"');
+    if (typeof target !== 'string' || target === '') {
+      throw new TypeError('watch(target, …): target must be a container id or name, "<host>/<id or name>", or "-"');
+    }
     if (typeof onSample !== 'function') throw new TypeError('watch(target, onSample): onSample must be a function');
     // Each watch gets its own function, so that one callback given to two watches is called for each.
     const status = onStatus ? (s: WatchStatus) => onStatus(s) : undefined;
     if (status) this.#statusListeners.add(status);
     const off = this.#watcher.watch(target, {
-      container: ({ id, name }) => status?.({ type: 'container', id, name }),
+      container: ({ host, id, name }) => status?.({ type: 'container', host, id, name }),
       samples: (samples) => {
         for (const s of samples) onSample(s);
       },
@@ -178,13 +201,18 @@ export class DockpulseClient {
   }
 
   /**
-   * Calls `onList` with every container (sorted by name) now and after every change. Needs full access: with a
-   * share token `onError` is called once instead (without `onError`, the console says why). Returns the
+   * Calls `onList` with every container of every host (sorted by name, then host), now and after every change.
+   * Its second argument is the engines' status (with several hosts, `down` while any host does not answer),
+   * its third every host (sorted by name) with its own state, engine and container counts. Needs full access:
+   * with a share token `onError` is called once instead (without `onError`, the console says why). Returns the
    * function that ends it.
    */
-  containers(onList: (list: ContainerSummary[], engine: EngineStatus) => void, onError?: (error: ListError) => void): () => void {
+  containers(
+    onList: (list: ContainerSummary[], engine: EngineStatus, hosts: HostInfo[]) => void,
+    onError?: (error: ListError) => void,
+  ): () => void {
     return this.#watcher.list({
-      list: (list, engine) => onList([...list], engine),
+      list: (list, engine, hosts) => onList([...list], engine, [...hosts]),
       refused: (code, message) => {
         if (onError) onError({ type: 'error', code, message });
         else console.warn(`dockpulse: containers(): ${message}`);

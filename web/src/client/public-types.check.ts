@@ -6,7 +6,7 @@
  */
 import type * as Shared from '@dockpulse/shared';
 import type { ConnectionState as CoreConnectionState } from './feed-client.js';
-import type { ListListener, SCOPE_TARGET, WatchProblem } from './container-watch.js';
+import type { ListListener, SCOPE_TARGET, WatchProblem, WatchedContainer } from './container-watch.js';
 import type * as Public from './dockpulse-client.js';
 
 /**
@@ -35,6 +35,9 @@ export type PublicTypesMatchShared = [
   Expect<Same<Public.ContainerSummary['state'], Shared.ContainerState>>,
   Expect<Same<NonNullable<Public.ContainerSummary['health']>, Shared.HealthStatus>>,
   Expect<Same<Public.EngineStatus, Shared.EngineStatus>>,
+  Expect<Same<Public.HostInfo, Shared.HostInfo>>,
+  Expect<Same<Public.HostInfo['state'], Shared.HostState>>,
+  Expect<Same<Omit<Extract<Public.WatchStatus, { type: 'container' }>, 'type'>, WatchedContainer>>,
   Expect<Same<Public.TopicState, Shared.TopicState>>,
   Expect<Same<Public.ConnectionState, CoreConnectionState>>,
   Expect<Same<typeof Public.SCOPE, typeof SCOPE_TARGET>>,

@@ -18,6 +18,8 @@ import {
 export interface ShareRequest {
   /** Full container id (or name). */
   container: string;
+  /** Its host: needed where the id or name is on several hosts. */
+  host?: string;
   /** 60 s to 30 days. */
   ttlSeconds: number;
   /** Follow the container's name when it is re-created. */
@@ -79,6 +81,7 @@ export function listShares(): Promise<Result<ShareInfo[], ApiError>> {
 
 export function createShare(req: ShareRequest): Promise<Result<ShareInfo, ApiError>> {
   const body: Record<string, unknown> = { container: req.container, ttlSeconds: req.ttlSeconds };
+  if (req.host !== undefined) body['host'] = req.host;
   if (req.follow) body['follow'] = 'name';
   return call('POST', '/api/shares', body, parseShareInfo);
 }

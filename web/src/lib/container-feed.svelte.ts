@@ -4,7 +4,7 @@
  * new, is the core's `ContainerWatcher`'s to decide; this keeps what it says for the view to draw.
  */
 import { ErrorCode, type ContainerSummary, type ServerMessage } from '@dockpulse/shared';
-import { ContainerWatcher, SCOPE_TARGET, type WatchProblem } from '../client/container-watch.js';
+import { ContainerWatcher, SCOPE_TARGET, type WatchProblem, type WatchedContainer } from '../client/container-watch.js';
 import type { FeedClient } from '../client/feed-client.js';
 import { displayState, topicDisplayState, type StateView } from './container-state.js';
 import { FeedStatus } from './feed-status.svelte.js';
@@ -13,8 +13,8 @@ import { LiveSeries, ringCapacity } from './live-series.svelte.js';
 const DEFAULT_HISTORY_MS = 15 * 60_000;
 
 export class ContainerFeed extends FeedStatus {
-  /** The container shown: id and name. Null until known. */
-  target: { id: string; name: string } | null = $state.raw(null);
+  /** The container shown: its host, id and name. Null until known. */
+  target: WatchedContainer | null = $state.raw(null);
   /** Docker's list entry for it, when the socket may see the list (not with a share token). */
   summary: ContainerSummary | null = $state.raw(null);
   /** Its samples; replaced when the view moves to another container (a followed name re-created). */
@@ -30,7 +30,10 @@ export class ContainerFeed extends FeedStatus {
 
   readonly #target: string;
 
-  /** `target`: a full id, a name, a unique id prefix, or `-` for the share token's container. */
+  /**
+   * `target`: a full id, a name or a unique id prefix, on any host or as `<host>/<ref>` on one, or `-` for the
+   * share token's container.
+   */
   constructor(client: FeedClient, target: string = SCOPE_TARGET) {
     super(client);
     this.#target = target;
@@ -65,13 +68,13 @@ export class ContainerFeed extends FeedStatus {
   }
 
   /** The view moves to a container: a new one starts a new series. */
-  #show(c: { id: string; name: string }): void {
+  #show(c: WatchedContainer): void {
     this.missing = null;
-    if (this.series?.id !== c.id) {
+    if (this.series?.id !== c.id || this.series.host !== c.host) {
       const capacity = ringCapacity(this.hello?.historyMs ?? DEFAULT_HISTORY_MS, this.intervalMs);
-      this.series = new LiveSeries(c.id, capacity, this.intervalMs);
+      this.series = new LiveSeries(c.host, c.id, capacity, this.intervalMs);
     }
-    this.target = { id: c.id, name: c.name };
+    this.target = { host: c.host, id: c.id, name: c.name };
   }
 
   #afterFrame(msg: ServerMessage): void {

@@ -16,6 +16,8 @@ export class ContainerLive extends LiveSeries {
   summary: ContainerSummary;
   /** Gone from Docker's list; kept only while a view shows it. */
   removed = $state(false);
+  /** Its host does not answer (its agent is silent, or its engine down): what is shown of it is its last state. */
+  hostDown = $state(false);
   /** CPU over the last `SPARK_WINDOW_MS`, replaced on every new sample. */
   spark: Columns = $state.raw(EMPTY_SPARK);
   sortKeys: SortKeys = $state.raw(NO_KEYS);
@@ -24,9 +26,9 @@ export class ContainerLive extends LiveSeries {
   readonly #smoother = new SortSmoother();
 
   constructor(summary: ContainerSummary, capacity: number, intervalMs: number) {
-    super(summary.id, capacity, intervalMs);
+    super(summary.host, summary.id, capacity, intervalMs);
     this.summary = $state.raw(summary);
-    this.view = $derived(displayState(this.removed ? undefined : this.summary, this.topicState));
+    this.view = $derived(displayState(this.removed ? undefined : this.summary, this.topicState, this.hostDown));
   }
 
   /** The container's name, from its list entry. */

@@ -36,6 +36,22 @@ test('displayState', () => {
   }
 });
 
+test('displayState of a container whose host does not answer: unavailable, unless it is gone', () => {
+  const cases: [ContainerSummary | undefined, TopicState | null, string, boolean][] = [
+    [summary('running'), null, 'unavailable', true],
+    [summary('running'), 'unavailable', 'unavailable', true],
+    [summary('exited'), null, 'unavailable', true],
+    [summary('running'), 'removed', 'removed', true],
+    [undefined, null, 'removed', true],
+  ];
+  for (const [s, topic, want, down] of cases) {
+    const got = displayState(s, topic, true);
+    assert.equal(got.state, want, `${s?.state} + ${topic}`);
+    assert.equal(got.down, down, `${want} down`);
+  }
+  assert.ok(displayState(summary('running'), null, true).rank < displayState(summary('running'), null).rank, 'before running ones');
+});
+
 test('states needing attention sort before running, gone ones last', () => {
   const rank = (s: ContainerState, h?: HealthStatus) => displayState(summary(s, h), null).rank;
   assert.ok(rank('running', 'unhealthy') < rank('running'));

@@ -1,18 +1,20 @@
 /** What the dashboard calls a container's state, from Docker's list and the stats topic's own state. */
 import type { ContainerSummary, TopicState } from '@dockpulse/shared';
 
-export type DisplayState = 'unhealthy' | 'restarting' | 'running' | 'paused' | 'created' | 'removing' | 'stopped' | 'removed';
+export type DisplayState =
+  'unhealthy' | 'restarting' | 'unavailable' | 'running' | 'paused' | 'created' | 'removing' | 'stopped' | 'removed';
 
 /** Sort order of states, ascending: the ones needing attention first, the gone ones last. */
 const RANK: Readonly<Record<DisplayState, number>> = {
   unhealthy: 0,
   restarting: 1,
-  running: 2,
-  paused: 3,
-  created: 4,
-  removing: 5,
-  stopped: 6,
-  removed: 7,
+  unavailable: 2,
+  running: 3,
+  paused: 4,
+  created: 5,
+  removing: 6,
+  stopped: 7,
+  removed: 8,
 };
 
 /** Colour family of a state's badge. */
@@ -21,6 +23,7 @@ export type Tone = 'ok' | 'warn' | 'bad' | 'muted';
 const TONE: Readonly<Record<DisplayState, Tone>> = {
   unhealthy: 'bad',
   restarting: 'warn',
+  unavailable: 'warn',
   running: 'ok',
   paused: 'warn',
   created: 'muted',
@@ -33,16 +36,20 @@ export interface StateView {
   state: DisplayState;
   rank: number;
   tone: Tone;
-  /** Not running: hidden by "hide stopped", and its figures show as missing rather than as stale numbers. */
+  /**
+   * Not running, or on a host that does not answer: its figures show as missing rather than as stale numbers.
+   * Hidden by "hide stopped", except `unavailable`, whose container may well be running.
+   */
   down: boolean;
 }
 
 /**
  * Combines Docker's list entry with the stats topic's state. `topic` is whichever arrived after the list
- * entry last changed (the caller clears it when the list changes), so the fresher of the two wins.
+ * entry last changed (the caller clears it when the list changes), so the fresher of the two wins. While the
+ * container's host does not answer (`hostDown`), what is known of it is its last state, so it is `unavailable`.
  */
-export function displayState(summary: ContainerSummary | undefined, topic: TopicState | null): StateView {
-  return view(pick(summary, topic));
+export function displayState(summary: ContainerSummary | undefined, topic: TopicState | null, hostDown = false): StateView {
+  return view(pick(summary, topic, hostDown));
 }
 
 /**
@@ -62,8 +69,9 @@ export function topicDisplayState(topic: TopicState | null): StateView | null {
   }
 }
 
-function pick(summary: ContainerSummary | undefined, topic: TopicState | null): DisplayState {
+function pick(summary: ContainerSummary | undefined, topic: TopicState | null, hostDown: boolean): DisplayState {
   if (!summary || topic === 'removed') return 'removed';
+  if (hostDown) return 'unavailable';
   if (topic === 'stopped') return 'stopped';
   if (topic === 'paused') return 'paused';
   const unhealthy = summary.health === 'unhealthy';
@@ -90,6 +98,6 @@ function view(state: DisplayState): StateView {
     state,
     rank: RANK[state],
     tone: TONE[state],
-    down: state === 'stopped' || state === 'created' || state === 'removed' || state === 'removing',
+    down: state === 'stopped' || state === 'created' || state === 'removed' || state === 'removing' || state === 'unavailable',
   };
 }

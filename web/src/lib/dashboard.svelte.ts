@@ -1,6 +1,7 @@
 /**
- * The dashboard's live model: the feed client's frames turned into per-container signals, and the set of
- * stats topics kept in line with the container list and the open views.
+ * The dashboard's live model: the feed client's frames turned into per-container signals (a container is its
+ * host and id: two hosts may list the same id when one engine is reached twice), the hosts the gateway
+ * serves, and the set of stats topics kept in line with the container list and the open views.
  */
 import { createContext, untrack } from 'svelte';
 import {
@@ -9,15 +10,16 @@ import {
   ErrorCode,
   STATS_TOPIC_PREFIX,
   assertNever,
-  statsTopic,
+  hostStatsTopic,
   type ContainersMessage,
   type EngineStatus,
   type ErrorMessage,
   type HelloMessage,
+  type HostInfo,
   type Sample,
   type ServerMessage,
 } from '@dockpulse/shared';
-import { findContainer } from '../client/container-ref.js';
+import { containerKey, matchContainers } from '../client/container-ref.js';
 import { ContainerLive } from './container-live.svelte.js';
 import { FeedStatus } from './feed-status.svelte.js';
 import { ringCapacity } from './live-series.svelte.js';
@@ -35,8 +37,18 @@ export interface SubscriptionLimit {
   max: number;
 }
 
+/** True while a host does not answer: its agent is silent, or its engine is down. */
+export function hostIsDown(host: HostInfo): boolean {
+  return host.state === 'unavailable' || host.engine.status === 'down';
+}
+
 export class Dashboard extends FeedStatus {
+  /** The engines' status: with one host its own; with several, `down` while any host does not answer. */
   engine: EngineStatus | null = $state.raw(null);
+  /** Every host the gateway serves, sorted by name. */
+  hosts: readonly HostInfo[] = $state.raw([]);
+  /** The gateway serves more than one host: the dashboard then names hosts (a column, a strip, addresses). */
+  multiHost = $derived(this.hosts.length > 1);
   /** Listed containers in the server's order. Replaced only when membership or order changes. */
   containers: readonly ContainerLive[] = $state.raw([]);
   /** A container list has arrived at least once. */
@@ -45,8 +57,9 @@ export class Dashboard extends FeedStatus {
   /** The last `error` frame, for the status line. */
   lastError: ErrorMessage | null = $state.raw(null);
 
+  /** By `<host>/<id>`, which is also what follows `stats:` in the container's topic. */
   readonly #lives = new Map<string, ContainerLive>();
-  /** Containers an open view needs live, counted per view. */
+  /** Containers an open view needs live, by key, counted per view. */
   readonly #focus = new Map<string, number>();
 
   constructor(client: FeedClient) {
@@ -83,32 +96,35 @@ export class Dashboard extends FeedStatus {
   }
 
   /**
-   * The container a `/c/<ref>` address names: a full id, else a name, else a unique id prefix of at least four
-   * characters. A removed container stays findable while a view holds it.
+   * The containers a `/c/<ref>` or `/c/<host>/<ref>` address names: by full id, else by name, else by a unique
+   * id prefix of at least four characters, on `host` or on any host. One is the container; several, that the
+   * address is ambiguous (the same name on two hosts). A removed container stays findable while a view holds it.
    */
-  resolve(ref: string): ContainerLive | undefined {
+  find(ref: string, host?: string): ContainerLive[] {
     // Reading the list makes a caller's $derived re-run when the containers change. Listed ones come first, so
     // that a name re-created means the new container rather than the removed one a view still holds.
+    const listed = matchContainers(this.containers, ref, host);
+    if (listed.length > 0) return listed;
     const held = [...this.#lives.values()].filter((l) => l.removed);
-    return findContainer([...this.containers, ...held], ref);
+    return matchContainers(held, ref, host);
   }
 
-  /** Keeps a container's stats subscribed (ahead of the overview's) while a view shows it. */
-  focus(id: string): () => void {
-    this.#focus.set(id, (this.#focus.get(id) ?? 0) + 1);
+  /** Keeps a container's stats subscribed (ahead of the overview's) while a view shows it; `key` is `<host>/<id>`. */
+  focus(key: string): () => void {
+    this.#focus.set(key, (this.#focus.get(key) ?? 0) + 1);
     // Views call this from an effect; the list read while syncing must not become that effect's dependency.
     untrack(() => this.#syncTopics());
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const n = (this.#focus.get(id) ?? 1) - 1;
+      const n = (this.#focus.get(key) ?? 1) - 1;
       if (n > 0) {
-        this.#focus.set(id, n);
+        this.#focus.set(key, n);
         return;
       }
-      this.#focus.delete(id);
-      if (this.#lives.get(id)?.removed) this.#lives.delete(id);
+      this.#focus.delete(key);
+      if (this.#lives.get(key)?.removed) this.#lives.delete(key);
       untrack(() => this.#syncTopics());
     };
   }
@@ -153,34 +169,49 @@ export class Dashboard extends FeedStatus {
   }
 
   #onHello(msg: HelloMessage): void {
+    if (msg.hosts) this.#setHosts(msg.hosts);
     const capacity = ringCapacity(msg.historyMs, msg.intervalMs);
     for (const live of this.#lives.values()) live.configure(capacity, msg.intervalMs);
+  }
+
+  #setHosts(hosts: readonly HostInfo[]): void {
+    this.hosts = hosts;
+    const down = new Set(hosts.filter(hostIsDown).map((h) => h.name));
+    for (const live of this.#lives.values()) live.hostDown = down.has(live.host);
   }
 
   #onContainers(msg: ContainersMessage): void {
     this.engine = msg.engine;
     this.listed = true;
-    // An unreachable engine lists nothing; that says nothing about the containers, so keep what is known
-    // (their rows and history) for when it answers again.
-    if (msg.engine.status === 'down' && msg.containers.length === 0) return;
+    // A host that does not answer may list nothing (an unreachable engine); that says nothing about its
+    // containers, so keep what is known of them (their rows and history) for when it answers again.
+    const listing = new Set(msg.containers.map((c) => c.host));
+    const silent = new Set(msg.hosts.filter((h) => hostIsDown(h) && !listing.has(h.name)).map((h) => h.name));
     const capacity = ringCapacity(this.hello?.historyMs ?? DEFAULT_HISTORY_MS, this.intervalMs);
     const seen = new Set<string>();
     const list: ContainerLive[] = [];
     for (const c of msg.containers) {
-      let live = this.#lives.get(c.id);
+      const key = containerKey(c);
+      let live = this.#lives.get(key);
       if (live) live.setSummary(c);
       else {
         live = new ContainerLive(c, capacity, this.intervalMs);
-        this.#lives.set(c.id, live);
+        this.#lives.set(key, live);
       }
-      seen.add(c.id);
+      seen.add(key);
       list.push(live);
     }
-    for (const [id, live] of this.#lives) {
-      if (seen.has(id)) continue;
-      live.removed = true;
-      if (!this.#focus.has(id)) this.#lives.delete(id);
+    for (const live of this.containers) {
+      if (!silent.has(live.host) || seen.has(live.key)) continue;
+      seen.add(live.key);
+      list.push(live);
     }
+    for (const [key, live] of this.#lives) {
+      if (seen.has(key)) continue;
+      live.removed = true;
+      if (!this.#focus.has(key)) this.#lives.delete(key);
+    }
+    this.#setHosts(msg.hosts);
     const cur = this.containers;
     if (list.length !== cur.length || list.some((l, i) => l !== cur[i])) this.containers = list;
     this.#syncTopics();
@@ -188,15 +219,16 @@ export class Dashboard extends FeedStatus {
 
   #onStats(samples: readonly Sample[]): void {
     // Normally one sample per container; after a stall the server may batch several of one container.
-    let byId: Map<string, Sample[]> | undefined;
+    let byKey: Map<string, Sample[]> | undefined;
     for (const s of samples) {
-      byId ??= new Map();
-      const list = byId.get(s.id);
+      byKey ??= new Map();
+      const key = containerKey(s);
+      const list = byKey.get(key);
       if (list) list.push(s);
-      else byId.set(s.id, [s]);
+      else byKey.set(key, [s]);
     }
-    if (!byId) return;
-    for (const [id, list] of byId) this.#lives.get(id)?.receive(list);
+    if (!byKey) return;
+    for (const [key, list] of byKey) this.#lives.get(key)?.receive(list);
   }
 
   /** Subscribes the focused containers first, then running ones, within the server's subscription limit. */
@@ -206,10 +238,10 @@ export class Dashboard extends FeedStatus {
     const add = (l: ContainerLive | undefined) => {
       if (l && !l.removed && !wanted.includes(l)) wanted.push(l);
     };
-    for (const id of this.#focus.keys()) add(this.#lives.get(id));
+    for (const key of this.#focus.keys()) add(this.#lives.get(key));
     for (const l of this.containers) if (!l.view.down) add(l);
     for (const l of this.containers) add(l);
-    const want = new Set(wanted.slice(0, Math.max(0, max)).map((l) => statsTopic(l.id)));
+    const want = new Set(wanted.slice(0, Math.max(0, max)).map((l) => hostStatsTopic(l.host, l.id)));
     const have = [...this.client.topics].filter((t) => t.startsWith(STATS_TOPIC_PREFIX));
     this.client.unsubscribe(have.filter((t) => !want.has(t)));
     this.client.subscribe([...want].filter((t) => !this.client.topics.has(t)));

@@ -14,6 +14,8 @@ export function ringCapacity(historyMs: number, intervalMs: number): number {
 }
 
 export class LiveSeries {
+  /** The host the container is on, and its id there. */
+  readonly host: string;
   readonly id: string;
   /** The stats topic's state, when it changed after the list entry last did. */
   topicState: TopicState | null = $state(null);
@@ -25,10 +27,16 @@ export class LiveSeries {
   ring: SeriesRing;
   protected intervalMs: number;
 
-  constructor(id: string, capacity: number, intervalMs: number) {
+  constructor(host: string, id: string, capacity: number, intervalMs: number) {
+    this.host = host;
     this.id = id;
     this.ring = new SeriesRing(capacity);
     this.intervalMs = intervalMs;
+  }
+
+  /** Unique across hosts: `<host>/<id>`. */
+  get key(): string {
+    return `${this.host}/${this.id}`;
   }
 
   setTopicState(state: TopicState): void {

@@ -1,19 +1,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { containerPath, isStandalonePath, parseRoute, parseWindow } from './route.js';
+import { containerPath, isStandalonePath, parseRoute, parseWindow, type Route } from './route.js';
 
 test('parseRoute', () => {
-  assert.deepEqual(parseRoute('/'), { name: 'overview' });
-  assert.deepEqual(parseRoute('/c/web-1'), { name: 'container', ref: 'web-1' });
-  assert.deepEqual(parseRoute('/c/web-1/'), { name: 'container', ref: 'web-1' });
-  assert.deepEqual(parseRoute('/c/a%20b'), { name: 'container', ref: 'a b' });
-  assert.deepEqual(parseRoute('/c/%E0%A4%A'), { name: 'not-found', path: '/c/%E0%A4%A' });
-  assert.deepEqual(parseRoute('/c/'), { name: 'not-found', path: '/c/' });
-  assert.deepEqual(parseRoute('/nope'), { name: 'not-found', path: '/nope' });
+  const cases: [string, Route][] = [
+    ['/', { name: 'overview' }],
+    ['/c/web-1', { name: 'container', ref: 'web-1' }],
+    ['/c/web-1/', { name: 'container', ref: 'web-1' }],
+    ['/c/a%20b', { name: 'container', ref: 'a b' }],
+    ['/c/edge/web-1', { name: 'container', host: 'edge', ref: 'web-1' }],
+    ['/c/edge/web.1/', { name: 'container', host: 'edge', ref: 'web.1' }],
+    ['/c/edge%2Fx/web-1', { name: 'not-found', path: '/c/edge%2Fx/web-1' }],
+    ['/c/no.such.host/web-1', { name: 'not-found', path: '/c/no.such.host/web-1' }],
+    ['/c/edge/web-1/more', { name: 'not-found', path: '/c/edge/web-1/more' }],
+    ['/c/%E0%A4%A', { name: 'not-found', path: '/c/%E0%A4%A' }],
+    ['/c/edge/%E0%A4%A', { name: 'not-found', path: '/c/edge/%E0%A4%A' }],
+    ['/c/', { name: 'not-found', path: '/c/' }],
+    ['/nope', { name: 'not-found', path: '/nope' }],
+  ];
+  for (const [path, want] of cases) assert.deepEqual(parseRoute(path), want, path);
 });
 
 test('containerPath round-trips through parseRoute', () => {
-  for (const ref of ['web-1', 'a b', 'x/y', 'é']) assert.deepEqual(parseRoute(containerPath(ref)), { name: 'container', ref });
+  for (const ref of ['web-1', 'a b', 'x/y', 'é']) {
+    assert.deepEqual(parseRoute(containerPath(ref)), { name: 'container', ref });
+    assert.deepEqual(parseRoute(containerPath(ref, 'edge_2')), { name: 'container', host: 'edge_2', ref });
+  }
 });
 
 test('parseWindow', () => {
@@ -24,12 +36,18 @@ test('parseWindow', () => {
 });
 
 test('parseRoute: share links and embeds', () => {
-  assert.deepEqual(parseRoute('/s/dps1.abc.def'), { name: 'share', token: 'dps1.abc.def' });
-  assert.deepEqual(parseRoute('/embed/web-1'), { name: 'embed', ref: 'web-1' });
-  assert.deepEqual(parseRoute('/embed/-/'), { name: 'embed', ref: '-' });
-  assert.deepEqual(parseRoute('/embed/'), { name: 'not-found', path: '/embed/' });
-  assert.deepEqual(parseRoute('/s/a/b'), { name: 'not-found', path: '/s/a/b' });
+  const cases: [string, Route][] = [
+    ['/s/dps1.abc.def', { name: 'share', token: 'dps1.abc.def' }],
+    ['/embed/web-1', { name: 'embed', ref: 'web-1' }],
+    ['/embed/-/', { name: 'embed', ref: '-' }],
+    ['/embed/edge/web-1', { name: 'embed', host: 'edge', ref: 'web-1' }],
+    ['/embed/', { name: 'not-found', path: '/embed/' }],
+    ['/s/a/b', { name: 'not-found', path: '/s/a/b' }],
+  ];
+  for (const [path, want] of cases) assert.deepEqual(parseRoute(path), want, path);
   assert.equal(isStandalonePath('/s/x'), true);
   assert.equal(isStandalonePath('/embed/x'), true);
+  assert.equal(isStandalonePath('/embed/edge/x'), true);
   assert.equal(isStandalonePath('/c/x'), false);
+  assert.equal(isStandalonePath('/c/edge/x'), false);
 });

@@ -1,32 +1,36 @@
 /** The app's routes, parsed from a location path. */
+import { isHostName } from '@dockpulse/shared';
 
 export type Route =
   | { name: 'overview' }
-  | { name: 'container'; ref: string }
+  /** `host` is absent for the one-segment form, which names a container on whichever host has it. */
+  | { name: 'container'; host?: string; ref: string }
   | { name: 'share'; token: string }
-  | { name: 'embed'; ref: string }
+  | { name: 'embed'; host?: string; ref: string }
   | { name: 'not-found'; path: string };
 
-const ONE_SEGMENT: ReadonlyArray<readonly [RegExp, (v: string) => Route]> = [
-  [/^\/c\/([^/]+)\/?$/, (ref) => ({ name: 'container', ref })],
-  [/^\/s\/([^/]+)\/?$/, (token) => ({ name: 'share', token })],
-  [/^\/embed\/([^/]+)\/?$/, (ref) => ({ name: 'embed', ref })],
-];
+const CONTAINER = /^\/(c|embed)\/([^/]+)(?:\/([^/]+))?\/?$/;
+const SHARE = /^\/s\/([^/]+)\/?$/;
 
 /**
- * `/` is the overview; `/c/<id or name>` a container; `/s/<share token>` a share link's read-only view;
- * `/embed/<id or name, or - for a share token's container>` the chromeless view for iframes.
+ * `/` is the overview; `/c/<host>/<id or name>` a container, and `/c/<id or name>` one on whichever host has
+ * it; `/s/<share token>` a share link's read-only view; `/embed/<host>/<id or name>` (or
+ * `/embed/<id or name>`, or `/embed/-` for a share token's container) the chromeless view for iframes.
  */
 export function parseRoute(path: string): Route {
   if (path === '/' || path === '') return { name: 'overview' };
-  for (const [re, route] of ONE_SEGMENT) {
-    const m = re.exec(path);
-    if (!m?.[1]) continue;
-    try {
-      return route(decodeURIComponent(m[1]));
-    } catch {
-      return { name: 'not-found', path };
+  try {
+    const share = SHARE.exec(path);
+    if (share?.[1]) return { name: 'share', token: decodeURIComponent(share[1]) };
+    const c = CONTAINER.exec(path);
+    if (c?.[1] && c[2]) {
+      const name = c[1] === 'c' ? 'container' : 'embed';
+      if (c[3] === undefined) return { name, ref: decodeURIComponent(c[2]) };
+      const host = decodeURIComponent(c[2]);
+      if (isHostName(host)) return { name, host, ref: decodeURIComponent(c[3]) };
     }
+  } catch {
+    // A malformed escape: no such page.
   }
   return { name: 'not-found', path };
 }
@@ -37,9 +41,9 @@ export function isStandalonePath(path: string): boolean {
   return name === 'share' || name === 'embed';
 }
 
-/** The path of a container's view. */
-export function containerPath(ref: string): string {
-  return `/c/${encodeURIComponent(ref)}`;
+/** The path of a container's view: `/c/<host>/<ref>`, or `/c/<ref>` without a host. */
+export function containerPath(ref: string, host?: string): string {
+  return host === undefined ? `/c/${encodeURIComponent(ref)}` : `/c/${encodeURIComponent(host)}/${encodeURIComponent(ref)}`;
 }
 
 /** Time windows of the container view. */

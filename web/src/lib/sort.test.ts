@@ -17,7 +17,7 @@ function sample(t: number, cpu: number | null, used = 1 << 20): Sample {
 }
 
 function row(name: string, keys: Partial<SortableRow['keys']> = {}, extra: Partial<SortableRow> = {}): SortableRow {
-  return { id: name, name, image: 'img', project: '', stateRank: 0, keys: { ...NO_KEYS, ...keys }, ...extra };
+  return { id: name, host: 'h1', name, image: 'img', project: '', stateRank: 0, keys: { ...NO_KEYS, ...keys }, ...extra };
 }
 
 test('ewma', () => {
@@ -130,6 +130,27 @@ test('sortRows by project puts containers outside compose last', () => {
     sortRows(rows, 'project', 'desc').map((r) => r.name),
     ['y', 'z', 'x'],
   );
+});
+
+test('sortRows by host, then by name; the same name on two hosts sorts by host', () => {
+  const cases: { column: 'host' | 'name'; dir: 'asc' | 'desc'; want: string[] }[] = [
+    { column: 'host', dir: 'asc', want: ['web@core', 'db@edge2', 'web@edge2', 'db@edge10', 'web@edge10'] },
+    // Ties within a host stay A–Z either way, as in every column.
+    { column: 'host', dir: 'desc', want: ['db@edge10', 'web@edge10', 'db@edge2', 'web@edge2', 'web@core'] },
+    { column: 'name', dir: 'asc', want: ['db@edge2', 'db@edge10', 'web@core', 'web@edge2', 'web@edge10'] },
+    { column: 'name', dir: 'desc', want: ['web@edge10', 'web@edge2', 'web@core', 'db@edge10', 'db@edge2'] },
+  ];
+  const rows = ['web@edge10', 'db@edge2', 'web@core', 'db@edge10', 'web@edge2'].map((label) => {
+    const [name = '', host = ''] = label.split('@');
+    return row(name, {}, { id: label, host });
+  });
+  for (const c of cases) {
+    assert.deepEqual(
+      sortRows(rows, c.column, c.dir).map((r) => r.id),
+      c.want,
+      `${c.column} ${c.dir}`,
+    );
+  }
 });
 
 test('sortRows by state rank', () => {

@@ -8,12 +8,12 @@
 import type { Sample } from '@dockpulse/shared';
 
 export type NumericColumn = 'cpu' | 'mem' | 'net' | 'blk' | 'pids';
-export type TextColumn = 'name' | 'image' | 'project' | 'state';
+export type TextColumn = 'name' | 'host' | 'image' | 'project' | 'state';
 export type SortColumn = TextColumn | NumericColumn;
 export type SortDirection = 'asc' | 'desc';
 
 export const NUMERIC_COLUMNS: readonly NumericColumn[] = ['cpu', 'mem', 'net', 'blk', 'pids'];
-export const SORT_COLUMNS: readonly SortColumn[] = ['name', 'image', 'project', 'state', ...NUMERIC_COLUMNS];
+export const SORT_COLUMNS: readonly SortColumn[] = ['name', 'host', 'image', 'project', 'state', ...NUMERIC_COLUMNS];
 
 /** Sort keys of one container; null where it has no reading (stopped, or not sampled yet). */
 export type SortKeys = Readonly<Record<NumericColumn, number | null>>;
@@ -113,6 +113,8 @@ export class SortSmoother {
 /** What the overview sorts a row by. */
 export interface SortableRow {
   id: string;
+  /** The host the container is on. */
+  host: string;
   name: string;
   image: string;
   /** `project/service`, or empty outside compose. */
@@ -124,8 +126,9 @@ export interface SortableRow {
 
 const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 
+/** By name, then host (the same name on two hosts), then id: a total order. */
 function byName(a: SortableRow, b: SortableRow): number {
-  return collator.compare(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return collator.compare(a.name, b.name) || collator.compare(a.host, b.host) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 /**
@@ -138,6 +141,9 @@ export function compareRows(a: SortableRow, b: SortableRow, column: SortColumn, 
   switch (column) {
     case 'name':
       return sign * byName(a, b);
+    case 'host':
+      c = collator.compare(a.host, b.host);
+      break;
     case 'image':
       c = collator.compare(a.image, b.image);
       break;

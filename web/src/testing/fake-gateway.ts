@@ -2,7 +2,7 @@
  * A gateway in a test's hands: a stand-in for the WebSocket constructor that records every socket a client
  * opens and what it sends, and builds the frames a real gateway would send back.
  */
-import type { ContainerSummary, EngineStatus, HelloMessage, Sample, ServerMessage } from '@dockpulse/shared';
+import type { ContainerSummary, EngineStatus, HelloMessage, HostInfo, Sample, ServerMessage } from '@dockpulse/shared';
 
 /** What a client sent, parsed. */
 export type Sent = { type: string; topics?: string[]; history?: number };
@@ -78,25 +78,48 @@ export function cid(digit: string): string {
   return digit.repeat(64);
 }
 
-/** `hello`, for a socket that sees everything or, with `scope`, a share token's container. */
+/**
+ * `hello`, for a socket that sees everything (on the one host `HOST`, or on `options.hosts`) or, with `scope`,
+ * a share token's container (on `HOST` unless it says).
+ */
 export function helloFrame(
-  scope?: { id: string; name: string },
-  options: { intervalMs?: number; maxSubscriptions?: number } = {},
+  scope?: { id: string; name: string; host?: string },
+  options: { intervalMs?: number; maxSubscriptions?: number; hosts?: HostInfo[] } = {},
 ): HelloMessage {
-  return {
+  const hello: HelloMessage = {
     type: 'hello',
     protocol: 'dockpulse.v1',
     server: 'dockpulse/test',
     intervalMs: options.intervalMs ?? 1000,
     historyMs: 60_000,
     limits: { maxPayloadBytes: 65536, maxSubscriptions: options.maxSubscriptions ?? 256, messagesPerSecond: 20, messageBurst: 40 },
-    scope: scope ? { kind: 'container', host: HOST, id: scope.id, name: scope.name } : { kind: 'all' },
+    scope: scope ? { kind: 'container', host: scope.host ?? HOST, id: scope.id, name: scope.name } : { kind: 'all' },
+  };
+  // As the gateway: the hosts go to a socket that may see them, not to a share token's.
+  if (!scope) hello.hosts = options.hosts ?? [hostInfo(HOST)];
+  return hello;
+}
+
+/** A host as the gateway lists it, with the counts of `containers` (those of it are counted). */
+export function hostInfo(name: string, state: HostInfo['state'] = 'up', containers: readonly ContainerSummary[] = []): HostInfo {
+  const mine = containers.filter((c) => c.host === name);
+  const engine: EngineStatus =
+    state === 'up'
+      ? { status: 'up', endpoint: 'unix:///var/run/docker.sock' }
+      : { status: 'down', endpoint: `agent via nats://127.0.0.1:4222`, error: "no heartbeat from the host's agent" };
+  return {
+    name,
+    state,
+    lastSeen: 0,
+    containers: mine.length,
+    running: mine.filter((c) => c.state === 'running').length,
+    engine,
   };
 }
 
-export function summary(id: string, name: string, state: ContainerSummary['state'] = 'running'): ContainerSummary {
+export function summary(id: string, name: string, state: ContainerSummary['state'] = 'running', host = HOST): ContainerSummary {
   return {
-    host: HOST,
+    host,
     id,
     name,
     image: 'local/busybox:latest',
@@ -106,7 +129,21 @@ export function summary(id: string, name: string, state: ContainerSummary['state
   };
 }
 
-export function containersFrame(containers: ContainerSummary[], engine: EngineStatus['status'] = 'up'): ServerMessage {
+/**
+ * `containers` with one host, `HOST`, whose engine is `engine`; or, with `hosts`, those hosts (the engine
+ * then `down` while any of them is, as the gateway aggregates it).
+ */
+export function containersFrame(containers: ContainerSummary[], engine: EngineStatus['status'] = 'up', hosts?: HostInfo[]): ServerMessage {
+  if (hosts) {
+    const down = hosts.filter((h) => h.engine.status === 'down').map((h) => h.name);
+    const endpoint = `${hosts.length} hosts`;
+    return {
+      type: 'containers',
+      containers,
+      engine: down.length === 0 ? { status: 'up', endpoint } : { status: 'down', endpoint, error: `not answering: ${down.join(', ')}` },
+      hosts,
+    };
+  }
   const status = { status: engine, endpoint: 'unix:///var/run/docker.sock' };
   const running = containers.filter((c) => c.state === 'running').length;
   return {
@@ -134,6 +171,11 @@ export function sample(id: string, t: number, memUsed = 20 * 2 ** 20, memLimit =
     blk: { read: 0, write: 0, readRate: 0, writeRate: 0 },
     pids: 1,
   };
+}
+
+/** A sample of container `id` on `host` taken at `t`. */
+export function hostSample(host: string, id: string, t: number): Sample {
+  return { ...sample(id, t), host };
 }
 
 /** Lets queued microtasks (a client's batched subscribe frames) and then `ms` of timers run. */
