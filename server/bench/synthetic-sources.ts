@@ -106,6 +106,7 @@ export function syntheticSources(options: SyntheticOptions): SyntheticSources {
   const batchListeners = new Set<() => void>();
   return {
     host: 'synthetic',
+    via: 'engine',
     ids,
     containers,
     streams,

@@ -140,6 +140,8 @@ export interface HostInfo {
   running: number;
   /** The host's engine, as the gateway or the host's agent reaches it. */
   engine: EngineStatus;
+  /** How the gateway hears of the host: it reads the engine itself, or the host's agent publishes it on the bus. */
+  via?: 'engine' | 'agent';
   /** Present while two agents claim this host's name: which one is served, and that another was heard. */
   conflict?: string;
 }

@@ -149,6 +149,7 @@ export function parseHostInfo(v: unknown): HostInfo | undefined {
   if (typeof name !== 'string' || (state !== 'up' && state !== 'unavailable') || !isNumberOrNull(lastSeen) || !engine) return undefined;
   if (!isFiniteNumber(containers) || !isFiniteNumber(running)) return undefined;
   const host: HostInfo = { name, state, lastSeen, containers, running, engine };
+  if (v['via'] === 'engine' || v['via'] === 'agent') host.via = v['via'];
   if (typeof conflict === 'string') host.conflict = conflict;
   return host;
 }

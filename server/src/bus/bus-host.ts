@@ -34,6 +34,7 @@ interface Watch {
 export type Ignored = 'other-agent' | 'unknown-container';
 
 export class BusHost implements StatsSource, ContainerDirectory {
+  readonly via = 'agent' as const;
   readonly streams: StreamCounters = { open: 0, opened: 0 };
   readonly describe: StatsSource['describe'];
   readonly containers: ContainerDirectory = this;

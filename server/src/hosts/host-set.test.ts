@@ -19,6 +19,7 @@ function fakeHost(host: string, containers: { id: string; name: string; state?: 
   const status = { engine: { status: 'up', endpoint: `test://${host}` } as EngineStatus, ready: true };
   const source: StatsSource = {
     host,
+    via: 'engine',
     containers: {
       get engineStatus() {
         return status.engine;

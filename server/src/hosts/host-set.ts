@@ -101,6 +101,7 @@ export class HostSet implements HostUpstream {
         containers: all.length,
         running: all.filter((c) => c.state === 'running').length,
         engine: list.engineStatus,
+        via: source.via,
       };
       if (source.conflict !== undefined) info.conflict = source.conflict;
       out.push(info);

@@ -29,6 +29,7 @@ function engineSource(
 ): StatsSource {
   return {
     host,
+    via: 'engine',
     containers,
     streams: upstream.streams,
     describe,

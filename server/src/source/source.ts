@@ -90,6 +90,8 @@ export interface StreamCounters {
 export interface StatsSource extends StatsUpstream {
   /** The host's name, unique among a gateway's hosts. */
   readonly host: string;
+  /** How the gateway hears of the host: from its engine, or from its agent on the bus. */
+  readonly via: 'engine' | 'agent';
   readonly containers: ContainerDirectory;
   /**
    * When the host was last heard from, for a source that hears from it now and then (an agent's heartbeats);

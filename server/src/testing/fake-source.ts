@@ -80,6 +80,7 @@ class FakeDirectory implements ContainerDirectory {
  */
 export class FakeSource implements StatsSource {
   readonly host = FAKE_HOST;
+  readonly via = 'engine' as const;
   readonly describe = { docker: ENDPOINT, source: 'fake' };
   readonly streams: StreamCounters = { open: 0, opened: 0 };
   private readonly directory: FakeDirectory;

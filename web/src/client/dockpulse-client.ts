@@ -73,6 +73,8 @@ export interface HostInfo {
   containers: number;
   running: number;
   engine: EngineStatus;
+  /** How the gateway hears of the host: it reads the engine itself, or the host's agent publishes it. */
+  via?: 'engine' | 'agent';
   /** Present while two agents claim this host's name. */
   conflict?: string;
 }

@@ -113,6 +113,7 @@ export function hostInfo(name: string, state: HostInfo['state'] = 'up', containe
     lastSeen: 0,
     containers: mine.length,
     running: mine.filter((c) => c.state === 'running').length,
+    via: state === 'up' ? 'engine' : 'agent',
     engine,
   };
 }
