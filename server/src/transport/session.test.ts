@@ -116,6 +116,7 @@ test('hello is the first frame, with the server, the sampling, the limits and th
           containers: 0,
           running: 0,
           engine: r.g.hosts.engineStatus(),
+          via: 'engine',
         },
       ],
     });
