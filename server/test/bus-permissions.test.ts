@@ -1,7 +1,8 @@
 /**
  * The nats-server configuration of docs/examples/nats/, run as it is written, with only its port, its store, and
- * the passwords or keys given: a real agent and a real gateway under the restricted users, an agent with a wrong
- * password, and a gateway that tries to publish a host's samples.
+ * the passwords or keys given: a real agent and a real gateway under the restricted users, an agent that claims a
+ * host its user may not publish, an agent with a wrong password, and a gateway that tries to publish a host's
+ * samples.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -162,6 +163,29 @@ describe('the documented permissions, users with passwords', { concurrency: fals
     assert.equal(made.status, 201, made.body);
     assert.doesNotMatch(agent!.output, /Permissions Violation/, 'the agent needed a permission it was not given');
     assert.doesNotMatch(gatewayLog.join(''), /Permissions Violation/, 'the gateway needed a permission it was not given');
+  });
+
+  test('an agent whose user may publish only h1 but that calls itself h2 is refused by the server', async () => {
+    const impostor = new AgentProcess(
+      'h2',
+      agentEnv(nats, { DOCKPULSE_NATS_USER: 'agent-h1', DOCKPULSE_NATS_PASSWORD: passwords.AGENT_H1_PASSWORD }),
+    );
+    try {
+      await impostor.ready();
+      await logs(() => impostor.output, /Permissions Violation for Publish to \\"dockpulse\.host\.h2\.heartbeat/);
+      // Long enough for a record, heartbeats and samples to have reached the gateway, had the server let them through.
+      await new Promise((r) => setTimeout(r, 4 * HEARTBEAT_MS + 1000));
+      assert.equal(await hostState(gateway!, 'h2'), undefined, 'h2 appeared on the gateway');
+      assert.equal(impostor.running, true);
+      // Refused at every heartbeat, and said once.
+      const warnings = impostor.output
+        .split('\n')
+        .filter((l) => l.includes('"level":"warn"') && l.includes('Publish to \\"dockpulse.host.h2.heartbeat\\"'));
+      assert.equal(warnings.length, 1, impostor.output);
+      assert.doesNotMatch(impostor.output, /stopped answering pings/);
+    } finally {
+      await impostor.stop();
+    }
   });
 
   test('an agent with a wrong password says so and keeps trying; once the server takes its password, its host appears', async () => {

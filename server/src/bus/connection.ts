@@ -11,6 +11,9 @@ import { DEFAULT_BACKOFF, FailureLog, backoffDelay, sleep, type BackoffOptions }
 import type { Logger } from '../log.js';
 import { busNames, type BusNames } from './subjects.js';
 
+/** Distinct server errors remembered so as to log each as a warning once; past this many, each new one is too. */
+const MAX_REFUSALS_REMEMBERED = 100;
+
 /** Whether the bus answers, and why not. */
 export interface BusState {
   state: 'up' | 'down';
@@ -70,6 +73,8 @@ export class BusLink {
   private status: BusState;
   private readonly listeners = new Set<() => void>();
   private readonly failures: FailureLog;
+  /** Server errors already logged as warnings. */
+  private readonly refusals = new Set<string>();
 
   constructor(
     private readonly config: NatsConfig,
@@ -132,7 +137,7 @@ export class BusLink {
               break;
             case 'error':
               // Permission violations, authorization errors: the server said no to something; say what.
-              this.log.warn('NATS server error', { error: s.error.message });
+              this.serverError(describe(s.error));
               break;
             case 'staleConnection':
               this.fail(new Error('the server stopped answering pings'));
@@ -153,6 +158,19 @@ export class BusLink {
       if (!signal.aborted) await sleep(backoffDelay(attempt++, this.backoff), signal);
     }
     this.down('stopped');
+  }
+
+  /**
+   * Logs what the server refused: each refusal once as a warning, its repeats at debug level, since an agent
+   * whose user may not publish a subject is refused again at every tick.
+   */
+  private serverError(text: string): void {
+    if (this.refusals.has(text)) {
+      this.log.debug('NATS server error', { error: text });
+      return;
+    }
+    if (this.refusals.size < MAX_REFUSALS_REMEMBERED) this.refusals.add(text);
+    this.log.warn('NATS server error', { error: text });
   }
 
   private up(): void {
@@ -185,6 +203,7 @@ function message(e: unknown): string {
 function describe(e: unknown): string {
   const text = message(e);
   if (/authorization/i.test(text)) return `${text} (check the NATS credentials dockpulse is given)`;
+  if (/permissions violation/i.test(text)) return `${text} (the server does not allow this to the NATS user dockpulse is given)`;
   if (/timeout/i.test(text)) return `${text} (with TLS, the server may have refused the client certificate)`;
   return text;
 }
