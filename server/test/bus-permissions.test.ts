@@ -216,6 +216,20 @@ describe('the documented permissions, users with passwords', { concurrency: fals
     }
   });
 
+  test("a gateway given an agent's user says what the server refuses it", async () => {
+    const lines: string[] = [];
+    const log = (): string => lines.join('');
+    const misled = await bootBusGateway(nats, { user: 'agent-h1', password: passwords.AGENT_H1_PASSWORD }, lines);
+    try {
+      // Refused as it sets up: its subscription to the hosts' heartbeats, and the inbox its requests need.
+      await logs(log, /Permissions Violation for Subscription to \\"dockpulse\.host\.\*\.heartbeat\\"/);
+      await logs(log, /"NATS connection failed".*Permissions Violation for Subscription to \\"_INBOX\.gateway\./);
+      assert.equal((JSON.parse((await raw(misled.url, 'GET', '/healthz')).body) as { bus: string }).bus, 'down');
+    } finally {
+      await misled.stop();
+    }
+  });
+
   test("the gateway's user may not publish on a host's samples subject", async () => {
     const nc = await connect({ servers: nats.url, user: 'gateway', pass: passwords.GATEWAY_PASSWORD, inboxPrefix: '_INBOX.gateway' });
     try {

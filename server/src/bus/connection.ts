@@ -120,44 +120,54 @@ export class BusLink {
       this.current = nc;
       const close = (): void => void nc.close();
       signal.addEventListener('abort', close, { once: true });
+      // Followed from the start: what the server refuses while the set-up runs (a subscription, a JetStream
+      // request) is said too, even when the set-up then fails.
+      const setUp = { done: false };
+      const following = this.follow(nc, handlers, setUp);
       try {
         await handlers.connected(nc);
+        setUp.done = true;
         this.up();
-        const closed = nc.closed();
-        for await (const s of nc.status()) {
-          switch (s.type) {
-            case 'disconnect':
-              this.fail(new Error(`disconnected from ${s.server}`));
-              break;
-            case 'reconnect':
-              await handlers
-                .reconnected?.(nc)
-                .catch((e: unknown) => this.log.warn('bus set-up after reconnecting failed', { error: message(e) }));
-              this.up();
-              break;
-            case 'error':
-              // Permission violations, authorization errors: the server said no to something; say what.
-              this.serverError(describe(s.error));
-              break;
-            case 'staleConnection':
-              this.fail(new Error('the server stopped answering pings'));
-              break;
-            default:
-              break;
-          }
-        }
-        const why = await closed;
+        const why = await nc.closed();
         if (!signal.aborted) this.fail(why ?? new Error('the connection closed'));
       } catch (e) {
         if (!signal.aborted) this.fail(e);
       } finally {
         signal.removeEventListener('abort', close);
         if (!nc.isClosed()) await nc.close().catch(() => {});
+        await following;
         this.current = undefined;
       }
       if (!signal.aborted) await sleep(backoffDelay(attempt++, this.backoff), signal);
     }
     this.down('stopped');
+  }
+
+  /** Reacts to what happens to `nc` until it closes; a reconnect redoes the set-up once the first one is done. */
+  private async follow(nc: NatsConnection, handlers: BusHandlers, setUp: { done: boolean }): Promise<void> {
+    for await (const s of nc.status()) {
+      switch (s.type) {
+        case 'disconnect':
+          this.fail(new Error(`disconnected from ${s.server}`));
+          break;
+        case 'reconnect':
+          if (!setUp.done) break;
+          await handlers
+            .reconnected?.(nc)
+            .catch((e: unknown) => this.log.warn('bus set-up after reconnecting failed', { error: message(e) }));
+          this.up();
+          break;
+        case 'error':
+          // Permission violations, authorization errors: the server said no to something; say what.
+          this.serverError(describe(s.error));
+          break;
+        case 'staleConnection':
+          this.fail(new Error('the server stopped answering pings'));
+          break;
+        default:
+          break;
+      }
+    }
   }
 
   /**
