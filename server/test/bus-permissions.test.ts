@@ -216,15 +216,21 @@ describe('the documented permissions, users with passwords', { concurrency: fals
     }
   });
 
-  test("a gateway given an agent's user says what the server refuses it", async () => {
+  test("a gateway given an agent's user says what the server refuses it, and tries again less and less often", async () => {
     const lines: string[] = [];
     const log = (): string => lines.join('');
+    const started = Date.now();
     const misled = await bootBusGateway(nats, { user: 'agent-h1', password: passwords.AGENT_H1_PASSWORD }, lines);
     try {
       // Refused as it sets up: its subscription to the hosts' heartbeats, and the inbox its requests need.
       await logs(log, /Permissions Violation for Subscription to \\"dockpulse\.host\.\*\.heartbeat\\"/);
       await logs(log, /"NATS connection failed".*Permissions Violation for Subscription to \\"_INBOX\.gateway\./);
       assert.equal((JSON.parse((await raw(misled.url, 'GET', '/healthz')).body) as { bus: string }).bus, 'down');
+      // Each try is a new connection and a refusal: a quarter of a second after the first, doubling up to five.
+      await new Promise((r) => setTimeout(r, 2000));
+      const tries = lines.filter((l) => /"NATS connection (failed|still failing)"/.test(l)).length;
+      const seconds = (Date.now() - started) / 1000;
+      assert.ok(tries >= 2 && tries <= 5 + seconds / 2.5, `${tries} tries in ${seconds.toFixed(1)} s`);
     } finally {
       await misled.stop();
     }

@@ -105,6 +105,8 @@ export class BusLink {
 
   /** Connects, and keeps a connection until `signal` aborts. */
   async run(handlers: BusHandlers, signal: AbortSignal): Promise<void> {
+    // Failures in a row: reset once a connection is set up, not merely made, so that a server that lets
+    // dockpulse in but refuses what it needs is retried less and less often rather than several times a second.
     let attempt = 0;
     while (!signal.aborted) {
       let nc: NatsConnection | undefined;
@@ -116,7 +118,6 @@ export class BusLink {
         await sleep(backoffDelay(attempt++, this.backoff), signal);
         continue;
       }
-      attempt = 0;
       this.current = nc;
       const close = (): void => void nc.close();
       signal.addEventListener('abort', close, { once: true });
@@ -127,6 +128,7 @@ export class BusLink {
       try {
         await handlers.connected(nc);
         setUp.done = true;
+        attempt = 0;
         this.up();
         const why = await nc.closed();
         if (!signal.aborted) this.fail(why ?? new Error('the connection closed'));
