@@ -1,11 +1,12 @@
 /**
  * The nats-server configuration of docs/examples/nats/, run as it is written, with only its port, its store, and
  * the passwords or keys given: a real agent and a real gateway under the restricted users, an agent that claims a
- * host its user may not publish, an agent with a wrong password, and a gateway that tries to publish a host's
- * samples.
+ * host its user may not publish, an agent with a wrong password, a gateway under an agent's user, and a gateway
+ * that tries to publish a host's samples; and the hand-made publisher of docs/bus.md.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -116,6 +117,12 @@ async function logs(output: () => string, what: RegExp, timeoutMs = 20_000): Pro
 function agentEnv(nats: TestNats, env: Record<string, string>): Record<string, string> {
   return { DOCKPULSE_NATS_URL: nats.url, DOCKPULSE_AGENT_HEARTBEAT_MS: String(HEARTBEAT_MS), ...env };
 }
+
+test('docs/bus.md shows the publisher these tests run, word for word', async () => {
+  const doc = await readFile(join(ROOT, 'docs', 'bus.md'), 'utf8');
+  const publisher = await readFile(join(EXAMPLES, 'publish-host.mjs'), 'utf8');
+  assert.ok(doc.includes(publisher.trimEnd()), 'docs/bus.md does not show docs/examples/publish-host.mjs as it is');
+});
 
 describe('the documented permissions, users with passwords', { concurrency: false }, () => {
   const containers = new TestContainers();
@@ -249,6 +256,30 @@ describe('the documented permissions, users with passwords', { concurrency: fals
       await nc.close();
     }
   });
+
+  test('the hand-made publisher of docs/bus.md, as an agent user, is served like an agent', async () => {
+    // h2's agent of the test before is gone: once it is silent, another agent is its successor.
+    await waitUntil(async () => (await hostState(gateway!, 'h2'))?.state === 'unavailable', 20_000, 'h2 unavailable');
+    const child = spawn(process.execPath, [join(EXAMPLES, 'publish-host.mjs'), 'h2'], {
+      cwd: ROOT,
+      env: { ...process.env, NATS_URL: nats.url, NATS_USER: 'agent-h2', NATS_PASSWORD: passwords.AGENT_H2_PASSWORD },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output = collect(child);
+    try {
+      await logs(output, /record stored/);
+      const made = await waitUntil(
+        () => gateway!.hosts.all().find((c) => c.host === 'h2' && c.name === 'hand-made'),
+        20_000,
+        'the hand-made container on the gateway',
+      );
+      assert.equal((await hostState(gateway!, 'h2'))?.state, 'up');
+      await samplesServed(gateway!, 'h2', made.id, 2);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+    }
+  });
 });
 
 describe('the documented permissions, users with NKEYs', { concurrency: false }, () => {
@@ -298,3 +329,11 @@ describe('the documented permissions, users with NKEYs', { concurrency: false },
     assert.doesNotMatch(gatewayLog.join(''), /Permissions Violation/, 'the gateway needed a permission it was not given');
   });
 });
+
+/** Everything a child process prints, for failure messages. */
+function collect(child: ChildProcess): () => string {
+  let text = '';
+  child.stdout?.on('data', (c: Buffer) => (text += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (text += c.toString()));
+  return () => text.slice(-2000);
+}
