@@ -1,8 +1,8 @@
 /**
- * The nats-server configuration of docs/examples/nats/, run as it is written, with only its port, its store, and
- * the passwords or keys given: a real agent and a real gateway under the restricted users, an agent that claims a
- * host its user may not publish, an agent with a wrong password, a gateway under an agent's user, and a gateway
- * that tries to publish a host's samples; and the hand-made publisher of docs/bus.md.
+ * The nats-server configuration that docs/multi-host.md shows (docs/examples/nats/), run as it is written, with
+ * only its port, its store, and the passwords or keys given: a real agent and a real gateway under the restricted
+ * users, an agent that claims a host its user may not publish, an agent with a wrong password, a gateway under an
+ * agent's user, and a gateway that tries to publish a host's samples; and the hand-made publisher of docs/bus.md.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -117,6 +117,13 @@ async function logs(output: () => string, what: RegExp, timeoutMs = 20_000): Pro
 function agentEnv(nats: TestNats, env: Record<string, string>): Record<string, string> {
   return { DOCKPULSE_NATS_URL: nats.url, DOCKPULSE_AGENT_HEARTBEAT_MS: String(HEARTBEAT_MS), ...env };
 }
+
+test('docs/multi-host.md shows the configuration files these tests run, word for word', async () => {
+  const doc = await readFile(join(ROOT, 'docs', 'multi-host.md'), 'utf8');
+  for (const [name, text] of Object.entries(await documented())) {
+    assert.ok(doc.includes(text.trimEnd()), `docs/multi-host.md does not show docs/examples/nats/${name} as it is`);
+  }
+});
 
 test('docs/bus.md shows the publisher these tests run, word for word', async () => {
   const doc = await readFile(join(ROOT, 'docs', 'bus.md'), 'utf8');
@@ -327,6 +334,21 @@ describe('the documented permissions, users with NKEYs', { concurrency: false },
     await samplesServed(gateway!, 'h1', sleeper, 3);
     assert.doesNotMatch(agent!.output, /Permissions Violation/, 'the agent needed a permission it was not given');
     assert.doesNotMatch(gatewayLog.join(''), /Permissions Violation/, 'the gateway needed a permission it was not given');
+  });
+
+  test('the bus goes away: the gateway says so in /healthz and its host turns unavailable; both come back by themselves', async () => {
+    const health = async (): Promise<{ bus: string; docker: string }> =>
+      JSON.parse((await raw(gateway!.url, 'GET', '/healthz')).body) as { bus: string; docker: string };
+    await nats.kill9();
+    await waitUntil(async () => (await health()).bus === 'down', 20_000, 'bus down in /healthz');
+    await waitUntil(async () => (await hostState(gateway!, 'h1'))?.state === 'unavailable', 20_000, 'h1 unavailable');
+    assert.equal((await health()).docker, 'down');
+    assert.equal(agent!.running, true);
+    await nats.restart();
+    await waitUntil(async () => (await health()).bus === 'up', 30_000, 'bus up in /healthz');
+    await waitUntil(async () => (await hostState(gateway!, 'h1'))?.state === 'up', 30_000, 'h1 up again');
+    await logs(() => agent!.output, /"NATS connection recovered"/);
+    await samplesServed(gateway!, 'h1', sleeper, 2);
   });
 });
 
