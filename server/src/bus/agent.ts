@@ -99,7 +99,10 @@ export class Agent implements BusHandlers {
     // Another agent claiming this host's name is reported, never merged: gateways serve one of them.
     const names = this.opts.link.names;
     nc.subscribe(names.host(this.host, 'heartbeat'), {
-      callback: (_e, m) => {
+      callback: (e, m) => {
+        // A subscription the server refuses ends here with an error and an empty message; the connection reports
+        // the refusal. Reading the empty message would throw inside the client and leave the connection stale.
+        if (e) return;
         const beat = parseHeartbeat(m.data);
         if (!beat.ok || beat.value.agent === this.id) return;
         const now = Date.now();

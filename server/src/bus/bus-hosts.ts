@@ -110,8 +110,18 @@ export class BusHosts implements BusHandlers {
 
   async connected(nc: NatsConnection): Promise<void> {
     const { names } = this.opts.link;
-    nc.subscribe(names.allHosts('heartbeat'), { callback: (_e, m) => this.onHeartbeat(m.subject, m.data) });
-    nc.subscribe(names.allHosts('events'), { callback: (_e, m) => this.onEvents(m.subject, m.data) });
+    // A refused subscription calls back once with an error and an empty message (the connection reports the
+    // refusal): reading that message would throw inside the client and leave the connection stale.
+    nc.subscribe(names.allHosts('heartbeat'), {
+      callback: (e, m) => {
+        if (!e) this.onHeartbeat(m.subject, m.data);
+      },
+    });
+    nc.subscribe(names.allHosts('events'), {
+      callback: (e, m) => {
+        if (!e) this.onEvents(m.subject, m.data);
+      },
+    });
     const jsm = await jetstreamManager(nc);
     await this.ensureStream(jsm);
     const js = jetstream(nc);

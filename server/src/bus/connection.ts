@@ -11,6 +11,9 @@ import { DEFAULT_BACKOFF, FailureLog, backoffDelay, sleep, type BackoffOptions }
 import type { Logger } from '../log.js';
 import { busNames, type BusNames } from './subjects.js';
 
+/** Distinct server errors remembered so as to log each as a warning once; past this many, each new one is too. */
+const MAX_REFUSALS_REMEMBERED = 100;
+
 /** Whether the bus answers, and why not. */
 export interface BusState {
   state: 'up' | 'down';
@@ -70,6 +73,8 @@ export class BusLink {
   private status: BusState;
   private readonly listeners = new Set<() => void>();
   private readonly failures: FailureLog;
+  /** Server errors already logged as warnings. */
+  private readonly refusals = new Set<string>();
 
   constructor(
     private readonly config: NatsConfig,
@@ -100,6 +105,8 @@ export class BusLink {
 
   /** Connects, and keeps a connection until `signal` aborts. */
   async run(handlers: BusHandlers, signal: AbortSignal): Promise<void> {
+    // Failures in a row: reset once a connection is set up, not merely made, so that a server that lets
+    // dockpulse in but refuses what it needs is retried less and less often rather than several times a second.
     let attempt = 0;
     while (!signal.aborted) {
       let nc: NatsConnection | undefined;
@@ -111,48 +118,71 @@ export class BusLink {
         await sleep(backoffDelay(attempt++, this.backoff), signal);
         continue;
       }
-      attempt = 0;
       this.current = nc;
       const close = (): void => void nc.close();
       signal.addEventListener('abort', close, { once: true });
+      // Followed from the start: what the server refuses while the set-up runs (a subscription, a JetStream
+      // request) is said too, even when the set-up then fails.
+      const setUp = { done: false };
+      const following = this.follow(nc, handlers, setUp);
       try {
         await handlers.connected(nc);
+        setUp.done = true;
+        attempt = 0;
         this.up();
-        const closed = nc.closed();
-        for await (const s of nc.status()) {
-          switch (s.type) {
-            case 'disconnect':
-              this.fail(new Error(`disconnected from ${s.server}`));
-              break;
-            case 'reconnect':
-              await handlers
-                .reconnected?.(nc)
-                .catch((e: unknown) => this.log.warn('bus set-up after reconnecting failed', { error: message(e) }));
-              this.up();
-              break;
-            case 'error':
-              // Permission violations, authorization errors: the server said no to something; say what.
-              this.log.warn('NATS server error', { error: s.error.message });
-              break;
-            case 'staleConnection':
-              this.fail(new Error('the server stopped answering pings'));
-              break;
-            default:
-              break;
-          }
-        }
-        const why = await closed;
+        const why = await nc.closed();
         if (!signal.aborted) this.fail(why ?? new Error('the connection closed'));
       } catch (e) {
         if (!signal.aborted) this.fail(e);
       } finally {
         signal.removeEventListener('abort', close);
         if (!nc.isClosed()) await nc.close().catch(() => {});
+        await following;
         this.current = undefined;
       }
       if (!signal.aborted) await sleep(backoffDelay(attempt++, this.backoff), signal);
     }
     this.down('stopped');
+  }
+
+  /** Reacts to what happens to `nc` until it closes; a reconnect redoes the set-up once the first one is done. */
+  private async follow(nc: NatsConnection, handlers: BusHandlers, setUp: { done: boolean }): Promise<void> {
+    for await (const s of nc.status()) {
+      switch (s.type) {
+        case 'disconnect':
+          this.fail(new Error(`disconnected from ${s.server}`));
+          break;
+        case 'reconnect':
+          if (!setUp.done) break;
+          await handlers
+            .reconnected?.(nc)
+            .catch((e: unknown) => this.log.warn('bus set-up after reconnecting failed', { error: message(e) }));
+          this.up();
+          break;
+        case 'error':
+          // Permission violations, authorization errors: the server said no to something; say what.
+          this.serverError(describe(s.error));
+          break;
+        case 'staleConnection':
+          this.fail(new Error('the server stopped answering pings'));
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  /**
+   * Logs what the server refused: each refusal once as a warning, its repeats at debug level, since an agent
+   * whose user may not publish a subject is refused again at every tick.
+   */
+  private serverError(text: string): void {
+    if (this.refusals.has(text)) {
+      this.log.debug('NATS server error', { error: text });
+      return;
+    }
+    if (this.refusals.size < MAX_REFUSALS_REMEMBERED) this.refusals.add(text);
+    this.log.warn('NATS server error', { error: text });
   }
 
   private up(): void {
@@ -185,6 +215,7 @@ function message(e: unknown): string {
 function describe(e: unknown): string {
   const text = message(e);
   if (/authorization/i.test(text)) return `${text} (check the NATS credentials dockpulse is given)`;
+  if (/permissions violation/i.test(text)) return `${text} (the server does not allow this to the NATS user dockpulse is given)`;
   if (/timeout/i.test(text)) return `${text} (with TLS, the server may have refused the client certificate)`;
   return text;
 }

@@ -25,6 +25,11 @@ export class AgentProcess {
     return this.log;
   }
 
+  /** Whether the process is still running. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /** Resolves once the agent says it is publishing. */
   async ready(timeoutMs = 20_000): Promise<void> {
     await waitUntil(() => /"agent publishing"/.test(this.log) || this.child.exitCode !== null, timeoutMs, `agent ${this.host} to start`);

@@ -3,16 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { statsTopic } from '@dockpulse/shared';
 import { defaultConfig, type Config } from '../../src/config.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger, type Logger } from '../../src/log.js';
 import type { Engine } from '../../src/docker/engine.js';
 import { start, type Gateway } from '../../src/main.js';
 import { waitUntil } from './wait.js';
 
 /**
  * Boots the whole gateway in-process on a free loopback port, with a state directory of its own that `stop`
- * removes (never the user's); `tweak` adjusts the defaults.
+ * removes (never the user's); `tweak` adjusts the defaults. It logs nothing unless given a logger.
  */
-export async function bootGateway(tweak: (config: Config) => void = () => {}, engine?: Engine): Promise<Gateway> {
+export async function bootGateway(
+  tweak: (config: Config) => void = () => {},
+  engine?: Engine,
+  log: Logger = silentLogger,
+): Promise<Gateway> {
   const stateDir = await mkdtemp(join(tmpdir(), 'dockpulse-state-'));
   const config = defaultConfig();
   config.host = '127.0.0.1';
@@ -26,7 +30,7 @@ export async function bootGateway(tweak: (config: Config) => void = () => {}, en
   tweak(config);
   let gateway: Gateway;
   try {
-    gateway = engine ? await start(config, silentLogger, engine) : await start(config, silentLogger);
+    gateway = engine ? await start(config, log, engine) : await start(config, log);
   } catch (e) {
     await rm(stateDir, { recursive: true, force: true });
     throw e;

@@ -27,10 +27,23 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
+/** Where a test's NATS server listens and keeps its store, for a configuration written whole. */
+export interface NatsPlace {
+  port: number;
+  storeDir: string;
+}
+
 /** What a test's NATS server may be told beyond its port and store. */
 export interface NatsServerOptions {
   /** Lines of nats-server configuration (an `authorization { … }` block, `max_payload`), added as they are. */
   config?: string;
+  /**
+   * The configuration files instead, written as given into the server's directory: `nats.conf` is the one the
+   * server reads, and may include the others. It must listen on the port given and keep its store there.
+   */
+  files?: (place: NatsPlace) => Record<string, string>;
+  /** Variables of the server's environment, which a configuration may name (`$AGENT_H1_PASSWORD`). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -46,6 +59,7 @@ export class TestNats {
     readonly port: number,
     private readonly dir: string,
     private readonly configFile: string,
+    private readonly env: Record<string, string>,
   ) {}
 
   /** `nats://127.0.0.1:<port>` */
@@ -62,11 +76,12 @@ export class TestNats {
     const dir = await mkdtemp(join(tmpdir(), 'dockpulse-nats-'));
     const port = await freePort();
     const configFile = join(dir, 'nats.conf');
-    await writeFile(
-      configFile,
-      [`listen: 127.0.0.1:${port}`, `jetstream { store_dir: "${join(dir, 'store')}" }`, options.config ?? ''].join('\n'),
-    );
-    const nats = new TestNats(port, dir, configFile);
+    const storeDir = join(dir, 'store');
+    const files = options.files?.({ port, storeDir }) ?? {
+      'nats.conf': [`listen: 127.0.0.1:${port}`, `jetstream { store_dir: "${storeDir}" }`, options.config ?? ''].join('\n'),
+    };
+    for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+    const nats = new TestNats(port, dir, configFile, options.env ?? {});
     try {
       await nats.launch();
     } catch (e) {
@@ -92,13 +107,36 @@ export class TestNats {
     await this.launch();
   }
 
+  /**
+   * Writes one of the configuration files anew and has the running server read its configuration again
+   * (SIGHUP, as `systemctl reload` sends); resolves once it says it did.
+   */
+  async reload(name: string, text: string): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) throw new Error('nats-server is not running');
+    await writeFile(join(this.dir, name), text);
+    const count = (what: RegExp): number => this.log.match(what)?.length ?? 0;
+    const reloaded = count(/Reloaded server configuration/g);
+    const failed = count(/Failed to reload/g);
+    child.kill('SIGHUP');
+    await waitUntil(
+      () => count(/Reloaded server configuration/g) > reloaded || count(/Failed to reload/g) > failed,
+      10_000,
+      'nats-server to reload',
+    );
+    if (count(/Reloaded server configuration/g) === reloaded) throw new Error(`nats-server did not reload: ${this.output}`);
+  }
+
   async stop(): Promise<void> {
     await this.kill9();
     await rm(this.dir, { recursive: true, force: true });
   }
 
   private async launch(): Promise<void> {
-    const child = spawn('nats-server', ['-c', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('nats-server', ['-c', this.configFile], {
+      env: { ...process.env, ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     const collect = (chunk: Buffer): void => {
       this.log += chunk.toString();
