@@ -7,7 +7,10 @@
  * socket can be told to stop reading (`socket.pause()`). Topics are subscribed in frames of 100, as the web
  * client sends them, so that a socket of a thousand topics stays inside the gateway's 64 KiB frame limit.
  *
- * Requests (over IPC): `open`, `subscribe`, `window` (start counting), `report`, `stall`, `close`. Only 127.0.0.1.
+ * Requests (over IPC): `open`, `subscribe`, `window` (start counting), `report`, `counts`, `stall`, `close`. Only
+ * 127.0.0.1.
+ * `window` and `report` wait for the end of a burst: data, then none for `gapMs` (150 unless given; less where
+ * several hosts burst at different moments of each second).
  */
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -33,12 +36,16 @@ class Group {
   frames = 0;
   samples = 0;
   bytes = 0;
+  otherFrames = 0;
+  otherBytes = 0;
   hist = new Float64Array(HIST_MAX_MS + 1);
 
   reset(): void {
     this.frames = 0;
     this.samples = 0;
     this.bytes = 0;
+    this.otherFrames = 0;
+    this.otherBytes = 0;
     this.hist.fill(0);
   }
 
@@ -68,6 +75,8 @@ class Group {
       frames: this.frames,
       samples: this.samples,
       bytes: this.bytes,
+      otherFrames: this.otherFrames,
+      otherBytes: this.otherBytes,
       p50: at(0.5),
       p90: at(0.9),
       p99: at(0.99),
@@ -127,8 +136,12 @@ function readInt(buf: Buffer, i: number): number {
 }
 
 function onText(c: Client, payload: Buffer, now: number): void {
-  if (payload.length < STATS_PREFIX.length || payload.compare(STATS_PREFIX, 0, STATS_PREFIX.length, 0, STATS_PREFIX.length) !== 0) return;
   const g = c.group;
+  if (payload.length < STATS_PREFIX.length || payload.compare(STATS_PREFIX, 0, STATS_PREFIX.length, 0, STATS_PREFIX.length) !== 0) {
+    g.otherFrames++;
+    g.otherBytes += payload.length;
+    return;
+  }
   g.frames++;
   g.bytes += payload.length;
   for (let i = payload.indexOf(T_KEY); i >= 0; i = payload.indexOf(T_KEY, i + T_KEY.length)) {
@@ -300,13 +313,13 @@ serveRequests(async (req) => {
       return { sent };
     }
     case 'window':
-      await afterBurst();
+      await afterBurst(Number(req['gapMs'] ?? 150));
       for (const g of Object.values(groups)) g.reset();
       windowStart = Date.now();
       cpuStart = process.cpuUsage();
       return {};
     case 'report': {
-      await afterBurst();
+      await afterBurst(Number(req['gapMs'] ?? 150));
       const cpu = process.cpuUsage(cpuStart);
       return {
         elapsedMs: Date.now() - windowStart,
@@ -314,6 +327,11 @@ serveRequests(async (req) => {
         healthy: groups.healthy.report(),
         stalled: groups.stalled.report(),
       };
+    }
+    case 'counts': {
+      // At once, without waiting for a burst: what the sockets received since the last window began.
+      const g = groups.healthy;
+      return { samples: g.samples, otherFrames: g.otherFrames };
     }
     case 'stall': {
       let paused = 0;
