@@ -1,12 +1,16 @@
 /**
  * A child process for the fan-out benchmarks: K WebSocket clients in one process, light enough that the
  * servers, not this process, are what is measured. Each client is a raw TCP socket speaking just enough
- * RFC 6455 (upgrade, masked client frames, pong, close) that no frame is JSON-parsed: samples are counted by
- * scanning for `{"id":` in each `stats` frame, and latency is `Date.now()` at receipt minus the first `"t":`
- * of the frame (the oldest sample in it, so the figure is an upper bound for the others), weighted by the
- * frame's samples. Every 10th (or `stallEvery`-th) socket can be told to stop reading (`socket.pause()`).
+ * RFC 6455 (upgrade, masked client frames, pong, close) that no frame is JSON-parsed: in each `stats` frame,
+ * every `"t":` key is one sample (a sample's time is its only `t`; nothing nested in it has one), and its
+ * latency is `Date.now()` when the whole frame has arrived minus that `t`. Every 10th (or `stallEvery`-th)
+ * socket can be told to stop reading (`socket.pause()`). Topics are subscribed in frames of 100, as the web
+ * client sends them, so that a socket of a thousand topics stays inside the gateway's 64 KiB frame limit.
  *
- * Requests (over IPC): `open`, `subscribe`, `window` (start counting), `report`, `stall`, `close`. Only 127.0.0.1.
+ * Requests (over IPC): `open`, `subscribe`, `window` (start counting), `report`, `counts`, `stall`, `close`. Only
+ * 127.0.0.1.
+ * `window` and `report` wait for the end of a burst: data, then none for `gapMs` (150 unless given; less where
+ * several hosts burst at different moments of each second).
  */
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -18,8 +22,9 @@ const HOST = '127.0.0.1';
 const HIST_MAX_MS = 60_000;
 const CONNECT_TIMEOUT_MS = 15_000;
 const STATS_PREFIX = Buffer.from('{"type":"stats"');
-const ID_KEY = Buffer.from('{"id":');
 const T_KEY = Buffer.from('"t":');
+/** Topics per `subscribe` frame. */
+const TOPICS_PER_FRAME = 100;
 const HEADER_END = Buffer.from('\r\n\r\n');
 
 type GroupName = 'healthy' | 'stalled';
@@ -31,12 +36,16 @@ class Group {
   frames = 0;
   samples = 0;
   bytes = 0;
+  otherFrames = 0;
+  otherBytes = 0;
   hist = new Float64Array(HIST_MAX_MS + 1);
 
   reset(): void {
     this.frames = 0;
     this.samples = 0;
     this.bytes = 0;
+    this.otherFrames = 0;
+    this.otherBytes = 0;
     this.hist.fill(0);
   }
 
@@ -66,6 +75,8 @@ class Group {
       frames: this.frames,
       samples: this.samples,
       bytes: this.bytes,
+      otherFrames: this.otherFrames,
+      otherBytes: this.otherBytes,
       p50: at(0.5),
       p90: at(0.9),
       p99: at(0.99),
@@ -81,7 +92,11 @@ interface Client {
   group: Group;
   /** What it subscribes to when told to. */
   topics: string[];
-  pending: Buffer | undefined;
+  /** Bytes of a frame not complete yet, kept as they came: joined only once the frame is whole. */
+  pending: Buffer[];
+  pendingBytes: number;
+  /** Bytes the incomplete frame needs in all (0 while its header is incomplete). */
+  need: number;
   upgraded: boolean;
   closed: boolean;
 }
@@ -121,17 +136,18 @@ function readInt(buf: Buffer, i: number): number {
 }
 
 function onText(c: Client, payload: Buffer, now: number): void {
-  if (payload.length < STATS_PREFIX.length || payload.compare(STATS_PREFIX, 0, STATS_PREFIX.length, 0, STATS_PREFIX.length) !== 0) return;
-  let n = 0;
-  for (let i = payload.indexOf(ID_KEY); i >= 0; i = payload.indexOf(ID_KEY, i + ID_KEY.length)) n++;
   const g = c.group;
+  if (payload.length < STATS_PREFIX.length || payload.compare(STATS_PREFIX, 0, STATS_PREFIX.length, 0, STATS_PREFIX.length) !== 0) {
+    g.otherFrames++;
+    g.otherBytes += payload.length;
+    return;
+  }
   g.frames++;
-  g.samples += n;
   g.bytes += payload.length;
-  const ti = payload.indexOf(T_KEY);
-  if (ti < 0 || n === 0) return;
-  const latency = Math.min(HIST_MAX_MS, Math.max(0, now - readInt(payload, ti + T_KEY.length)));
-  g.hist[latency]! += n;
+  for (let i = payload.indexOf(T_KEY); i >= 0; i = payload.indexOf(T_KEY, i + T_KEY.length)) {
+    g.samples++;
+    g.hist[Math.min(HIST_MAX_MS, Math.max(0, now - readInt(payload, i + T_KEY.length)))]! += 1;
+  }
 }
 
 /** When the last bytes arrived on any socket, so windows can start and end between bursts. */
@@ -140,13 +156,20 @@ let lastDataAt = 0;
 function onData(c: Client, chunk: Buffer, upgraded: () => void): void {
   const now = Date.now();
   lastDataAt = now;
-  const buf = c.pending ? Buffer.concat([c.pending, chunk]) : chunk;
-  c.pending = undefined;
+  c.pending.push(chunk);
+  c.pendingBytes += chunk.length;
+  // A large frame comes in many chunks: joining them at every chunk would copy it over and over.
+  if (c.pendingBytes < c.need) return;
+  const buf = c.pending.length === 1 ? chunk : Buffer.concat(c.pending, c.pendingBytes);
+  c.pending = [];
+  c.pendingBytes = 0;
+  c.need = 0;
   let off = 0;
   if (!c.upgraded) {
     const end = buf.indexOf(HEADER_END);
     if (end < 0) {
-      c.pending = buf;
+      c.pending = [buf];
+      c.pendingBytes = buf.length;
       return;
     }
     if (!buf.toString('latin1', 0, 12).startsWith('HTTP/1.1 101')) {
@@ -170,7 +193,10 @@ function onData(c: Client, chunk: Buffer, upgraded: () => void): void {
       len = buf.readUInt32BE(off + 2) * 2 ** 32 + buf.readUInt32BE(off + 6);
       hdr = 10;
     }
-    if (buf.length - off < hdr + len) break;
+    if (buf.length - off < hdr + len) {
+      c.need = hdr + len;
+      break;
+    }
     const start = off + hdr;
     const end = start + len;
     switch (b0 & 0x0f) {
@@ -190,14 +216,17 @@ function onData(c: Client, chunk: Buffer, upgraded: () => void): void {
     }
     off = end;
   }
-  if (off < buf.length) c.pending = buf.subarray(off);
+  if (off < buf.length) {
+    c.pending = [buf.subarray(off)];
+    c.pendingBytes = buf.length - off;
+  }
 }
 
 /** Opens one client; resolves once its upgrade is answered, or on failure. */
 function openClient(port: number, topics: string[], group: Group): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: HOST, port, noDelay: true });
-    const c: Client = { socket, group, topics, pending: undefined, upgraded: false, closed: false };
+    const c: Client = { socket, group, topics, pending: [], pendingBytes: 0, need: 0, upgraded: false, closed: false };
     let settled = false;
     const settle = (ok: boolean): void => {
       if (settled) return;
@@ -275,19 +304,22 @@ serveRequests(async (req) => {
       let sent = 0;
       for (const c of clients) {
         if (c.closed) continue;
-        c.socket.write(clientFrame(0x1, Buffer.from(JSON.stringify({ type: 'subscribe', topics: c.topics, history: 0 }))));
+        for (let i = 0; i < c.topics.length; i += TOPICS_PER_FRAME) {
+          const topics = c.topics.slice(i, i + TOPICS_PER_FRAME);
+          c.socket.write(clientFrame(0x1, Buffer.from(JSON.stringify({ type: 'subscribe', topics, history: 0 }))));
+        }
         sent++;
       }
       return { sent };
     }
     case 'window':
-      await afterBurst();
+      await afterBurst(Number(req['gapMs'] ?? 150));
       for (const g of Object.values(groups)) g.reset();
       windowStart = Date.now();
       cpuStart = process.cpuUsage();
       return {};
     case 'report': {
-      await afterBurst();
+      await afterBurst(Number(req['gapMs'] ?? 150));
       const cpu = process.cpuUsage(cpuStart);
       return {
         elapsedMs: Date.now() - windowStart,
@@ -295,6 +327,11 @@ serveRequests(async (req) => {
         healthy: groups.healthy.report(),
         stalled: groups.stalled.report(),
       };
+    }
+    case 'counts': {
+      // At once, without waiting for a burst: what the sockets received since the last window began.
+      const g = groups.healthy;
+      return { samples: g.samples, otherFrames: g.otherFrames };
     }
     case 'stall': {
       let paused = 0;

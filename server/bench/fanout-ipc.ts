@@ -46,6 +46,9 @@ export interface GroupReport {
   frames: number;
   samples: number;
   bytes: number;
+  /** Other text frames (container lists, states, replies), and their bytes. */
+  otherFrames: number;
+  otherBytes: number;
   /** Sample `t` → client receive, ms, weighted by samples. */
   p50: number;
   p90: number;

@@ -3,9 +3,12 @@
  * fed by the SYNTHETIC sources, on 127.0.0.1 and a free port. It sends `ready` with the port over IPC, then
  * answers `status` (memory, open sockets), `gc`, `profile-start`, `profile-stop` and `stop`.
  *
- *   node --import tsx bench/synthetic-gateway.ts [--containers 20] [--stall-timeout ms] [--high-water bytes] [--heartbeat ms]
+ *   node --import tsx bench/synthetic-gateway.ts [--containers 20] [--hosts 1] [--stall-timeout ms] [--high-water bytes]
+ *        [--heartbeat ms]
  *
- * Started by fanout.ts, slow.ts, memory.ts and fanout-profile.ts; not meant to be run by hand.
+ * With `--hosts N` above 1, the containers are split over N synthetic hosts (`syntheticHosts`) whose bursts are
+ * spread over the interval. Started by fanout.ts, slow.ts, memory.ts, fanout-profile.ts and hosts.ts; not meant
+ * to be run by hand.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +17,7 @@ import { Session } from 'node:inspector';
 import { defaultConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { serve } from '../src/main.js';
-import { syntheticSources } from './synthetic-sources.js';
+import { syntheticHosts, syntheticSources } from './synthetic-sources.js';
 import { collectGarbage, memoryStatus, serveRequests, type ReadyMessage } from './fanout-ipc.js';
 
 const args = new Map<string, string>();
@@ -31,8 +34,15 @@ if (args.has('stall-timeout')) config.outbox.stallTimeoutMs = Number(args.get('s
 if (args.has('high-water')) config.outbox.highWaterMarkBytes = Number(args.get('high-water'));
 if (args.has('heartbeat')) config.heartbeatMs = Number(args.get('heartbeat'));
 
-const sources = syntheticSources({ containers: Number(args.get('containers') ?? 20), intervalMs: config.intervalMs });
-const gateway = await serve(config, createLogger(config.logLevel), [sources]);
+const containers = Number(args.get('containers') ?? 20);
+const hosts = Number(args.get('hosts') ?? 1);
+const sources =
+  hosts > 1
+    ? syntheticHosts(hosts, Math.floor(containers / hosts), config.intervalMs).map((h) =>
+        syntheticSources({ containers: h.ids.length, intervalMs: config.intervalMs, host: h.host, first: h.first, phaseMs: h.phaseMs }),
+      )
+    : [syntheticSources({ containers, intervalMs: config.intervalMs })];
+const gateway = await serve(config, createLogger(config.logLevel), sources);
 let profiler: Session | undefined;
 
 serveRequests(async (req) => {

@@ -13,6 +13,35 @@ export interface SyntheticOptions {
   containers: number;
   /** Time between bursts; every watched container publishes one sample per burst. */
   intervalMs: number;
+  /** The host's name; `synthetic` unless given. */
+  host?: string;
+  /** Where its containers start among `syntheticIds`, so that several hosts list different containers. */
+  first?: number;
+  /** When its first burst comes within the interval, so that several hosts burst at different moments. */
+  phaseMs?: number;
+}
+
+/** One of several synthetic hosts: its name, its containers' ids, and when in each interval it bursts. */
+export interface SyntheticHost {
+  host: string;
+  first: number;
+  ids: string[];
+  phaseMs: number;
+}
+
+/**
+ * `hosts` synthetic hosts of `perHost` containers each, named `bench-00`, `bench-01`…, whose bursts are
+ * spread evenly over the interval, as independent machines' ticks are: the same in every process of a
+ * benchmark.
+ */
+export function syntheticHosts(hosts: number, perHost: number, intervalMs: number): SyntheticHost[] {
+  const all = syntheticIds(hosts * perHost);
+  return Array.from({ length: hosts }, (_, k) => ({
+    host: `bench-${String(k).padStart(2, '0')}`,
+    first: k * perHost,
+    ids: all.slice(k * perHost, (k + 1) * perHost),
+    phaseMs: Math.floor((k * intervalMs) / hosts),
+  }));
 }
 
 /** Synthetic sources, plus their container ids (in list order) for clients to subscribe to. */
@@ -31,7 +60,7 @@ export function syntheticIds(n: number): string[] {
 }
 
 /** The counters one fake container keeps between samples, so rates and totals move as real ones do. */
-interface Counters {
+export interface Counters {
   at: number;
   netRx: number;
   netTx: number;
@@ -42,11 +71,29 @@ interface Counters {
 
 const HOST_MEMORY = 25_190_000_640;
 
+/** A fake container's counters as of `now`, before its first sample. */
+export function newCounters(now: number): Counters {
+  return { at: now, netRx: 1e6, netTx: 5e5, blkRead: 3e7, blkWrite: 1e6, memUsed: 48e6 };
+}
+
+/** The list entries of fake containers, running for an hour; `first` is the index of `ids[0]`, for names. */
+export function syntheticSummaries(host: string, ids: readonly string[], first = 0, now = Date.now()): ContainerSummary[] {
+  return ids.map((id, i) => ({
+    host,
+    id,
+    name: `synthetic-${String(first + i).padStart(4, '0')}`,
+    image: 'synthetic/bench:latest',
+    state: 'running',
+    status: 'Up About an hour (synthetic)',
+    createdAt: now - 3_600_000,
+  }));
+}
+
 /**
  * The next sample of one fake container at time `t`: the same shape and roughly the same size (≈ 330 bytes
  * of JSON) as the gateway's real samples, with fractional CPU, percent and rate figures as real ones have.
  */
-export function syntheticSample(id: string, c: Counters, t: number): Sample {
+export function syntheticSample(id: string, c: Counters, t: number, host = 'synthetic'): Sample {
   const seconds = (t - c.at) / 1000;
   const rx = Math.floor(Math.random() * 4000);
   const tx = Math.floor(Math.random() * 2500);
@@ -58,7 +105,7 @@ export function syntheticSample(id: string, c: Counters, t: number): Sample {
   c.at = t;
   const rate = (d: number): number | null => (seconds > 0 ? d / seconds : null);
   return {
-    host: 'synthetic',
+    host,
     id,
     t,
     cpu: Math.random() * 3,
@@ -71,20 +118,10 @@ export function syntheticSample(id: string, c: Counters, t: number): Sample {
 
 /** Fake containers and a fake upstream that bursts once per interval. */
 export function syntheticSources(options: SyntheticOptions): SyntheticSources {
-  const ids = syntheticIds(options.containers);
-  const created = Date.now() - 3_600_000;
-  const summaries = new Map<string, ContainerSummary>();
-  ids.forEach((id, i) => {
-    summaries.set(id, {
-      host: 'synthetic',
-      id,
-      name: `synthetic-${String(i).padStart(4, '0')}`,
-      image: 'synthetic/bench:latest',
-      state: 'running',
-      status: 'Up About an hour (synthetic)',
-      createdAt: created,
-    });
-  });
+  const host = options.host ?? 'synthetic';
+  const first = options.first ?? 0;
+  const ids = syntheticIds(first + options.containers).slice(first);
+  const summaries = new Map<string, ContainerSummary>(syntheticSummaries(host, ids, first).map((c) => [c.id, c]));
   const engineStatus: EngineStatus = { status: 'up', endpoint: 'synthetic://bench' };
   const listeners = new Set<() => void>();
   const sorted = [...summaries.values()];
@@ -105,7 +142,7 @@ export function syntheticSources(options: SyntheticOptions): SyntheticSources {
   const streams = { open: 0, opened: 0 };
   const batchListeners = new Set<() => void>();
   return {
-    host: 'synthetic',
+    host,
     via: 'engine',
     ids,
     containers,
@@ -119,7 +156,7 @@ export function syntheticSources(options: SyntheticOptions): SyntheticSources {
     watch(id, sink, signal) {
       if (signal.aborted || !summaries.has(id)) return;
       const now = Date.now();
-      watched.set(id, { sink, counters: { at: now, netRx: 1e6, netTx: 5e5, blkRead: 3e7, blkWrite: 1e6, memUsed: 48e6 } });
+      watched.set(id, { sink, counters: newCounters(now) });
       streams.open++;
       streams.opened++;
       sink.state('running');
@@ -137,13 +174,16 @@ export function syntheticSources(options: SyntheticOptions): SyntheticSources {
         if (signal.aborted) return resolve();
         for (const fn of listeners) fn();
         // One timer for all containers: every watched container publishes in the same burst.
-        const timer = setInterval(() => {
-          for (const [id, w] of watched) w.sink.sample(syntheticSample(id, w.counters, Date.now()));
+        const burst = (): void => {
+          for (const [id, w] of watched) w.sink.sample(syntheticSample(id, w.counters, Date.now(), host));
           for (const listener of batchListeners) listener();
-        }, options.intervalMs);
+        };
+        let timer: NodeJS.Timeout | undefined;
+        const phase = setTimeout(() => (timer = setInterval(burst, options.intervalMs)), options.phaseMs ?? 0);
         signal.addEventListener(
           'abort',
           () => {
+            clearTimeout(phase);
             clearInterval(timer);
             resolve();
           },

@@ -40,7 +40,7 @@ export interface AgentOptions {
 const SETTLE_MS = 10;
 
 /** A host record is put again this often, so that a gateway that lost it, or a bucket made late, gets it back. */
-const RECORD_REFRESH_MS = 30_000;
+export const RECORD_REFRESH_MS = 30_000;
 
 /** A refused or unanswered put of the host record is tried again after this. */
 const RECORD_RETRY_MS = 2000;

@@ -90,6 +90,53 @@ test('live samples of listed containers reach their watches; others are counted 
   assert.deepEqual(r, { ignored: 1, why: 'unknown-container' });
 });
 
+test('each watch of a container gets its samples, and a watch that ended gets none', () => {
+  const { host, samples } = rig();
+  const second: number[] = [];
+  const other: number[] = [];
+  const ended = new AbortController();
+  host.applyRecord(record('agent-one-0001', [container(ID), container(OTHER)]));
+  host.watch(ID, { sample: (s) => second.push(s.t), state: () => {} }, ended.signal);
+  host.watch(OTHER, { sample: (s) => other.push(s.t), state: () => {} }, new AbortController().signal);
+  host.applySamples({ v: 1, agent: 'agent-one-0001', t: 0, samples: [sample(ID, 1), sample(OTHER, 2)] }, true);
+  ended.abort();
+  host.applySamples({ v: 1, agent: 'agent-one-0001', t: 0, samples: [sample(ID, 3), sample(OTHER, 4)] }, true);
+  assert.deepEqual(samples, [1, 3]);
+  assert.deepEqual(second, [1]);
+  assert.deepEqual(other, [2, 4]);
+  assert.deepEqual(host.streams, { open: 2, opened: 3 });
+});
+
+test('the end of each samples message is told, so that its samples leave at once', () => {
+  const { host, samples } = rig();
+  const ends: number[] = [];
+  const off = host.onBatchEnd(() => ends.push(samples.length));
+  host.applySamples({ v: 1, agent: 'agent-one-0001', t: 0, samples: [sample(ID, 1)] }, true);
+  host.applySamples({ v: 1, agent: 'agent-one-0001', t: 0, samples: [sample(ID, 2)] }, false);
+  off();
+  host.applySamples({ v: 1, agent: 'agent-one-0001', t: 0, samples: [sample(ID, 3)] }, true);
+  assert.deepEqual(ends, [1, 2], 'after its samples were handed out');
+});
+
+test('a record put again unchanged is no news; a changed list or engine is', () => {
+  const { host } = rig();
+  let changes = 0;
+  host.onChange(() => changes++);
+  host.applyHeartbeat(beat('agent-one-0001'));
+  changes = 0;
+  host.applyRecord(record('agent-one-0001'));
+  assert.equal(changes, 0, 'the same list and engine, put again');
+  host.applyRecord(record('agent-one-0001', [container(ID), container(OTHER)]));
+  assert.equal(changes, 1);
+  assert.equal(host.all().length, 2);
+  host.applyRecord({
+    ...record('agent-one-0001', [container(ID), container(OTHER)]),
+    engine: { status: 'down', endpoint: 'x', error: 'gone' },
+  });
+  assert.equal(changes, 2);
+  assert.equal(host.engineStatus.status, 'down');
+});
+
 test('a restarted agent (silent predecessor) is served at once; a rival while the served one speaks is a conflict', () => {
   const { clock, host, samples } = rig();
   host.applyHeartbeat(beat('agent-one-0001'));

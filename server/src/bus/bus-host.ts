@@ -51,9 +51,13 @@ export class BusHost implements StatsSource, ContainerDirectory {
   private silent = false;
   private settled = false;
   private readonly since: number;
-  private readonly watches = new Set<Watch>();
+  /** The list of the last record applied, as JSON, to tell a changed record from a repeated one. */
+  private listJson: string;
+  /** Each watched container's watches, by id: a message's samples are handed out by lookup, not by a scan. */
+  private readonly watches = new Map<string, Set<Watch>>();
   private readonly listeners = new Set<() => void>();
   private readonly lifecycleListeners = new Set<(e: LifecycleEvent) => void>();
+  private readonly batchListeners = new Set<() => void>();
 
   constructor(
     readonly host: string,
@@ -66,6 +70,7 @@ export class BusHost implements StatsSource, ContainerDirectory {
     this.agentEngine = record.engine;
     this.everyMs = record.everyMs;
     this.since = now();
+    this.listJson = JSON.stringify(record.containers);
     this.setList(record.containers);
   }
 
@@ -112,18 +117,32 @@ export class BusHost implements StatsSource, ContainerDirectory {
     return () => this.lifecycleListeners.delete(fn);
   }
 
+  /**
+   * A samples message is one tick of the host, its end known: what it brought leaves at once, rather than
+   * after the hub's coalescing window.
+   */
+  onBatchEnd(listener: () => void): () => void {
+    this.batchListeners.add(listener);
+    return () => this.batchListeners.delete(listener);
+  }
+
   // ---- StatsUpstream ----
 
   watch(id: string, sink: StatsSink, signal: AbortSignal): void {
     if (signal.aborted) return;
     const w: Watch = { id, sink, state: undefined };
-    this.watches.add(w);
+    let same = this.watches.get(id);
+    if (!same) this.watches.set(id, (same = new Set()));
+    same.add(w);
     this.streams.open++;
     this.streams.opened++;
     signal.addEventListener(
       'abort',
       () => {
-        if (this.watches.delete(w)) this.streams.open--;
+        const set = this.watches.get(id);
+        if (!set?.delete(w)) return;
+        this.streams.open--;
+        if (set.size === 0) this.watches.delete(id);
       },
       { once: true },
     );
@@ -137,11 +156,18 @@ export class BusHost implements StatsSource, ContainerDirectory {
 
   // ---- fed by the bus ----
 
-  /** A record from the hosts bucket. Only the agent served may change the list. */
+  /**
+   * A record from the hosts bucket. Only the agent served may change the list. An agent puts its record again
+   * every 30 s whether or not anything changed; only a change is news, since every dashboard is then sent the
+   * whole list of every host.
+   */
   applyRecord(record: HostRecord): void {
     if (!this.accept(record.agent)) return;
-    this.agentEngine = record.engine;
     this.everyMs = record.everyMs;
+    const list = JSON.stringify(record.containers);
+    if (list === this.listJson && JSON.stringify(record.engine) === JSON.stringify(this.agentEngine)) return;
+    this.listJson = list;
+    this.agentEngine = record.engine;
     this.setList(record.containers);
     this.changed();
   }
@@ -169,8 +195,10 @@ export class BusHost implements StatsSource, ContainerDirectory {
         ignored++;
         continue;
       }
-      for (const w of this.watches) if (w.id === s.id) w.sink.sample(s);
+      const watching = this.watches.get(s.id);
+      if (watching) for (const w of watching) w.sink.sample(s);
     }
+    for (const listener of this.batchListeners) listener();
     return ignored > 0 ? { ignored, why: 'unknown-container' } : { ignored };
   }
 
@@ -237,7 +265,7 @@ export class BusHost implements StatsSource, ContainerDirectory {
   }
 
   private changed(): void {
-    for (const w of [...this.watches]) this.follow(w);
+    for (const w of [...this.watches.values()].flatMap((set) => [...set])) this.follow(w);
     for (const fn of [...this.listeners]) fn();
   }
 

@@ -67,6 +67,11 @@ export class TestNats {
     return `nats://127.0.0.1:${this.port}`;
   }
 
+  /** The server's process id while it runs, for benchmarks that read its CPU. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** What the server printed, for failure messages. */
   get output(): string {
     return this.log.slice(-4000);
