@@ -6,7 +6,17 @@ import svelte from 'eslint-plugin-svelte';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/', '**/node_modules/', 'e2e/test-results/', 'e2e/playwright-report/', '**/results/', 'docs/examples/'] },
+  {
+    ignores: [
+      '**/dist/',
+      '**/node_modules/',
+      'e2e/test-results/',
+      'e2e/playwright-report/',
+      '**/results/',
+      'docs/examples/',
+      '.pnpmfile.cjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   ...svelte.configs['flat/recommended'],

@@ -49,6 +49,9 @@ export interface Config {
   engineCertsDir: string | undefined;
   /** Which containers are read and keep their recent samples: every one, or only those someone watches. */
   record: 'all' | 'watched';
+  /** How long the history keeps its minute points and its hour points, in seconds; 0 keeps no history on disk. */
+  keepMinutesS: number;
+  keepHoursS: number;
   /** The message bus between agents and gateways; undefined for a gateway on its own. */
   nats: NatsConfig | undefined;
   /** How often an agent says it is alive; a host silent for three of these is unavailable. */
@@ -139,11 +142,23 @@ export function isLoopback(host: string): boolean {
 
 /** Parses `15m`, `90s`, `1h`, `500ms` or a bare number of milliseconds. */
 export function parseDuration(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
   if (!m) return undefined;
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h' | 'd'];
   const ms = Number(m[1]) * unit;
   return Number.isFinite(ms) ? Math.round(ms) : undefined;
+}
+
+/** A retention: `0` (keep none), or a duration from `least` to ten years, in whole seconds. */
+function keep(leastText: string, least: number, set: (c: Config, seconds: number) => void) {
+  return (c: Config, v: string): string | undefined => {
+    const ms = v.trim() === '0' ? 0 : parseDuration(v);
+    if (ms === undefined || (ms !== 0 && (ms < least * 1000 || ms > 3660 * 86_400_000))) {
+      return `must be 0 or a duration (like 14d or 400d) from ${leastText} to ten years`;
+    }
+    set(c, Math.round(ms / 1000));
+    return undefined;
+  };
 }
 
 function integer(min: number, max: number, set: (c: Config, n: number) => void) {
@@ -292,6 +307,16 @@ const SETTINGS: Setting[] = [
     apply: (c, v) => (v === 'all' || v === 'watched' ? ((c.record = v), undefined) : 'must be all or watched'),
   },
   {
+    flag: 'keep-minutes',
+    env: 'DOCKPULSE_KEEP_MINUTES',
+    apply: keep('a day', 86_400, (c, sec) => (c.keepMinutesS = sec)),
+  },
+  {
+    flag: 'keep-hours',
+    env: 'DOCKPULSE_KEEP_HOURS',
+    apply: keep('a week', 7 * 86_400, (c, sec) => (c.keepHoursS = sec)),
+  },
+  {
     flag: 'nats-url',
     env: 'DOCKPULSE_NATS_URL',
     apply: (c, v) => {
@@ -380,6 +405,8 @@ export function defaultConfig(): Config {
     engines: [],
     engineCertsDir: undefined,
     record: 'all',
+    keepMinutesS: 14 * 86_400,
+    keepHoursS: 400 * 86_400,
     nats: undefined,
     agentHeartbeatMs: 1000,
     shareSecret: undefined,

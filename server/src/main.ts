@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createServer, type Server } from 'node:http';
 import { realpathSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { containersFrame } from './protocol/frames.js';
 import { loadConfig, readsLocalEngine, usage, type Config } from './config.js';
@@ -24,6 +24,12 @@ import { StaticFiles } from './http/static-files.js';
 import { StateDir } from './auth/state-dir.js';
 import { FileShares, ShareStore } from './auth/share-store.js';
 import { Authenticator } from './auth/authenticate.js';
+import { History } from './history/history.js';
+import { Recorder } from './history/recorder.js';
+import { HistoryStore } from './history/store.js';
+
+/** The history database, in the state directory. */
+const HISTORY_FILE = 'history.db';
 
 /** How long a starting gateway waits for the bus's hosts and history before it serves without them. */
 const BUS_READY_MS = 10_000;
@@ -159,6 +165,29 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
     retryMs: Math.max(5, Math.min(25, Math.floor(config.outbox.sendTimeoutMs / 4))),
   });
   hosts.onChange(() => hub.publishContainers(containersFrame(hosts.all(), hosts.engineStatus(), hosts.hosts())));
+  const keepS = { minute: config.keepMinutesS, hour: config.keepHoursS };
+  const store = keepS.minute + keepS.hour > 0 ? await openStore(state, log) : undefined;
+  const recorder = store
+    ? new Recorder({
+        store,
+        onSample: (listener) => hub.onSample(listener),
+        describe: (host, id) => {
+          const c = hosts.find(host, id);
+          return c && { name: c.name, image: c.image };
+        },
+        keepS,
+        log,
+      })
+    : undefined;
+  recorder?.start();
+  const history = new History(hosts, {
+    store,
+    recent: (host, id, since) => hub.recent(host, id, since),
+    intervalMs: config.intervalMs,
+    historyMs: config.historyMs,
+    keepS,
+    now: Date.now,
+  });
   const unpinAll = config.record === 'all' ? pinEveryContainer(hosts, hub) : () => {};
   const running: Promise<unknown>[] = sources.map((s) => s.run(lifetime.signal));
   let bus: { link: BusLink; hosts: BusHosts } | undefined;
@@ -211,6 +240,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
       intervalMs: config.intervalMs,
       historyMs: config.historyMs,
       version: VERSION,
+      history,
       log,
     },
     { path: '/ws', auth, shares, origins: config.origins, trustedHosts, heartbeatMs: config.heartbeatMs },
@@ -227,6 +257,8 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
       frameAncestors: config.frameAncestors,
       publicUrl: config.publicUrl,
       trustedHosts,
+      history,
+      defaultHost: sources[0]?.host ?? '',
       log,
       metrics: () => [
         ...gatewayMetrics({
@@ -290,6 +322,8 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
         unpinAll();
         pinOwn();
         hub.close();
+        recorder?.stop();
+        store?.close();
         shares.close();
         lifetime.abort();
         await listsDone;
@@ -299,6 +333,21 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
       return stopped;
     },
   };
+}
+
+/**
+ * The history database in the state directory. A gateway that cannot open it still serves everything live,
+ * and says why it keeps no history.
+ */
+async function openStore(state: StateDir, log: Logger): Promise<HistoryStore | undefined> {
+  const path = join(state.path, HISTORY_FILE);
+  try {
+    await state.ensure();
+    return HistoryStore.open(path);
+  } catch (e) {
+    log.error('history is not kept: its database cannot be opened', { path, error: e instanceof Error ? e.message : String(e) });
+    return undefined;
+  }
 }
 
 async function cli(): Promise<void> {

@@ -11,6 +11,10 @@ import {
 } from './protocol.js';
 import { err, ok, type Result } from './result.js';
 import { isObject } from './guards.js';
+import { checkHistoryQuery } from './history.js';
+
+/** A client's name for a request, echoed in the answer. */
+const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Why a client frame was refused; `code` goes into the `error` frame. */
 export interface ProtocolError {
@@ -53,6 +57,17 @@ export function parseClientMessage(text: string, maxTopics: number): Result<Clie
         return err({ code: ErrorCode.badMessage, message: '"history" must be a number of seconds, 0 or more' });
       }
       return ok({ type, topics, history });
+    }
+    case 'range': {
+      const req = raw['req'];
+      if (typeof req !== 'string' || !REQUEST_ID.test(req)) {
+        return err({ code: ErrorCode.badMessage, message: '"range" needs "req": 1 to 64 letters, digits, "_" or "-"' });
+      }
+      const topic = raw['topic'];
+      if (typeof topic !== 'string') return err({ code: ErrorCode.badMessage, message: '"range" needs "topic": a stats topic' });
+      const query = checkHistoryQuery({ from: raw['from'], to: raw['to'], step: raw['step'], metrics: raw['metrics'] });
+      if (!query.ok) return err({ code: ErrorCode.badMessage, message: query.error.message });
+      return ok({ type: 'range', req, topic, ...query.value });
     }
     default:
       return err({ code: ErrorCode.unknownType, message: `unknown message type "${type.slice(0, 40)}"` });

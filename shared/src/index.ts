@@ -6,3 +6,4 @@ export * from './server-message.js';
 export * from './format.js';
 export * from './series.js';
 export * from './http-api.js';
+export * from './history.js';

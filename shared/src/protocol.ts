@@ -3,6 +3,7 @@
  * codes, and the limits a server enforces. `docs/protocol.md` describes the same contract for embedders; a
  * change here is a change there. Change by adding optional fields; a breaking change gets a new subprotocol.
  */
+import type { HistoryMetric, HistoryRange } from './history.js';
 
 /** The WebSocket subprotocol a client offers and the server selects. */
 export const PROTOCOL = 'dockpulse.v1' as const;
@@ -90,6 +91,8 @@ export const ErrorCode = {
   rateLimited: 'rate_limited',
   /** The token in use does not allow this topic. */
   forbidden: 'forbidden',
+  /** The gateway keeps no history (or could not read it): a `range` request cannot be answered now. */
+  unavailable: 'unavailable',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -214,8 +217,25 @@ export interface UnsubscribeMessage {
 export interface PingMessage {
   type: 'ping';
 }
+/**
+ * Asks for a container's stored history: `topic` names the container as a stats topic does; the answer is a
+ * `range` message with the same `req`, or an `error` carrying it.
+ */
+export interface RangeRequestMessage {
+  type: 'range';
+  /** The client's name for this request, echoed in the answer: 1 to 64 letters, digits, `_` or `-`. */
+  req: string;
+  topic: string;
+  /** ms since the epoch. */
+  from: number;
+  to: number;
+  /** Seconds between points; the gateway picks when absent. */
+  step?: number;
+  /** The figures wanted; every one when absent. */
+  metrics?: HistoryMetric[];
+}
 /** Every message a client may send. */
-export type ClientMessage = SubscribeMessage | UnsubscribeMessage | PingMessage;
+export type ClientMessage = SubscribeMessage | UnsubscribeMessage | PingMessage | RangeRequestMessage;
 
 // ---- server → client ----
 
@@ -271,14 +291,23 @@ export interface PongMessage {
   /** Server time, ms since the epoch. */
   t: number;
 }
+/** The answer to a `range` request. */
+export interface RangeMessage {
+  type: 'range';
+  req: string;
+  range: HistoryRange;
+}
 export interface ErrorMessage {
   type: 'error';
   code: ErrorCode;
   message: string;
   topic?: string;
+  /** The `range` request this answers, when it answers one. */
+  req?: string;
 }
 /** Every message a server may send. */
-export type ServerMessage = HelloMessage | ContainersMessage | HistoryMessage | StatsMessage | StateMessage | PongMessage | ErrorMessage;
+export type ServerMessage =
+  HelloMessage | ContainersMessage | HistoryMessage | StatsMessage | StateMessage | PongMessage | RangeMessage | ErrorMessage;
 
 /**
  * A parsed topic. A stats topic names a container on a host by id or name (`host` and `ref`), or, in the

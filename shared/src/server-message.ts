@@ -14,6 +14,7 @@ import {
   type ServerMessage,
 } from './protocol.js';
 import { err, ok, type Result } from './result.js';
+import { parseHistoryRange } from './history.js';
 import { isFiniteNumber, isNumberOrNull, isObject, isOneOf, type JsonObject } from './guards.js';
 
 const ERROR_CODES: readonly ErrorCode[] = Object.values(ErrorCode);
@@ -93,11 +94,17 @@ export function parseServerMessage(text: string): Result<ServerMessage, string> 
     }
     case 'pong':
       return isFiniteNumber(raw['t']) ? ok({ type: 'pong', t: raw['t'] }) : err('bad pong');
+    case 'range': {
+      const range = parseHistoryRange(raw['range']);
+      if (typeof raw['req'] !== 'string' || !range) return err('bad range');
+      return ok({ type: 'range', req: raw['req'], range });
+    }
     case 'error': {
       const code = raw['code'];
       if (!isOneOf(ERROR_CODES, code) || typeof raw['message'] !== 'string') return err('bad error');
       const message: ServerMessage = { type: 'error', code, message: raw['message'] };
       if (typeof raw['topic'] === 'string') message.topic = raw['topic'];
+      if (typeof raw['req'] === 'string') message.req = raw['req'];
       return ok(message);
     }
     default:

@@ -3,6 +3,8 @@
  * route: `/healthz`, `/api/session`, the operator's API and `/metrics` behind the auth gate, and the web app.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { History } from '../history/history.js';
+import { historyApi, isHistoryPath } from './history-api.js';
 import { HttpErrorCode } from '@dockpulse/shared';
 import type { Authenticator } from '../auth/authenticate.js';
 import type { ShareStore } from '../auth/share-store.js';
@@ -41,6 +43,10 @@ export interface HttpContext {
   metricsToken: string | undefined;
   /** The message bus, when the gateway has one: whether it answers, and what it refused. */
   bus: { state: () => BusState; rejected: () => BusRejections } | undefined;
+  /** The history range queries are answered from. */
+  history: History;
+  /** The host an old share link (made before the gateway served several hosts) is taken to mean. */
+  defaultHost: string;
   log: Logger;
 }
 
@@ -65,7 +71,8 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname;
   const method = req.method ?? 'GET';
   securityHeaders(res, path, ctx.frameAncestors);
   if (cors(req, res, ctx.origins)) return;
@@ -89,6 +96,9 @@ async function handle(
     return json(res, 200, health);
   }
   if (path === '/api/session') return session(req, res);
+  // Before the operator's gate: a share link may read its own container's history.
+  if (isHistoryPath(path))
+    return historyApi({ history: ctx.history, hosts: ctx.hosts, auth: ctx.auth, defaultHost: ctx.defaultHost }, req, res, url);
   if (path === '/metrics' && method === 'GET' && scrapeToken(ctx, req)) return serveMetrics(res, ctx.metrics);
   if (path.startsWith('/api/') || path === '/metrics') {
     if (!admitOperator(ctx.auth, req, res)) return;

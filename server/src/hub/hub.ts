@@ -183,6 +183,11 @@ export class Hub {
     return this.topics.get(topicKey(host, id))?.recent.newest();
   }
 
+  /** The samples a container's topic keeps, from `since` (ms) on, oldest first; none while it is not open. */
+  recent(host: string, id: string, since: number): Sample[] {
+    return this.topics.get(topicKey(host, id))?.recent.samples(since) ?? [];
+  }
+
   /** Topics open now, their subscriptions, and samples published so far. */
   stats(): HubStats {
     let subscriptions = this.containerSubscribers.size;

@@ -10,8 +10,10 @@ import {
   type EngineStatus,
   type ErrorMessage,
   type HelloMessage,
+  type HistoryRange,
   type HostInfo,
   type PongMessage,
+  type RangeMessage,
   type Sample,
   type StateMessage,
   type TopicState,
@@ -68,5 +70,12 @@ export function pongFrame(t: number): string {
 export function errorFrame(e: Omit<ErrorMessage, 'type'>): string {
   const msg: ErrorMessage = { type: 'error', code: e.code, message: e.message };
   if (e.topic !== undefined) msg.topic = e.topic;
+  if (e.req !== undefined) msg.req = e.req;
+  return JSON.stringify(msg);
+}
+
+/** The answer to a `range` request. */
+export function rangeFrame(req: string, range: HistoryRange): string {
+  const msg: RangeMessage = { type: 'range', req, range };
   return JSON.stringify(msg);
 }

@@ -7,8 +7,10 @@ import {
   type ClientMessage,
   type ErrorMessage,
   type Limits,
+  type RangeRequestMessage,
   type Scope,
 } from '@dockpulse/shared';
+import type { History } from '../history/history.js';
 import type { ShareClaims } from '../auth/signed-token.js';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
@@ -18,7 +20,7 @@ import type { HostSet } from '../hosts/host-set.js';
 import { resolveShareScope, resolveStatsTopic } from '../hosts/resolve.js';
 import { TokenBucket } from '../limits/token-bucket.js';
 import { textFrame, writeFrame } from './ws-frame.js';
-import { errorFrame, helloFrame, pongFrame } from '../protocol/frames.js';
+import { errorFrame, helloFrame, pongFrame, rangeFrame } from '../protocol/frames.js';
 import type { Logger } from '../log.js';
 
 /** What every session needs from the gateway. */
@@ -32,8 +34,13 @@ export interface SessionContext {
   intervalMs: number;
   historyMs: number;
   version: string;
+  /** Range queries are answered from it. */
+  history: History;
   log: Logger;
 }
+
+/** Most points a `range` answer on a socket holds; a longer span needs a larger step (or the HTTP API). */
+export const MAX_SOCKET_RANGE_POINTS = 5000;
 
 /** What a socket was opened with: full access, or a share link's claims. */
 export type Access = { kind: 'all' } | { kind: 'share'; claims: ShareClaims };
@@ -170,9 +177,45 @@ export class Session {
       case 'unsubscribe':
         for (const topic of msg.topics) this.ctx.hub.unsubscribe(this.outbox, topic);
         return;
+      case 'range':
+        this.range(msg);
+        return;
       default:
         assertNever(msg);
     }
+  }
+
+  private range(msg: RangeRequestMessage): void {
+    const { req } = msg;
+    const topic = parseTopic(msg.topic);
+    if (!topic.ok || topic.value.kind !== 'stats') {
+      this.error({ code: ErrorCode.badTopic, message: 'a range names its container as a stats topic does', req });
+      return;
+    }
+    const found = this.ctx.history.find(topic.value.host, topic.value.ref);
+    const scope = this.scope;
+    if (scope.kind === 'container' && (!found.ok || found.value.host !== scope.host || found.value.id !== scope.id)) {
+      this.error({ code: ErrorCode.forbidden, message: 'this link only shows one container', req });
+      return;
+    }
+    if (!found.ok) {
+      this.error({ code: found.error.status === 404 ? ErrorCode.notFound : ErrorCode.badTopic, message: found.error.message, req });
+      return;
+    }
+    const range = this.ctx.history.range(found.value, msg);
+    if (!range.ok) {
+      this.error({ code: range.error.status === 503 ? ErrorCode.unavailable : ErrorCode.badMessage, message: range.error.message, req });
+      return;
+    }
+    if (range.value.t.length > MAX_SOCKET_RANGE_POINTS) {
+      this.error({
+        code: ErrorCode.badMessage,
+        message: `${range.value.t.length} points is too many for a socket (at most ${MAX_SOCKET_RANGE_POINTS}): ask a step of ${Math.ceil((msg.to - msg.from) / 1000 / MAX_SOCKET_RANGE_POINTS)} s or more`,
+        req,
+      });
+      return;
+    }
+    this.ctx.hub.send(this.outbox, rangeFrame(req, range.value));
   }
 
   private subscribe(name: string, historySeconds: number | undefined): void {

@@ -1,0 +1,126 @@
+/**
+ * Records every sample the hub publishes into the history store: samples are rolled up into one point a
+ * minute per container in memory, and the finished points are written every few seconds in one transaction
+ * (each also merged into its hour). Old points are pruned every hour. What is being filled when the gateway
+ * stops is written as it is, and merged with the rest of its minute when the gateway comes back.
+ */
+import type { Sample } from '@dockpulse/shared';
+import type { Logger } from '../log.js';
+import { Rollup, type Point } from './rollup.js';
+import { TIER_STEP, type HistoryStore, type StoredTier } from './store.js';
+
+/** How often finished points are written. */
+const FLUSH_MS = 5000;
+/** A minute's point is finished this long after its minute ends, for the samples read at its very end. */
+const LATE_S = 3;
+/** How often old points are pruned. */
+const PRUNE_MS = 3_600_000;
+/** Points kept waiting while the store cannot be written, before the oldest are dropped. */
+const MAX_PENDING = 200_000;
+
+export interface RecorderOptions {
+  store: HistoryStore;
+  /** Subscribes to every sample published; returns the unsubscribe. */
+  onSample: (listener: (s: Sample) => void) => () => void;
+  /** A container's name and image now, for the containers table. */
+  describe: (host: string, id: string) => { name: string; image: string } | undefined;
+  /** How long each tier is kept, in seconds. */
+  keepS: Record<StoredTier, number>;
+  log: Logger;
+  now?: () => number;
+}
+
+/** Counts, for /healthz and /metrics. */
+export interface RecorderStats {
+  written: number;
+  failed: number;
+  dropped: number;
+  pending: number;
+}
+
+export class Recorder {
+  private readonly rollup = new Rollup(TIER_STEP.minute);
+  private readonly names = new Map<string, { name: string; image: string }>();
+  private pending: Point[] = [];
+  private readonly stats_: RecorderStats = { written: 0, failed: 0, dropped: 0, pending: 0 };
+  private off: (() => void) | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private failing = false;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: RecorderOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  start(): void {
+    this.prune();
+    this.off = this.opts.onSample((s) => {
+      const done = this.rollup.add(s);
+      if (done) this.pending.push(done);
+      const key = `${s.host}/${s.id}`;
+      if (!this.names.has(key)) {
+        const d = this.opts.describe(s.host, s.id);
+        if (d) this.names.set(key, d);
+      }
+    });
+    this.flushTimer = setInterval(() => this.flush(), FLUSH_MS);
+    this.flushTimer.unref();
+    this.pruneTimer = setInterval(() => this.prune(), PRUNE_MS);
+    this.pruneTimer.unref();
+  }
+
+  /** Writes every finished point now. */
+  flush(): void {
+    this.pending.push(...this.rollup.finishBefore(Math.floor(this.now() / 1000) - LATE_S));
+    this.write();
+  }
+
+  get stats(): RecorderStats {
+    return { ...this.stats_, pending: this.pending.length };
+  }
+
+  /** Stops recording, writes every point, the running minute's too. */
+  stop(): void {
+    this.off?.();
+    clearInterval(this.flushTimer);
+    clearInterval(this.pruneTimer);
+    this.pending.push(...this.rollup.finishAll());
+    this.write();
+  }
+
+  private write(): void {
+    if (this.pending.length === 0) return;
+    const points = this.pending;
+    try {
+      this.opts.store.write(points, (host, id) => this.describe(host, id));
+      this.stats_.written += points.length;
+      this.pending = [];
+      if (this.failing) this.opts.log.info('history written again', { points: points.length });
+      this.failing = false;
+      // A name is asked again at the container's next point, so that a rename is recorded.
+      this.names.clear();
+    } catch (e) {
+      this.stats_.failed++;
+      if (!this.failing) this.opts.log.warn('history not written; retrying', { error: e instanceof Error ? e.message : String(e) });
+      this.failing = true;
+      if (points.length > MAX_PENDING) {
+        this.stats_.dropped += points.length - MAX_PENDING;
+        this.pending = points.slice(points.length - MAX_PENDING);
+      }
+    }
+  }
+
+  private describe(host: string, id: string): { name: string; image: string } {
+    return this.names.get(`${host}/${id}`) ?? this.opts.describe(host, id) ?? { name: id.slice(0, 12), image: '' };
+  }
+
+  private prune(): void {
+    try {
+      const deleted = this.opts.store.prune(Math.floor(this.now() / 1000), this.opts.keepS);
+      if (deleted > 0) this.opts.log.debug('history pruned', { rows: deleted });
+    } catch (e) {
+      this.opts.log.warn('history not pruned', { error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+}
