@@ -132,6 +132,7 @@ test('names, codes and close codes are the documented ones', () => {
     'not_found',
     'rate_limited',
     'too_many_subscriptions',
+    'unavailable',
     'unknown_type',
   ]);
 });

@@ -176,6 +176,7 @@ export class ContainerWatcher {
         }
         break;
       case 'pong':
+      case 'range':
         break;
       default:
         assertNever(msg);

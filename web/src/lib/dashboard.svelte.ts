@@ -157,6 +157,7 @@ export class Dashboard extends FeedStatus {
         }
         break;
       case 'pong':
+      case 'range':
         break;
       case 'error':
         this.lastError = msg;
