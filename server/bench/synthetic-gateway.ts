@@ -4,7 +4,7 @@
  * answers `status` (memory, open sockets), `gc`, `profile-start`, `profile-stop` and `stop`.
  *
  *   node --import tsx bench/synthetic-gateway.ts [--containers 20] [--hosts 1] [--stall-timeout ms] [--high-water bytes]
- *        [--heartbeat ms]
+ *        [--heartbeat ms] [--keep 0]
  *
  * With `--hosts N` above 1, the containers are split over N synthetic hosts (`syntheticHosts`) whose bursts are
  * spread over the interval. Started by fanout.ts, slow.ts, memory.ts, fanout-profile.ts and hosts.ts; not meant
@@ -33,6 +33,8 @@ config.limits = { ...config.limits, maxSubscriptions: Math.max(config.limits.max
 if (args.has('stall-timeout')) config.outbox.stallTimeoutMs = Number(args.get('stall-timeout'));
 if (args.has('high-water')) config.outbox.highWaterMarkBytes = Number(args.get('high-water'));
 if (args.has('heartbeat')) config.heartbeatMs = Number(args.get('heartbeat'));
+// `--keep 0`: no history on disk, for a side-by-side measure of what recording costs.
+if (args.get('keep') === '0') config.keepMinutesS = config.keepHoursS = 0;
 
 const containers = Number(args.get('containers') ?? 20);
 const hosts = Number(args.get('hosts') ?? 1);

@@ -109,7 +109,7 @@ function fromRow(r: ContainerRow): StoredContainer {
 /** The history database. Synchronous, as better-sqlite3 is: each call is short and batched by the caller. */
 export class HistoryStore {
   private readonly db: Db;
-  private readonly keys = new Map<string, number>();
+  private readonly keys = new Map<string, { key: number; name: string; image: string; hour: number }>();
   private readonly insert: Record<StoredTier, Statement>;
   private readonly saveContainer: Statement;
   private readonly keyOf: Statement;
@@ -176,13 +176,14 @@ export class HistoryStore {
   ): number {
     const k = `${host}/${id}`;
     const { name, image } = describe(host, id);
-    // Every write keeps the container's name and last time current: a removed container is found by them.
+    const hour = Math.floor(t / TIER_STEP.hour);
+    const known = this.keys.get(k);
+    // The row is written when the container is new, renamed, or in a new hour: its last time is kept to the
+    // hour, enough to prune it and to find the latest container of a name.
+    if (known && known.name === name && known.image === image && known.hour === hour) return known.key;
     this.saveContainer.run({ host, id, name, image, t });
-    let key = this.keys.get(k);
-    if (key === undefined) {
-      key = (this.keyOf.get(host, id) as { key: number }).key;
-      this.keys.set(k, key);
-    }
+    const key = known?.key ?? (this.keyOf.get(host, id) as { key: number }).key;
+    this.keys.set(k, { key, name, image, hour });
     return key;
   }
 
@@ -213,27 +214,55 @@ export class HistoryStore {
    * aggregated over steps of `stepS` (a multiple of the tier's), for the figures asked.
    */
   query(key: number, tier: StoredTier, fromS: number, toS: number, stepS: number, metrics: readonly HistoryMetric[]): QueryRow[] {
-    const select = metrics
-      .map((m) => {
-        const c = COLUMN[m];
-        return `sum(${c}_avg * n) * 1.0 / nullif(sum(CASE WHEN ${c}_avg IS NULL THEN 0 ELSE n END), 0), min(${c}_min), max(${c}_max)`;
-      })
-      .join(', ');
+    // Rows come in time order from the primary key; steps are summed here rather than by GROUP BY, which
+    // would sort every row again in a temporary tree.
+    const columns = metrics.map((m) => `${COLUMN[m]}_avg, ${COLUMN[m]}_min, ${COLUMN[m]}_max`).join(', ');
     const rows = this.db
-      .prepare(`SELECT (t / ?) * ? AS b, ${select} FROM ${tier} WHERE key = ? AND t >= ? AND t <= ? GROUP BY b ORDER BY b`)
+      .prepare(`SELECT t, n, ${columns} FROM ${tier} WHERE key = ? AND t >= ? AND t <= ? ORDER BY t`)
       .raw()
-      .all(stepS, stepS, key, Math.floor(fromS / stepS) * stepS, toS) as (number | null)[][];
-    return rows.map((r) => ({
-      t: r[0]!,
-      figures: metrics.map((m, i) => {
-        const scale = SCALE[m];
-        const at = (j: number): number | null => {
-          const v = r[1 + i * 3 + j];
-          return v === null || v === undefined ? null : v / scale;
+      .all(key, Math.floor(fromS / stepS) * stepS, toS) as (number | null)[][];
+    const out: QueryRow[] = [];
+    const k = metrics.length;
+    let current: { t: number; sum: number[]; weight: number[]; min: (number | null)[]; max: (number | null)[] } | undefined;
+    const finish = (): void => {
+      if (!current) return;
+      const c = current;
+      out.push({
+        t: c.t,
+        figures: metrics.map((m, i) => {
+          const scale = SCALE[m];
+          const avg = c.weight[i]! > 0 ? c.sum[i]! / c.weight[i]! / scale : null;
+          return [avg, c.min[i] === null ? null : c.min[i]! / scale, c.max[i] === null ? null : c.max[i]! / scale];
+        }),
+      });
+    };
+    for (const r of rows) {
+      const b = Math.floor(r[0]! / stepS) * stepS;
+      if (current?.t !== b) {
+        finish();
+        current = {
+          t: b,
+          sum: new Array<number>(k).fill(0),
+          weight: new Array<number>(k).fill(0),
+          min: new Array<number | null>(k).fill(null),
+          max: new Array<number | null>(k).fill(null),
         };
-        return [at(0), at(1), at(2)];
-      }),
-    }));
+      }
+      const n = r[1]!;
+      for (let i = 0; i < k; i++) {
+        const avg = r[2 + i * 3];
+        const min = r[3 + i * 3];
+        const max = r[4 + i * 3];
+        if (avg !== null && avg !== undefined) {
+          current.sum[i]! += avg * n;
+          current.weight[i]! += n;
+        }
+        if (min !== null && min !== undefined && (current.min[i] === null || min < current.min[i]!)) current.min[i] = min;
+        if (max !== null && max !== undefined && (current.max[i] === null || max > current.max[i]!)) current.max[i] = max;
+      }
+    }
+    finish();
+    return out;
   }
 
   /** Deletes what is older than each tier keeps, and the containers with no point left; returns rows deleted. */
