@@ -268,6 +268,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
           dockerUp: hosts.engineStatus().status === 'up',
           hosts: hosts.hosts(),
           bus: bus ? { state: bus.link.state, rejected: bus.hosts.rejected } : undefined,
+          history: recorder?.stats,
         }),
         ...containerMetrics({
           containers: hosts.all(),

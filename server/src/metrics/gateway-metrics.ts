@@ -1,8 +1,9 @@
-/** The gateway's own figures, as Prometheus metrics: sockets, topics, upstreams, hosts and the bus. */
+/** The gateway's own figures, as Prometheus metrics: sockets, topics, upstreams, hosts, the bus and the history. */
 import type { HostInfo } from '@dockpulse/shared';
 import type { HubStats } from '../hub/hub.js';
 import type { BusRejections } from '../bus/bus-hosts.js';
 import type { BusState } from '../bus/connection.js';
+import type { RecorderStats } from '../history/recorder.js';
 import type { MetricFamily } from './exposition.js';
 
 /** What the gateway's figures are read from at scrape time. */
@@ -13,6 +14,8 @@ export interface GatewayFigures {
   dockerUp: boolean;
   hosts: readonly HostInfo[];
   bus: { state: BusState; rejected: BusRejections } | undefined;
+  /** The history recorder's counts, when the gateway keeps history on disk. */
+  history: RecorderStats | undefined;
 }
 
 export function gatewayMetrics(f: GatewayFigures): MetricFamily[] {
@@ -70,6 +73,34 @@ export function gatewayMetrics(f: GatewayFigures): MetricFamily[] {
         help: 'Bus messages refused or ignored, by reason.',
         type: 'counter',
         samples: Object.entries(rejected).map(([reason, value]) => ({ labels: { reason }, value })),
+      },
+    );
+  }
+  if (f.history) {
+    families.push(
+      {
+        name: 'dockpulse_history_points_written_total',
+        help: 'Minute points written to the history store.',
+        type: 'counter',
+        samples: one(f.history.written),
+      },
+      {
+        name: 'dockpulse_history_write_failures_total',
+        help: 'Writes to the history store that failed (their points are kept and written again).',
+        type: 'counter',
+        samples: one(f.history.failed),
+      },
+      {
+        name: 'dockpulse_history_points_dropped_total',
+        help: 'Points dropped because the history store could not be written for too long.',
+        type: 'counter',
+        samples: one(f.history.dropped),
+      },
+      {
+        name: 'dockpulse_history_points_pending',
+        help: 'Finished points waiting to be written.',
+        type: 'gauge',
+        samples: one(f.history.pending),
       },
     );
   }
