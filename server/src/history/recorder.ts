@@ -19,7 +19,7 @@ const PRUNE_MS = 3_600_000;
 const MAX_PENDING = 200_000;
 
 export interface RecorderOptions {
-  store: HistoryStore;
+  store: Pick<HistoryStore, 'write' | 'prune'>;
   /** Subscribes to every sample published; returns the unsubscribe. */
   onSample: (listener: (s: Sample) => void) => () => void;
   /** A container's name and image now, for the containers table. */

@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Sample } from '@dockpulse/shared';
+import { silentLogger } from '../log.js';
+import { Recorder } from './recorder.js';
+
+const T0 = Date.UTC(2026, 10, 30, 12, 0, 0);
+
+function sample(id: string, t: number): Sample {
+  return {
+    host: 'h1',
+    id,
+    t,
+    cpu: 5,
+    mem: { used: 10, limit: 100, percent: 10 },
+    net: { rx: 0, tx: 0, rxRate: 0, txRate: 0 },
+    blk: { read: 0, write: 0, readRate: 0, writeRate: 0 },
+    pids: 1,
+  };
+}
+
+test('finished minutes are written in one batch; a failed write is kept, counted, and written next time', () => {
+  let now = T0;
+  let failing = true;
+  const batches: [string, number][][] = [];
+  const names: string[] = [];
+  let emit: (s: Sample) => void = () => {};
+  const recorder = new Recorder({
+    store: {
+      write: (points, describe) => {
+        if (failing) throw new Error('SQLITE_READONLY: attempt to write a readonly database');
+        batches.push(points.map((p): [string, number] => [p.id, p.n]));
+        for (const p of points) names.push(describe(p.host, p.id).name);
+      },
+      prune: () => 0,
+    },
+    onSample: (listener) => {
+      emit = listener;
+      return () => (emit = () => {});
+    },
+    describe: (_h, id) => (id === 'a' ? { name: 'web', image: 'i' } : undefined),
+    keepS: { minute: 86_400, hour: 86_400 },
+    log: silentLogger,
+    now: () => now,
+  });
+  recorder.start();
+  try {
+    for (let s = 0; s < 60; s++) {
+      emit(sample('a', T0 + s * 1000));
+      emit(sample('b', T0 + s * 1000));
+    }
+    now = T0 + 61_000;
+    recorder.flush();
+    assert.deepEqual(batches, [], 'the minute is not over until a few seconds after its end');
+    now = T0 + 64_000;
+    recorder.flush();
+    assert.deepEqual(recorder.stats, { written: 0, failed: 1, dropped: 0, pending: 2 });
+    failing = false;
+    recorder.flush();
+    assert.equal(batches.length, 1);
+    assert.deepEqual(batches[0], [
+      ['a', 60],
+      ['b', 60],
+    ]);
+    assert.deepEqual(names, ['web', 'b'.slice(0, 12)], 'a container no longer listed is named by its short id');
+    assert.deepEqual(recorder.stats, { written: 2, failed: 1, dropped: 0, pending: 0 });
+    emit(sample('a', T0 + 70_000));
+  } finally {
+    recorder.stop();
+  }
+  assert.deepEqual(batches[1], [['a', 1]], 'a recorder that stops writes the minute it was filling');
+  emit(sample('a', T0 + 71_000));
+  recorder.flush();
+  assert.equal(batches.length, 2, 'nothing is recorded after stop');
+});
