@@ -240,20 +240,21 @@ export function parseAlertRuleView(v: unknown): AlertRuleView | undefined {
   }
   const outcomes: (DeliveryOutcome | null)[] = [];
   for (const d of delivery) {
-    if (d === null) outcomes.push(null);
-    else if (isObject(d) && isOneOf(NOTIFY_TYPES, d['type']) && typeof d['target'] === 'string' && typeof d['ok'] === 'boolean') {
-      const outcome: DeliveryOutcome = {
-        type: d['type'],
-        target: d['target'],
-        ok: d['ok'],
-        attempts: isFiniteNumber(d['attempts']) ? d['attempts'] : 0,
-        at: isFiniteNumber(d['at']) ? d['at'] : 0,
-      };
-      if (typeof d['error'] === 'string') outcome.error = d['error'];
-      outcomes.push(outcome);
-    } else return undefined;
+    const outcome = d === null ? null : parseDeliveryOutcome(d);
+    if (outcome === undefined) return undefined;
+    outcomes.push(outcome);
   }
   return { ...rule.value, id, createdAt, targets: states, delivery: outcomes };
+}
+
+/** Parses a `DeliveryOutcome`; undefined when malformed. */
+export function parseDeliveryOutcome(d: unknown): DeliveryOutcome | undefined {
+  if (!isObject(d) || !isOneOf(NOTIFY_TYPES, d['type']) || typeof d['target'] !== 'string' || typeof d['ok'] !== 'boolean')
+    return undefined;
+  if (!isFiniteNumber(d['attempts']) || !isFiniteNumber(d['at'])) return undefined;
+  const outcome: DeliveryOutcome = { type: d['type'], target: d['target'], ok: d['ok'], attempts: d['attempts'], at: d['at'] };
+  if (typeof d['error'] === 'string') outcome.error = d['error'];
+  return outcome;
 }
 
 function parseTargetState(v: unknown): AlertTargetState | undefined {
