@@ -176,6 +176,8 @@ export class ContainerWatcher {
         }
         break;
       case 'pong':
+      case 'alerts':
+        // Alerts are the operator dashboard's; a container watch neither asks for nor reads them.
         break;
       default:
         assertNever(msg);
