@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import type { LifecycleEvent } from '../source/source.js';
 import type { AlertStore } from './alert-store.js';
 import { AlertEvaluator } from './evaluator.js';
-import { AlertFeed } from './alert-feed.js';
+import type { AlertFeed } from './alert-feed.js';
 import type { ContainerFacts } from './match.js';
 import { Notifier } from './notifier.js';
 import { DEFAULT_DELIVERY, type DeliveryOptions } from './delivery.js';

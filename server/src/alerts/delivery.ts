@@ -52,7 +52,6 @@ export function notifyRequest(type: NotifyTarget['type'], n: AlertNotice): Notif
 
 /** A header value as ASCII: text with other characters is sent as an RFC 2047 encoded word, which ntfy decodes. */
 function headerText(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return /^[\x20-\x7e]*$/.test(s) ? s : `=?UTF-8?B?${Buffer.from(s, 'utf8').toString('base64')}?=`;
 }
 
