@@ -62,10 +62,11 @@ export class Alerts {
     const { rules, skipped } = this.opts.store.rules();
     if (skipped > 0) this.opts.log.warn('alert rules skipped: they no longer parse', { skipped });
     for (const rule of rules) this.load(rule);
+    const now = this.now();
     for (const f of this.opts.store.open()) {
       const key = firingKey(f.ruleId, f.host, f.containerId);
       this.openFirings.set(key, f.id);
-      this.evaluator.restoreFiring(f.ruleId, { host: f.host, id: f.containerId, name: f.containerName }, f.firedAt, f.value);
+      this.evaluator.restoreFiring(f.ruleId, { host: f.host, id: f.containerId, name: f.containerName }, f.firedAt, f.value, now);
     }
     this.offs.push(this.opts.onSample((s) => this.evaluator.sample(s, this.facts(s.host, s.id, s))));
     this.offs.push(this.opts.hosts.onChange(() => this.followHosts()));

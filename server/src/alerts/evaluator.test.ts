@@ -245,12 +245,28 @@ test('unhealthy fires after the window and resolves when healthy; removal resolv
 
 test('a firing restored from the store is not notified again, and resolves when its condition is gone', () => {
   const { ev, notices } = setup(rule({ for: 1 }));
-  ev.restoreFiring('r1', WEB, 500, 99);
+  ev.restoreFiring('r1', WEB, 500, 99, 500);
   feed(ev, WEB, 1, 3, () => 100);
   assert.equal(notices.length, 0);
   feed(ev, WEB, 4, 3, () => 0);
   assert.deepEqual(
     notices.map((n) => n.state),
     ['resolved'],
+  );
+});
+
+test('a restored firing waits for its container: not stale at once, and a restored level holds until the list says otherwise', () => {
+  const { ev, notices } = setup(rule({ for: 1 }));
+  ev.restoreFiring('r1', WEB, 1000, 99, 3_600_000);
+  ev.tick(3_601_000);
+  assert.equal(notices.length, 0, 'an hour-old firing is not stale the moment the gateway starts');
+  const exited = setup(rule({ metric: 'exited', threshold: 0, for: 5 }));
+  exited.ev.restoreFiring('r1', WEB, 1000, 137, 3_600_000);
+  exited.ev.tick(3_601_000);
+  assert.equal(exited.notices.length, 0);
+  exited.ev.seen({ ...WEB, running: true, unhealthy: false, exitCode: undefined }, 3_602_000);
+  assert.deepEqual(
+    exited.notices.map((n) => [n.state, n.value]),
+    [['resolved', 0]],
   );
 });

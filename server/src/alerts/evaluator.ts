@@ -85,14 +85,18 @@ export class AlertEvaluator {
    * Marks a rule firing for a container, as a gateway that restarts finds it in the store: it is not notified
    * again, and resolves when its condition no longer holds.
    */
-  restoreFiring(ruleId: string, c: { host: string; id: string; name: string }, firedAt: number, value: number | null): void {
+  restoreFiring(ruleId: string, c: { host: string; id: string; name: string }, firedAt: number, value: number | null, now: number): void {
     const entry = this.rules.get(ruleId);
     if (!entry) return;
-    const t = this.target(entry, c, firedAt);
+    const t = this.target(entry, c, now);
     t.status = 'firing';
     t.since = firedAt;
     t.firedAt = firedAt;
     t.value = value;
+    // What made it fire is taken to hold until the events and lists say otherwise.
+    if (COUNTED.includes(entry.rule.metric)) t.events = [firedAt];
+    t.level = value ?? 0;
+    t.levelSince = firedAt;
   }
 
   /** A container the list shows: its health and exit status seed the level metrics. */
