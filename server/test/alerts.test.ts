@@ -76,6 +76,21 @@ async function listRules(g: Gateway): Promise<AlertRuleView[]> {
 
 const INTERVAL_S = 1;
 
+/**
+ * When the average of the samples seen over the trailing `windowMs` first went over `threshold`, once samples
+ * covered a whole window: the moment a rule on them is due to fire. On a busy shared machine the loop does not
+ * always get its core, so this, not the first busy sample, is what the gateway's promptness is measured from.
+ */
+function conditionHeldAt(seen: readonly { at: number; cpu: number }[], threshold: number, windowMs: number): number | undefined {
+  const first = seen[0]?.at;
+  for (const x of seen) {
+    if (first === undefined || x.at - first < windowMs - 500) continue;
+    const window = seen.filter((y) => y.at > x.at - windowMs && y.at <= x.at);
+    if (window.reduce((sum, y) => sum + y.cpu, 0) / window.length > threshold) return x.at;
+  }
+  return undefined;
+}
+
 describe('alerts against a real engine, with no browser open', () => {
   const containers = new TestContainers();
   let gateway: Gateway | undefined;
@@ -108,17 +123,35 @@ describe('alerts against a real engine, with no browser open', () => {
       for: 10,
       notify: [{ type: 'webhook', url: receiver.url }],
     });
-    // The first sample above the threshold starts the window; the rule must fire within it plus two intervals.
-    let loadSeenAt: number | undefined;
+    // What the gateway saw of the container, when: the moment the rule's condition held is read from it.
+    const seen: { at: number; cpu: number }[] = [];
     const off = g.hub.onSample((s) => {
-      if (loadSeenAt === undefined && s.cpu !== null && s.cpu > 40 && g.hosts.find(s.host, s.id)?.name === name) loadSeenAt = Date.now();
+      if (s.cpu !== null && g.hosts.find(s.host, s.id)?.name === name) seen.push({ at: Date.now(), cpu: s.cpu });
     });
     try {
-      const id = await containers.run('burn', ['sh', '-c', 'while :; do :; done & sleep 20; kill $!; sleep 3600'], ['--cpus', '1']);
+      const id = await containers.run(
+        'burn',
+        ['sh', '-c', 'while :; do :; done & sleep 20; kill $!; sleep 3600'],
+        [
+          '--cpus',
+          '1',
+          // Ahead of other containers on a shared machine, so that its loop gets the core it asks for.
+          '--cpu-shares',
+          '8192',
+        ],
+      );
       const fired = await waitUntil(() => receiver.notices(id)[0], 30_000, 'the firing notice');
+      const loadSeenAt = seen.find((x) => x.cpu > 40)?.at;
       assert.ok(loadSeenAt !== undefined);
-      const took = (fired.at - loadSeenAt) / 1000;
-      assert.ok(took <= 10 + 2 * INTERVAL_S, `fired ${took.toFixed(1)} s after the load was first seen`);
+      const held = conditionHeldAt(seen, 40, 10_000);
+      assert.ok(held !== undefined, 'the samples seen meet the rule');
+      const late = (fired.at - held) / 1000;
+      assert.ok(late <= 2 * INTERVAL_S, `fired ${late.toFixed(1)} s after its samples averaged over 40 for 10 s`);
+      if (seen.filter((x) => x.at >= loadSeenAt && x.at <= loadSeenAt + 10_000).every((x) => x.cpu > 40)) {
+        // The machine gave the loop its core throughout: the window plus two intervals from the load.
+        const took = (fired.at - loadSeenAt) / 1000;
+        assert.ok(took <= 10 + 2 * INTERVAL_S, `fired ${took.toFixed(1)} s after the load was first seen`);
+      }
       const notice = fired.notice;
       assert.deepEqual(shape(notice), shape(documentedBody()), 'the body is the one docs/alerts.md shows');
       assert.deepEqual(
@@ -146,6 +179,19 @@ describe('alerts against a real engine, with no browser open', () => {
       assert.equal(resolved.notice.state, 'resolved');
       assert.ok(resolved.notice.value! < 36, `resolved at ${resolved.notice.value}: below the threshold less 10 %`);
       assert.equal(receiver.notices(id).length, 2, 'one firing, one resolution');
+      const history = await raw(g.url, 'GET', `/api/alerts/${rule.id}`);
+      const firings = (JSON.parse(history.body) as { firings: Record<string, unknown>[] }).firings;
+      assert.deepEqual(
+        firings.map((f) => [
+          f['containerId'],
+          f['containerName'],
+          f['firedAt'],
+          f['resolvedAt'],
+          (f['delivery'] as { ok: boolean }[])[0]?.ok,
+        ]),
+        [[id, name, notice.time, resolved.notice.time, true]],
+        'the firing is kept, with when it resolved and how its notification went',
+      );
     } finally {
       off();
     }

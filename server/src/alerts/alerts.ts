@@ -9,7 +9,7 @@ import type { AlertNotice, AlertRule, AlertRuleInput, AlertRuleView, DeliveryOut
 import type { HostSet } from '../hosts/host-set.js';
 import type { Logger } from '../log.js';
 import type { LifecycleEvent } from '../source/source.js';
-import type { AlertStore } from './alert-store.js';
+import type { AlertStore, StoredFiring } from './alert-store.js';
 import { AlertEvaluator } from './evaluator.js';
 import type { AlertFeed } from './alert-feed.js';
 import type { ContainerFacts } from './match.js';
@@ -86,6 +86,12 @@ export class Alerts {
   /** Every rule with its live state per container and its deliveries. */
   list(): AlertRuleView[] {
     return [...this.rules.values()].map((r) => this.view(r));
+  }
+
+  /** One rule as `list` shows it, with its latest firings (newest first); undefined when there is none. */
+  get(id: string, firings = 100): (AlertRuleView & { firings: StoredFiring[] }) | undefined {
+    const rule = this.rules.get(id);
+    return rule && { ...this.view(rule), firings: this.opts.store.firings(id, firings) };
   }
 
   /** Stores and starts a rule; `full` when the gateway holds as many as it may. */

@@ -133,6 +133,19 @@ test('ntfy gets text with a title, a priority and tags; slack gets {"text"}', as
   }
 });
 
+test('a user name and password in the URL are sent as Basic authorization, not in the URL', async () => {
+  const r = await receiver([200]);
+  try {
+    const url = r.url.replace('http://', 'http://ops:s%40cret@');
+    const outcome = await deliver({ type: 'ntfy', url }, NOTICE, FAST, new AbortController().signal);
+    assert.equal(outcome.ok, true, outcome.error);
+    assert.equal(outcome.target, new URL(r.url).origin, 'the credentials are not shown');
+    assert.equal(r.got[0]!.headers['authorization'], `Basic ${Buffer.from('ops:s@cret').toString('base64')}`);
+  } finally {
+    await r.close();
+  }
+});
+
 test('the notifier logs a failed delivery once, not once per attempt', async () => {
   const r = await receiver([500]);
   const lines: string[] = [];

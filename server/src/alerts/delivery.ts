@@ -89,13 +89,27 @@ function outcome(target: NotifyTarget, ok: boolean, attempts: number): DeliveryO
   return { type: target.type, target: shownTarget(target.url), ok, attempts, at: Date.now() };
 }
 
+/**
+ * A URL's user name and password as Basic authorization (ntfy's protected topics take it), since `fetch` refuses
+ * a URL that holds them.
+ */
+export function withoutCredentials(url: string): { target: string; authorization: string | undefined } {
+  const u = new URL(url);
+  if (u.username === '' && u.password === '') return { target: url, authorization: undefined };
+  const pair = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+  u.username = '';
+  u.password = '';
+  return { target: u.href, authorization: `Basic ${Buffer.from(pair, 'utf8').toString('base64')}` };
+}
+
 /** One POST; undefined when it was accepted (2xx), else why not. */
 async function attempt(url: string, request: NotifyRequest, timeoutMs: number, signal: AbortSignal): Promise<string | undefined> {
   const timeout = AbortSignal.timeout(timeoutMs);
   try {
-    const res = await fetch(url, {
+    const { target, authorization } = withoutCredentials(url);
+    const res = await fetch(target, {
       method: 'POST',
-      headers: request.headers,
+      headers: authorization === undefined ? request.headers : { ...request.headers, Authorization: authorization },
       body: request.body,
       redirect: 'manual',
       signal: AbortSignal.any([signal, timeout]),

@@ -23,7 +23,7 @@ function rule(over: Partial<AlertRule> = {}): AlertRule {
   };
 }
 
-function sample(c: ContainerFacts, t: number, cpu: number, mem: Partial<Sample['mem']> = {}): Sample {
+function sample(c: ContainerFacts, t: number, cpu: number | null, mem: Partial<Sample['mem']> = {}): Sample {
   return {
     host: c.host,
     id: c.id,
@@ -69,6 +69,17 @@ test('a figure above the threshold fires only once its average over the window i
   assert.deepEqual(
     ev.firing().map((n) => n.container.name),
     ['web-1'],
+  );
+});
+
+test('a reading without a CPU figure (the first after a gap) is passed over, not taken as the end of the load', () => {
+  const { ev, notices } = setup(rule({ for: 5 }));
+  feed(ev, WEB, 0, 6, () => 100);
+  ev.sample(sample(WEB, 6000, null), WEB);
+  feed(ev, WEB, 7, 3, () => 100);
+  assert.deepEqual(
+    notices.map((n) => n.state),
+    ['firing'],
   );
 });
 

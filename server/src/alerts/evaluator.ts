@@ -197,9 +197,11 @@ export class AlertEvaluator {
     return out;
   }
 
-  private averaged(entry: RuleEntry, t: Target, v: number | null, now: number): void {
+  private averaged(entry: RuleEntry, t: Target, v: number | null | undefined, now: number): void {
     const { rule } = entry;
     const forMs = rule.for * 1000;
+    // A reading without the figure (the first CPU reading after a gap) is passed over.
+    if (v === undefined) return;
     if (v === null) {
       // No figure (no limit of its own for mem_percent): the rule does not apply, and a firing alert resolves.
       t.window = [];
@@ -340,18 +342,21 @@ export class AlertEvaluator {
   }
 }
 
-/** The figure an averaged rule reads from a sample; null when there is none. */
-function figureOf(metric: AlertMetric, s: Sample, c: ContainerFacts): number | null {
+/**
+ * The figure an averaged rule reads from a sample: null when the container has none (no memory limit of its
+ * own), undefined when this reading lacks it.
+ */
+function figureOf(metric: AlertMetric, s: Sample, c: ContainerFacts): number | null | undefined {
   switch (metric) {
     case 'cpu':
-      return s.cpu;
+      return s.cpu ?? undefined;
     case 'mem':
       return s.mem.used;
     case 'mem_percent':
       // A container without a limit of its own reports the host's memory as its limit: no percent of its own.
-      return c.memoryLimited === false ? null : s.mem.percent;
+      return c.memoryLimited === false ? null : (s.mem.percent ?? undefined);
     default:
-      return null;
+      return undefined;
   }
 }
 

@@ -38,7 +38,11 @@ export async function alertsApi(
   }
   const m = RULE_PATH.exec(path);
   if (!m) return fail(res, { status: 404, code: HttpErrorCode.notFound, message: `no API endpoint ${path}` });
-  if (method !== 'DELETE') return methodNotAllowed(res, 'DELETE');
+  if (method === 'GET') {
+    const rule = alerts.get(m[1]!);
+    return rule ? json(res, 200, rule) : fail(res, { status: 404, code: HttpErrorCode.notFound, message: 'no such alert rule' });
+  }
+  if (method !== 'DELETE') return methodNotAllowed(res, 'GET, DELETE');
   if (!alerts.remove(m[1]!)) return fail(res, { status: 404, code: HttpErrorCode.notFound, message: 'no such alert rule' });
   log.info('alert rule deleted', { rule: m[1]! });
   return noContent(res);
