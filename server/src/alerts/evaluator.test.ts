@@ -83,6 +83,22 @@ test('a reading without a CPU figure (the first after a gap) is passed over, not
   );
 });
 
+test('a long window is averaged in buckets and still fires and resolves on its average', () => {
+  const { ev, notices } = setup(rule({ for: 3600 }));
+  feed(ev, WEB, 0, 3600, (s) => (s % 2 === 0 ? 100 : 70)); // average 85
+  feed(ev, WEB, 3600, 60, () => 85);
+  assert.deepEqual(
+    notices.map((n) => n.state),
+    ['firing'],
+  );
+  assert.ok(Math.abs(notices[0]!.value! - 85) < 0.5, `fired at ${notices[0]!.value}`);
+  feed(ev, WEB, 3660, 3600, () => 10);
+  assert.deepEqual(
+    notices.map((n) => n.state),
+    ['firing', 'resolved'],
+  );
+});
+
 test('a short spike does not move the average over the window past the threshold', () => {
   const { ev, notices } = setup(rule());
   feed(ev, WEB, 0, 30, (s) => (s % 10 === 0 ? 300 : 50));

@@ -24,6 +24,12 @@ export const HYSTERESIS = 0.1;
 /** A target that has had no sample for this long (its container stopped or went away) is dropped, and resolves if it fired. */
 export const STALE_MS = 30_000;
 
+/**
+ * Buckets a window keeps at most: readings closer together than a 600th of the window share one, so that a
+ * day's window holds 600 numbers per container rather than 86,400, at the cost of sliding in steps of 144 s.
+ */
+const MAX_BUCKETS = 600;
+
 /** Slack on "the samples cover the window": readings a second apart cover 10 s from the first to the eleventh. */
 const COVER_SLACK_MS = 500;
 
@@ -35,8 +41,11 @@ interface Target {
   status: AlertStatus;
   since: number;
   value: number | null;
-  /** Averaged metrics: the readings of the window, oldest first, and when the run of readings began. */
-  window: { t: number; v: number }[];
+  /**
+   * Averaged metrics: the readings of the window in buckets (each its first reading's time, the sum and the
+   * count of its readings), oldest first, and when the run of readings began.
+   */
+  window: { t: number; sum: number; n: number }[];
   firstT: number | undefined;
   lastT: number;
   /** Counted metrics: when each event of the window happened. */
@@ -215,9 +224,19 @@ export class AlertEvaluator {
       t.window = [];
       t.firstT = now;
     }
-    t.window.push({ t: now, v });
+    const last = t.window[t.window.length - 1];
+    if (last && now - last.t < forMs / MAX_BUCKETS) {
+      last.sum += v;
+      last.n++;
+    } else t.window.push({ t: now, sum: v, n: 1 });
     while (t.window.length > 0 && t.window[0]!.t <= now - forMs) t.window.shift();
-    const avg = t.window.reduce((sum, p) => sum + p.v, 0) / t.window.length;
+    let sum = 0;
+    let n = 0;
+    for (const b of t.window) {
+      sum += b.sum;
+      n += b.n;
+    }
+    const avg = sum / n;
     t.value = round(avg);
     const covered = now - t.firstT >= forMs - COVER_SLACK_MS;
     if (t.status === 'firing') {
