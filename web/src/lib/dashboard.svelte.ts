@@ -169,6 +169,8 @@ export class Dashboard extends FeedStatus {
         break;
       case 'error':
         this.lastError = msg;
+        // A gateway with alerts turned off says so when asked for them; the panel says it too.
+        if (msg.code === ErrorCode.unavailable && msg.topic === ALERTS_TOPIC) break;
         if (msg.code !== ErrorCode.notFound) console.warn(`dockpulse: server error ${msg.code}: ${msg.message}`, msg.topic ?? '');
         break;
       default:
