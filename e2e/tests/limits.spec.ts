@@ -5,14 +5,14 @@ import { LIMITED_PORT } from '../helpers/ports.js';
 import { startServer } from '../helpers/server.js';
 
 test('more containers than the server lets one socket subscribe: the page says so, and a view still goes live', async ({ page }) => {
-  // Three subscriptions: the container list and two containers' stats.
-  const server = await startServer(LIMITED_PORT, { DOCKPULSE_MAX_SUBSCRIPTIONS: '3' });
+  // Four subscriptions: the container list, the alerts and two containers' stats.
+  const server = await startServer(LIMITED_PORT, { DOCKPULSE_MAX_SUBSCRIPTIONS: '4' });
   try {
     await page.goto(`${server.url}/`);
     await expectLive(page);
     const note = page.getByRole('note');
     await expect(note).toContainText('Live stats for 2 of');
-    await expect(note).toContainText('allows 3 subscriptions');
+    await expect(note).toContainText('allows 4 subscriptions');
 
     // The container a view shows is subscribed first, whatever the overview had.
     const name = containerName('idle-b');

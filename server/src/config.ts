@@ -62,6 +62,8 @@ export interface Config {
   metricsToken: string | undefined;
   /** Extra labels on container metrics: `compose` adds the compose project and service. */
   metricsLabels: 'compose'[];
+  /** Alert rules the gateway keeps at most; 0 turns alerts off. */
+  maxAlertRules: number;
 }
 
 /** An engine read over its API, as a host of its own. */
@@ -316,6 +318,7 @@ const SETTINGS: Setting[] = [
     env: 'DOCKPULSE_KEEP_HOURS',
     apply: keep('a week', 7 * 86_400, (c, sec) => (c.keepHoursS = sec)),
   },
+  { flag: 'max-alert-rules', env: 'DOCKPULSE_MAX_ALERT_RULES', apply: integer(0, 10_000, (c, n) => (c.maxAlertRules = n)) },
   {
     flag: 'nats-url',
     env: 'DOCKPULSE_NATS_URL',
@@ -412,6 +415,7 @@ export function defaultConfig(): Config {
     shareSecret: undefined,
     metricsToken: undefined,
     metricsLabels: [],
+    maxAlertRules: 100,
   };
 }
 

@@ -27,6 +27,7 @@ import { Authenticator } from './auth/authenticate.js';
 import { History } from './history/history.js';
 import { Recorder } from './history/recorder.js';
 import { HistoryStore } from './history/store.js';
+import { startAlerts } from './alerts/start.js';
 
 /** The history database, in the state directory. */
 const HISTORY_FILE = 'history.db';
@@ -227,6 +228,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
     }
   }
   const listsDone = Promise.all(running);
+  const alerts = await startAlerts(config, state, hosts, hub, log);
   // A page opened on a gateway that just started shows the recent past at once: read it before serving.
   await bus?.hosts.ready(BUS_READY_MS);
 
@@ -241,6 +243,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
       historyMs: config.historyMs,
       version: VERSION,
       history,
+      alerts: alerts?.feed,
       log,
     },
     { path: '/ws', auth, shares, origins: config.origins, trustedHosts, heartbeatMs: config.heartbeatMs },
@@ -259,6 +262,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
       trustedHosts,
       history,
       defaultHost: sources[0]?.host ?? '',
+      alerts: alerts?.alerts,
       log,
       metrics: () => [
         ...gatewayMetrics({
@@ -320,6 +324,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
     stop: () => {
       stopped ??= (async () => {
         transport.close();
+        await alerts?.stop();
         unpinAll();
         pinOwn();
         hub.close();

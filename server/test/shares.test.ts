@@ -208,7 +208,7 @@ describe('share links', () => {
           await client.waitFor((m) => m.type === 'state' && m.topic === topicOf(a) && m.state === 'running', 10_000);
           await client.waitForSamples(a, 1, 10_000);
 
-          for (const topic of ['containers', topicOf(b)]) {
+          for (const topic of ['containers', 'alerts', topicOf(b)]) {
             const since = client.mark();
             client.send({ type: 'subscribe', topics: [topic] });
             const e = await client.waitFor((m) => m.type === 'error', 5000, since);
@@ -344,6 +344,14 @@ describe('share links', () => {
         ],
         ['DELETE', '/api/shares/x', auth, undefined],
         ['DELETE', `/api/shares/${share.id}`, auth, undefined],
+        ['GET', '/api/alerts', auth, undefined],
+        [
+          'POST',
+          '/api/alerts',
+          { ...auth, 'Content-Type': 'application/json', Origin: g.url },
+          JSON.stringify({ name: 'x', metric: 'oom', op: '>', threshold: 0, for: 60 }),
+        ],
+        ['DELETE', '/api/alerts/x', auth, undefined],
         ['GET', '/metrics', auth, undefined],
       ];
       for (const [method, path, headers, body] of cases) {

@@ -1,4 +1,5 @@
 import {
+  ALERTS_TOPIC,
   CONTAINERS_TOPIC,
   ErrorCode,
   MAX_TOPIC_LENGTH,
@@ -80,6 +81,7 @@ export function parseClientMessage(text: string, maxTopics: number): Result<Clie
  */
 export function parseTopic(topic: string): Result<Topic, ProtocolError> {
   if (topic === CONTAINERS_TOPIC) return ok({ kind: 'containers' });
+  if (topic === ALERTS_TOPIC) return ok({ kind: 'alerts' });
   const shown = topic.length > MAX_TOPIC_LENGTH ? `${topic.slice(0, MAX_TOPIC_LENGTH)}…` : topic;
   if (topic.startsWith(STATS_TOPIC_PREFIX) && topic.length <= MAX_TOPIC_LENGTH) {
     const rest = topic.slice(STATS_TOPIC_PREFIX.length);
@@ -94,5 +96,5 @@ export function parseTopic(topic: string): Result<Topic, ProtocolError> {
       topic: shown,
     });
   }
-  return err({ code: ErrorCode.badTopic, message: 'known topics are "containers" and "stats:<host>/<container>"', topic: shown });
+  return err({ code: ErrorCode.badTopic, message: 'known topics are "containers", "alerts" and "stats:<host>/<container>"', topic: shown });
 }

@@ -87,6 +87,8 @@ export const HttpErrorCode = {
   methodNotAllowed: 'method_not_allowed',
   /** The gateway holds as many share links as it keeps; revoke some first. */
   tooManyShares: 'too_many_shares',
+  /** The gateway holds as many alert rules as it keeps; delete some first. */
+  tooManyRules: 'too_many_rules',
   /** Too many attempts; wait before trying again. */
   rateLimited: 'rate_limited',
   /** The gateway failed; the request may be retried. */

@@ -7,3 +7,4 @@ export * from './format.js';
 export * from './series.js';
 export * from './http-api.js';
 export * from './history.js';
+export * from './alerts.js';

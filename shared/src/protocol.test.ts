@@ -17,6 +17,7 @@ const SERVER_FRAMES: Record<string, string> = {
   stats: `{"type":"stats","samples":[${SAMPLE.slice(0, -1)},"dropped":3}]}`,
   state: `{"type":"state","topic":"stats:${ID}","state":"stopped"}`,
   pong: `{"type":"pong","t":1795789476787}`,
+  alerts: `{"type":"alerts","firing":[{"rule":{"id":"q1w2e3r4t5y6","name":"busy web"},"state":"firing","container":{"host":"web-01","id":"${ID}","name":"web-1"},"metric":"cpu","op":">","value":97.52,"threshold":80,"time":1795789476787}],"change":{"rule":{"id":"q1w2e3r4t5y6","name":"busy web"},"state":"firing","container":{"host":"web-01","id":"${ID}","name":"web-1"},"metric":"cpu","op":">","value":97.52,"threshold":80,"time":1795789476787}}`,
   error: `{"type":"error","code":"not_found","message":"no such container","topic":"stats:${ID}"}`,
 };
 
@@ -40,6 +41,7 @@ test('a frame missing a field the contract promises is refused', () => {
     ['stats', SERVER_FRAMES['stats']!.replace('"rxRate":0,', '')],
     ['state', SERVER_FRAMES['state']!.replace('"stopped"', '"asleep"')],
     ['error', SERVER_FRAMES['error']!.replace('not_found', 'nope')],
+    ['alerts', SERVER_FRAMES['alerts']!.replace('"state":"firing",', '"state":"odd",')],
     ['unknown', '{"type":"samples"}'],
     ['not json', '{'],
   ];
@@ -81,6 +83,7 @@ test('client messages', () => {
 
 test('topics', () => {
   assert.deepEqual(parseTopic('containers'), { ok: true, value: { kind: 'containers' } });
+  assert.deepEqual(parseTopic('alerts'), { ok: true, value: { kind: 'alerts' } });
   const stats = (host: string | undefined, ref: string) => ({ ok: true, value: { kind: 'stats', host, ref } });
   assert.deepEqual(parseTopic(`stats:${ID}`), stats(undefined, ID));
   assert.deepEqual(parseTopic(`stats:web-01/${ID}`), stats('web-01', ID));

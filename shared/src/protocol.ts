@@ -3,6 +3,7 @@
  * codes, and the limits a server enforces. `docs/protocol.md` describes the same contract for embedders; a
  * change here is a change there. Change by adding optional fields; a breaking change gets a new subprotocol.
  */
+import type { AlertNotice } from './alerts.js';
 import type { HistoryMetric, HistoryRange } from './history.js';
 
 /** The WebSocket subprotocol a client offers and the server selects. */
@@ -13,6 +14,9 @@ export const TOKEN_PROTOCOL_PREFIX = 'dockpulse.token.' as const;
 
 /** Topic carrying the container list. */
 export const CONTAINERS_TOPIC = 'containers' as const;
+
+/** Topic carrying the alerts firing now, and each change of them. The operator's only: share links may not hold it. */
+export const ALERTS_TOPIC = 'alerts' as const;
 
 /**
  * Prefix of a per-container stats topic: `stats:<host>/<id or name>`, or the first version's `stats:<id>`, which
@@ -291,6 +295,15 @@ export interface PongMessage {
   /** Server time, ms since the epoch. */
   t: number;
 }
+/**
+ * On the `alerts` topic: every alert firing now (each notice's `time` is when it fired), sent whole when
+ * subscribed and after every change; `change` is the firing or resolution that caused it, absent in the first.
+ */
+export interface AlertsMessage {
+  type: 'alerts';
+  firing: AlertNotice[];
+  change?: AlertNotice;
+}
 /** The answer to a `range` request. */
 export interface RangeMessage {
   type: 'range';
@@ -307,13 +320,21 @@ export interface ErrorMessage {
 }
 /** Every message a server may send. */
 export type ServerMessage =
-  HelloMessage | ContainersMessage | HistoryMessage | StatsMessage | StateMessage | PongMessage | RangeMessage | ErrorMessage;
+  | HelloMessage
+  | ContainersMessage
+  | HistoryMessage
+  | StatsMessage
+  | StateMessage
+  | PongMessage
+  | RangeMessage
+  | AlertsMessage
+  | ErrorMessage;
 
 /**
  * A parsed topic. A stats topic names a container on a host by id or name (`host` and `ref`), or, in the
  * first version's form, by full id alone (`host` undefined, `ref` the id).
  */
-export type Topic = { kind: 'containers' } | { kind: 'stats'; host: string | undefined; ref: string };
+export type Topic = { kind: 'containers' } | { kind: 'alerts' } | { kind: 'stats'; host: string | undefined; ref: string };
 
 const CONTAINER_ID = /^[0-9a-f]{64}$/;
 

@@ -4,6 +4,7 @@ import {
   HEALTH_STATUSES,
   PROTOCOL,
   TOPIC_STATES,
+  type AlertsMessage,
   type ContainerSummary,
   type EngineStatus,
   type HelloMessage,
@@ -15,6 +16,7 @@ import {
 } from './protocol.js';
 import { err, ok, type Result } from './result.js';
 import { parseHistoryRange } from './history.js';
+import { parseAlertNotice, type AlertNotice } from './alerts.js';
 import { isFiniteNumber, isNumberOrNull, isObject, isOneOf, type JsonObject } from './guards.js';
 
 const ERROR_CODES: readonly ErrorCode[] = Object.values(ErrorCode);
@@ -98,6 +100,23 @@ export function parseServerMessage(text: string): Result<ServerMessage, string> 
       const range = parseHistoryRange(raw['range']);
       if (typeof raw['req'] !== 'string' || !range) return err('bad range');
       return ok({ type: 'range', req: raw['req'], range });
+    }
+    case 'alerts': {
+      const list = raw['firing'];
+      if (!Array.isArray(list)) return err('bad alerts');
+      const firing: AlertNotice[] = [];
+      for (const n of list) {
+        const notice = parseAlertNotice(n);
+        if (!notice) return err('bad alerts');
+        firing.push(notice);
+      }
+      const message: AlertsMessage = { type: 'alerts', firing };
+      if (raw['change'] !== undefined) {
+        const change = parseAlertNotice(raw['change']);
+        if (!change) return err('bad alerts');
+        message.change = change;
+      }
+      return ok(message);
     }
     case 'error': {
       const code = raw['code'];

@@ -47,6 +47,8 @@ const REFRESH_DELAY_MS = 30;
  */
 export class ContainerList implements ContainerDirectory {
   private containers = new Map<string, ContainerSummary>();
+  /** Each container's labels, kept apart from its summary so that they never reach a client. */
+  private labelMap = new Map<string, Readonly<Record<string, string>>>();
   private engine: EngineStatus;
   private ready = false;
   private settled = false;
@@ -83,6 +85,10 @@ export class ContainerList implements ContainerDirectory {
 
   get(id: string): ContainerSummary | undefined {
     return this.containers.get(id);
+  }
+
+  labels(id: string): Readonly<Record<string, string>> | undefined {
+    return this.labelMap.get(id);
   }
 
   /** Every container, sorted by name. */
@@ -193,13 +199,17 @@ export class ContainerList implements ContainerDirectory {
   private async relist(): Promise<void> {
     const raw: unknown = await this.source.docker.listContainers({ all: true });
     const next = new Map<string, ContainerSummary>();
+    const labels = new Map<string, Readonly<Record<string, string>>>();
     if (Array.isArray(raw)) {
       for (const entry of raw) {
         const summary = toContainerSummary(this.host, entry);
-        if (summary) next.set(summary.id, summary);
+        if (!summary) continue;
+        next.set(summary.id, summary);
+        labels.set(summary.id, labelsOf(entry));
       }
     }
     this.containers = next;
+    this.labelMap = labels;
     this.ready = true;
     this.settled = true;
     this.engine = { status: 'up', endpoint: this.source.endpoint };
@@ -215,6 +225,7 @@ export class ContainerList implements ContainerDirectory {
     if (this.lifecycleListeners.size > 0) this.emitLifecycle(event, action, id, actor);
     if (GONE_ACTIONS.has(action)) {
       this.pendingIds.delete(id);
+      this.labelMap.delete(id);
       if (this.containers.delete(id)) this.emit();
       return;
     }
@@ -275,10 +286,15 @@ export class ContainerList implements ContainerDirectory {
         if (!summary || !ids.includes(summary.id)) continue;
         seen.add(summary.id);
         this.containers.set(summary.id, summary);
+        this.labelMap.set(summary.id, labelsOf(entry));
       }
     }
     // An id filter matches prefixes too, hence the exact check above; an id not returned is gone.
-    for (const id of ids) if (!seen.has(id)) this.containers.delete(id);
+    for (const id of ids) {
+      if (seen.has(id)) continue;
+      this.containers.delete(id);
+      this.labelMap.delete(id);
+    }
     this.emit();
   }
 
@@ -291,4 +307,12 @@ export class ContainerList implements ContainerDirectory {
   private emit(): void {
     for (const fn of [...this.listeners]) fn();
   }
+}
+
+/** The string labels of one entry of `GET /containers/json`. */
+function labelsOf(entry: unknown): Readonly<Record<string, string>> {
+  const raw = isObject(entry) ? entry['Labels'] : undefined;
+  const labels: Record<string, string> = {};
+  if (isObject(raw)) for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') labels[k] = v;
+  return labels;
 }

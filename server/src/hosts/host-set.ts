@@ -136,6 +136,11 @@ export class HostSet implements HostUpstream {
     return this.entries.get(host)?.source.containers.get(id);
   }
 
+  /** One container's labels, where its host gives them; for the gateway's own use, never for clients. */
+  labelsOf(host: string, id: string): Readonly<Record<string, string>> | undefined {
+    return this.entries.get(host)?.source.containers.labels?.(id);
+  }
+
   /** The hosts whose list has a container of this full id (normally one). */
   hostsWithId(id: string): string[] {
     const out: string[] = [];

@@ -7,6 +7,8 @@ import type { Logger } from '../log.js';
 import { readJsonBody } from './body.js';
 import { fail, header, json, methodNotAllowed, noContent } from './respond.js';
 import { findContainer, parseShareRequest, shareView } from './shares-api.js';
+import type { Alerts } from '../alerts/alerts.js';
+import { alertsApi, isAlertsPath } from './alerts-api.js';
 
 /** Largest request body accepted. */
 const MAX_BODY_BYTES = 16 * 1024;
@@ -18,6 +20,8 @@ export interface AdminApiContext {
   shares: ShareStore;
   /** The gateway's public base URL, for share links; else taken from the request. */
   publicUrl: string | undefined;
+  /** Alert rules, when the gateway keeps them. */
+  alerts?: Alerts | undefined;
   log: Logger;
 }
 
@@ -32,6 +36,7 @@ export async function adminApi(ctx: AdminApiContext, req: IncomingMessage, res: 
     if (method !== 'GET') return methodNotAllowed(res, 'GET');
     return json(res, 200, { hosts: ctx.hosts.hosts() });
   }
+  if (isAlertsPath(path)) return alertsApi(ctx.alerts, ctx.log, req, res, path);
   const base = ctx.publicUrl ?? requestOrigin(req);
   if (path === '/api/shares') {
     if (method === 'GET') {

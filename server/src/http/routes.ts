@@ -12,6 +12,7 @@ import type { HostSet } from '../hosts/host-set.js';
 import type { BusState } from '../bus/connection.js';
 import type { BusRejections } from '../bus/bus-hosts.js';
 import type { Logger } from '../log.js';
+import type { Alerts } from '../alerts/alerts.js';
 import { adminApi } from './admin-api.js';
 import { admitOperator } from './auth-gate.js';
 import { cors, misdirected } from './cross-origin.js';
@@ -47,6 +48,8 @@ export interface HttpContext {
   history: History;
   /** The host an old share link (made before the gateway served several hosts) is taken to mean. */
   defaultHost: string;
+  /** Alert rules, when the gateway keeps them. */
+  alerts?: Alerts | undefined;
   log: Logger;
 }
 

@@ -5,6 +5,8 @@
  */
 import {
   PROTOCOL,
+  type AlertNotice,
+  type AlertsMessage,
   type ContainerSummary,
   type ContainersMessage,
   type EngineStatus,
@@ -77,5 +79,12 @@ export function errorFrame(e: Omit<ErrorMessage, 'type'>): string {
 /** The answer to a `range` request. */
 export function rangeFrame(req: string, range: HistoryRange): string {
   const msg: RangeMessage = { type: 'range', req, range };
+  return JSON.stringify(msg);
+}
+
+/** `alerts`: every alert firing now, and the firing or resolution that changed them when one did. */
+export function alertsFrame(firing: readonly AlertNotice[], change: AlertNotice | undefined): string {
+  const msg: AlertsMessage = { type: 'alerts', firing: [...firing] };
+  if (change !== undefined) msg.change = change;
   return JSON.stringify(msg);
 }

@@ -28,6 +28,11 @@ export interface ContainerDirectory {
   /** True once the first attempt to reach the host has succeeded or failed. */
   readonly isSettled: boolean;
   get(id: string): ContainerSummary | undefined;
+  /**
+   * A container's labels, for the gateway's own use (alert rules match them); never sent to clients, since
+   * labels may hold anything. Absent where the host does not give them (an agent on the bus).
+   */
+  labels?(id: string): Readonly<Record<string, string>> | undefined;
   /** Every container, sorted by name. */
   all(): ContainerSummary[];
   /** Calls `fn` after every change of the list or of the host's status; returns the unsubscribe. */

@@ -1,4 +1,5 @@
 import {
+  ALERTS_TOPIC,
   CloseCode,
   ErrorCode,
   assertNever,
@@ -11,6 +12,7 @@ import {
   type Scope,
 } from '@dockpulse/shared';
 import type { History } from '../history/history.js';
+import type { AlertFeed } from '../alerts/alert-feed.js';
 import type { ShareClaims } from '../auth/signed-token.js';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
@@ -36,6 +38,8 @@ export interface SessionContext {
   version: string;
   /** Range queries are answered from it. */
   history: History;
+  /** The `alerts` topic, when the gateway evaluates alerts. */
+  alerts?: AlertFeed | undefined;
   log: Logger;
 }
 
@@ -163,6 +167,7 @@ export class Session {
 
   /** Releases every subscription. */
   close(): void {
+    this.ctx.alerts?.unsubscribe(this.outbox);
     this.ctx.hub.detach(this.outbox);
   }
 
@@ -175,7 +180,10 @@ export class Session {
         for (const topic of msg.topics) this.subscribe(topic, msg.history);
         return;
       case 'unsubscribe':
-        for (const topic of msg.topics) this.ctx.hub.unsubscribe(this.outbox, topic);
+        for (const topic of msg.topics) {
+          if (topic === ALERTS_TOPIC) this.ctx.alerts?.unsubscribe(this.outbox);
+          this.ctx.hub.unsubscribe(this.outbox, topic);
+        }
         return;
       case 'range':
         this.range(msg);
@@ -242,6 +250,15 @@ export class Session {
     switch (topic.value.kind) {
       case 'containers':
         this.ctx.hub.subscribeContainers(this.outbox);
+        return;
+      case 'alerts':
+        if (!this.ctx.alerts) {
+          this.error({ code: ErrorCode.unavailable, message: 'this gateway keeps no alerts', topic: name });
+          return;
+        }
+        // Held in the outbox's list like any topic, so that it counts against the limit and is seen as held.
+        this.outbox.subscriptions.set(name, name);
+        this.ctx.alerts.subscribe(this.outbox);
         return;
       case 'stats': {
         if (!target?.ok) {

@@ -177,6 +177,8 @@ export class ContainerWatcher {
         break;
       case 'pong':
       case 'range':
+      case 'alerts':
+        // Alerts are the operator dashboard's; a container watch neither asks for nor reads them.
         break;
       default:
         assertNever(msg);

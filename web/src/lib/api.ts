@@ -3,7 +3,7 @@
  * (HttpOnly: this script never sees it), and the browser adds the page's Origin to POST and DELETE, which
  * the gateway checks against cross-site requests.
  */
-import { err, ok, type Result } from '@dockpulse/shared';
+import { err, ok, parseAlertRuleList, parseAlertRuleView, type AlertRuleInput, type AlertRuleView, type Result } from '@dockpulse/shared';
 import {
   parseErrorBody,
   parseSessionInfo,
@@ -89,4 +89,18 @@ export function createShare(req: ShareRequest): Promise<Result<ShareInfo, ApiErr
 /** Revokes a link: its open views are closed within a second. */
 export function revokeShare(id: string): Promise<Result<true, ApiError>> {
   return call('DELETE', `/api/shares/${encodeURIComponent(id)}`, undefined, () => true as const);
+}
+
+/** Every alert rule, with its live state per container and its last deliveries. */
+export function listAlertRules(): Promise<Result<AlertRuleView[], ApiError>> {
+  return call('GET', '/api/alerts', undefined, parseAlertRuleList);
+}
+
+/** Adds a rule (parsed beforehand with `parseAlertRule`, as the gateway parses it). */
+export function createAlertRule(rule: AlertRuleInput): Promise<Result<AlertRuleView, ApiError>> {
+  return call('POST', '/api/alerts', rule, parseAlertRuleView);
+}
+
+export function deleteAlertRule(id: string): Promise<Result<true, ApiError>> {
+  return call('DELETE', `/api/alerts/${encodeURIComponent(id)}`, undefined, () => true as const);
 }

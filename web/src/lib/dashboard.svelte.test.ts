@@ -57,13 +57,13 @@ function held(dash: Dashboard, ws: FakeSocket, list: ContainerSummary[]): string
 }
 
 test('within the subscription limit: the containers a view shows first, then running ones, then the rest', async (t) => {
-  // Four topics: the list and three containers.
-  const { dash, ws } = connected(t, 4);
+  // Five topics: the list, the alerts and three containers.
+  const { dash, ws } = connected(t, 5);
   const all = [A, B, C, D];
   ws.receive(containersFrame(all));
   await tick();
   assert.deepEqual(held(dash, ws, all), ['a-web', 'c-cache', 'd-worker']);
-  assert.deepEqual(dash.subscriptionLimit, { shown: 3, total: 4, max: 4 });
+  assert.deepEqual(dash.subscriptionLimit, { shown: 3, total: 4, max: 5 });
 
   const release = dash.focus(`${HOST}/${B.id}`);
   await tick();
@@ -96,7 +96,7 @@ test('samples go to their own container, and a reconnect asks only for what each
   gateway.socket.open();
   // A has samples up to `last`: the gap plus one interval. C has none: all the gateway keeps.
   assert.deepEqual(gateway.socket.sent, [
-    { type: 'subscribe', topics: ['containers', statsOf(C.id)] },
+    { type: 'subscribe', topics: ['containers', 'alerts', statsOf(C.id)] },
     { type: 'subscribe', topics: [statsOf(A.id)], history: 7 },
   ]);
   // The history sent again overlaps what is held: nothing twice.
@@ -135,6 +135,31 @@ test('a removed container leaves the list, but stays while a view shows it', asy
   assert.equal(resolve(dash, C.id), viewed);
   release();
   assert.equal(resolve(dash, C.id), undefined);
+});
+
+test('the alerts topic is held beside the list, and its alerts are grouped by container', async (t) => {
+  const { dash, ws } = connected(t);
+  const notice = (id: string, rule: string) => ({
+    rule: { id: rule, name: rule },
+    state: 'firing' as const,
+    container: { host: HOST, id, name: id.slice(0, 4) },
+    metric: 'cpu' as const,
+    op: '>' as const,
+    value: 90,
+    threshold: 80,
+    time: 1,
+  });
+  assert.ok(ws.topics('subscribe').includes('alerts'));
+  ws.receive({ type: 'alerts', firing: [notice(A.id, 'r1'), notice(A.id, 'r2'), notice(C.id, 'r1')] });
+  await tick();
+  assert.deepEqual(
+    dash.firingByKey.get(`${HOST}/${A.id}`)?.map((n) => n.rule.id),
+    ['r1', 'r2'],
+  );
+  assert.equal(dash.firingByKey.get(`${HOST}/${C.id}`)?.length, 1);
+  ws.receive({ type: 'alerts', firing: [] });
+  await tick();
+  assert.equal(dash.firingByKey.size, 0);
 });
 
 test('an engine that does not answer lists nothing, and the rows stay', async (t) => {
@@ -188,7 +213,7 @@ test('two hosts listing the same id are two rows, each with its own topic and sa
   assert.deepEqual(
     ws
       .topics('subscribe')
-      .filter((x) => x !== 'containers')
+      .filter((x) => x !== 'containers' && x !== 'alerts')
       .sort(),
     [hostStatsTopic('core', CORE_WEB.id), hostStatsTopic('edge', EDGE_WEB.id), hostStatsTopic('edge', EDGE_DB.id)],
   );

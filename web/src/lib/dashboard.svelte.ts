@@ -5,12 +5,14 @@
  */
 import { createContext, untrack } from 'svelte';
 import {
+  ALERTS_TOPIC,
   CONTAINERS_TOPIC,
   DEFAULT_LIMITS,
   ErrorCode,
   STATS_TOPIC_PREFIX,
   assertNever,
   hostStatsTopic,
+  type AlertNotice,
   type ContainersMessage,
   type EngineStatus,
   type ErrorMessage,
@@ -33,7 +35,7 @@ export interface SubscriptionLimit {
   shown: number;
   /** Containers listed. */
   total: number;
-  /** The server's `maxSubscriptions` (one of which is the container list). */
+  /** The server's `maxSubscriptions` (two of which are the container list and the alerts). */
   max: number;
 }
 
@@ -56,6 +58,10 @@ export class Dashboard extends FeedStatus {
   subscriptionLimit: SubscriptionLimit | null = $state.raw(null);
   /** The last `error` frame, for the status line. */
   lastError: ErrorMessage | null = $state.raw(null);
+  /** Every alert firing now, as the `alerts` topic last said. */
+  firing: readonly AlertNotice[] = $state.raw([]);
+  /** The alerts firing for each container, by `<host>/<id>`. */
+  firingByKey: ReadonlyMap<string, readonly AlertNotice[]> = $derived(groupByContainer(this.firing));
 
   /** By `<host>/<id>`, which is also what follows `stats:` in the container's topic. */
   readonly #lives = new Map<string, ContainerLive>();
@@ -78,7 +84,7 @@ export class Dashboard extends FeedStatus {
       // After a reconnect each container asks only for the samples it missed.
       this.client.resumeFrom((topic) => this.#lastSampleAt(topic)),
     ];
-    this.client.subscribe([CONTAINERS_TOPIC]);
+    this.client.subscribe([CONTAINERS_TOPIC, ALERTS_TOPIC]);
     return () => {
       for (const off of offs) off();
       this.client.close();
@@ -159,8 +165,13 @@ export class Dashboard extends FeedStatus {
       case 'pong':
       case 'range':
         break;
+      case 'alerts':
+        this.firing = msg.firing;
+        break;
       case 'error':
         this.lastError = msg;
+        // A gateway with alerts turned off says so when asked for them; the panel says it too.
+        if (msg.code === ErrorCode.unavailable && msg.topic === ALERTS_TOPIC) break;
         if (msg.code !== ErrorCode.notFound) console.warn(`dockpulse: server error ${msg.code}: ${msg.message}`, msg.topic ?? '');
         break;
       default:
@@ -234,7 +245,8 @@ export class Dashboard extends FeedStatus {
 
   /** Subscribes the focused containers first, then running ones, within the server's subscription limit. */
   #syncTopics(): void {
-    const max = (this.hello?.limits.maxSubscriptions ?? DEFAULT_LIMITS.maxSubscriptions) - 1;
+    // The container list and the alerts hold one subscription each.
+    const max = (this.hello?.limits.maxSubscriptions ?? DEFAULT_LIMITS.maxSubscriptions) - 2;
     const wanted: ContainerLive[] = [];
     const add = (l: ContainerLive | undefined) => {
       if (l && !l.removed && !wanted.includes(l)) wanted.push(l);
@@ -246,7 +258,7 @@ export class Dashboard extends FeedStatus {
     const have = [...this.client.topics].filter((t) => t.startsWith(STATS_TOPIC_PREFIX));
     this.client.unsubscribe(have.filter((t) => !want.has(t)));
     this.client.subscribe([...want].filter((t) => !this.client.topics.has(t)));
-    this.subscriptionLimit = wanted.length > max ? { shown: Math.max(0, max), total: wanted.length, max: max + 1 } : null;
+    this.subscriptionLimit = wanted.length > max ? { shown: Math.max(0, max), total: wanted.length, max: max + 2 } : null;
   }
 }
 
@@ -254,3 +266,12 @@ const [getDashboard, setDashboard] = createContext<Dashboard>();
 
 /** The dashboard model provided by `App`. */
 export { getDashboard, setDashboard };
+
+function groupByContainer(firing: readonly AlertNotice[]): Map<string, AlertNotice[]> {
+  const out = new Map<string, AlertNotice[]>();
+  for (const n of firing) {
+    const key = containerKey(n.container);
+    out.set(key, [...(out.get(key) ?? []), n]);
+  }
+  return out;
+}
