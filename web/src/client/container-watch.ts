@@ -176,6 +176,8 @@ export class ContainerWatcher {
         }
         break;
       case 'pong':
+      case 'range':
+        // Answers to range queries are the feed client's, which hands them to whoever asked.
         break;
       default:
         assertNever(msg);

@@ -157,8 +157,12 @@ export class Dashboard extends FeedStatus {
         }
         break;
       case 'pong':
+      case 'range':
+        // A range answer goes to the promise that asked for it (`FeedClient.range`).
         break;
       case 'error':
+        // A range query's refusal is its caller's to show, not the status line's.
+        if (msg.req !== undefined) break;
         this.lastError = msg;
         if (msg.code !== ErrorCode.notFound) console.warn(`dockpulse: server error ${msg.code}: ${msg.message}`, msg.topic ?? '');
         break;
