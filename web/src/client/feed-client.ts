@@ -126,12 +126,15 @@ export interface RangeQuery {
  */
 export type RangeQueryErrorCode = ErrorCode | 'timeout' | 'closed';
 
+/** Codes the published client finds itself, before asking the gateway (see `DockpulseClient.history`). */
+type TargetErrorCode = 'ambiguous' | 'no_scope';
+
 /** A failed range query; `code` says why, `message` in words. */
 export class RangeQueryError extends Error {
   override readonly name = 'RangeQueryError';
-  readonly code: RangeQueryErrorCode;
+  readonly code: RangeQueryErrorCode | TargetErrorCode;
 
-  constructor(code: RangeQueryErrorCode, message: string) {
+  constructor(code: RangeQueryErrorCode | TargetErrorCode, message: string) {
     super(message);
     this.code = code;
   }
