@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerName } from '../helpers/docker.js';
-import { expectLive } from '../helpers/page.js';
+import { expectLive, row } from '../helpers/page.js';
 import { HISTORY_PORT } from '../helpers/ports.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 
@@ -17,7 +17,7 @@ async function cpuPoints(url: string, name: string, ms: number): Promise<number>
 }
 
 // This test owns its gateway and its state directory, so that it can stop it and find its history again.
-test('after the gateway restarts, the 1 h window still shows the points recorded before, and a drag zooms in', async ({ page }) => {
+test('after the gateway restarts, the 1 h window and the hour sparkline still show the points recorded before', async ({ page }) => {
   const stateDir = await mkdtemp(join(tmpdir(), 'dpe2e-history-'));
   const env = { DOCKPULSE_STATE_DIR: stateDir };
   let server: RunningServer | undefined = await startServer(HISTORY_PORT, env);
@@ -63,6 +63,13 @@ test('after the gateway restarts, the 1 h window still shows the points recorded
     expect(Number(await history.getAttribute('data-points'))).toBeGreaterThanOrEqual(1);
     await page.getByRole('button', { name: 'Reset zoom' }).click();
     await expect(history).toHaveAttribute('data-tier', 'minute');
+
+    // The overview's sparklines can show the last hour: the busy row draws the points from before the restart.
+    await page.goto(`${server.url}/`);
+    await page.getByRole('combobox', { name: 'Sparkline span' }).selectOption('1h');
+    await expect(page).toHaveURL(/[?&]spark=1h\b/);
+    await expect(page.getByRole('columnheader', { name: 'CPU, 1 h' })).toBeVisible();
+    await expect(row(page, busy).locator('[data-spark="1h"] path')).toHaveAttribute('d', /^M/);
   } finally {
     await server?.stop();
     await rm(stateDir, { recursive: true, force: true });
