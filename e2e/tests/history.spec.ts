@@ -17,7 +17,9 @@ async function cpuPoints(url: string, name: string, ms: number): Promise<number>
 }
 
 // This test owns its gateway and its state directory, so that it can stop it and find its history again.
-test('after the gateway restarts, the 1 h window and the hour sparkline still show the points recorded before', async ({ page }) => {
+test('after the gateway restarts, the long windows, the hour sparkline and a share link show the points recorded before', async ({
+  page,
+}) => {
   const stateDir = await mkdtemp(join(tmpdir(), 'dpe2e-history-'));
   const env = { DOCKPULSE_STATE_DIR: stateDir };
   let server: RunningServer | undefined = await startServer(HISTORY_PORT, env);
@@ -70,6 +72,22 @@ test('after the gateway restarts, the 1 h window and the hour sparkline still sh
     await expect(page).toHaveURL(/[?&]spark=1h\b/);
     await expect(page.getByRole('columnheader', { name: 'CPU, 1 h' })).toBeVisible();
     await expect(row(page, busy).locator('[data-spark="1h"] path')).toHaveAttribute('d', /^M/);
+
+    // A share link's page shows its container's stored history too, asked over the link's own socket.
+    const res = await fetch(`${server.url}/api/shares`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Origin: server.url },
+      body: JSON.stringify({ container: busy, ttlSeconds: 600 }),
+    });
+    expect(res.status).toBe(201);
+    const { token } = (await res.json()) as { token: string };
+    await page.goto(`${server.url}/s/${encodeURIComponent(token)}`);
+    await expect(page.getByRole('heading', { level: 1, name: busy })).toBeVisible();
+    await page.getByRole('group', { name: 'Time window' }).getByRole('button', { name: '24 h', exact: true }).click();
+    const shared = page.getByTestId('history');
+    await expect(shared).toHaveAttribute('data-state', 'ready');
+    await expect(shared).toHaveAttribute('data-tier', 'minute');
+    expect(Number(await shared.getAttribute('data-points'))).toBeGreaterThanOrEqual(1);
   } finally {
     await server?.stop();
     await rm(stateDir, { recursive: true, force: true });
