@@ -157,6 +157,18 @@ function clockTick(t: number | null): string {
   return d.getSeconds() === 0 ? hm : `${hm}:${String(d.getSeconds()).padStart(2, '0')}`;
 }
 
+/** The look every axis shares, and the y axis of a kind: its ticks in the kind's units, one width for all. */
+function axesOf(p: Palette, spec: KindSpec): { axisBase: uPlot.Axis; yAxis: uPlot.Axis } {
+  const axisBase: uPlot.Axis = { stroke: p.text, font: FONT, grid: { stroke: p.grid, width: 1 }, ticks: { stroke: p.grid, width: 1 } };
+  const yAxis: uPlot.Axis = {
+    ...axisBase,
+    size: Y_AXIS_SIZE,
+    values: (_u, splits) => splits.map((v) => (v === null ? '' : spec.tick(v))),
+  };
+  if (spec.incrs) yAxis.incrs = spec.incrs;
+  return { axisBase, yAxis };
+}
+
 export interface ChartSettings {
   dark: boolean;
   /** The scale the person chose for the memory chart; by default it follows `memoryLimited`. */
@@ -174,13 +186,7 @@ export function chartOptions(kind: ChartKind, s: ChartSettings): ChartOptions {
   const p = PALETTES[s.dark ? 'dark' : 'light'];
   const spec = kind === 'mem' && memoryScaleOf(s.memoryScale, s.memoryLimited) === 'usage' ? MEM_BY_USAGE : SPECS[kind];
   const windowS = s.windowMs / 1000;
-  const axisBase = { stroke: p.text, font: FONT, grid: { stroke: p.grid, width: 1 }, ticks: { stroke: p.grid, width: 1 } };
-  const yAxis: uPlot.Axis = {
-    ...axisBase,
-    size: Y_AXIS_SIZE,
-    values: (_u, splits) => splits.map((v) => (v === null ? '' : spec.tick(v))),
-  };
-  if (spec.incrs) yAxis.incrs = spec.incrs;
+  const { axisBase, yAxis } = axesOf(p, spec);
   return {
     // The time window ends at the newest sample, not the browser's clock, so a skewed clock cannot push the
     // data off the edge.
@@ -282,13 +288,7 @@ export function historyChartOptions(kind: ChartKind, s: HistoryChartSettings): C
   const p = PALETTES[s.dark ? 'dark' : 'light'];
   const spec = SPECS[kind];
   const lines = HISTORY_LINES[kind];
-  const axisBase = { stroke: p.text, font: FONT, grid: { stroke: p.grid, width: 1 }, ticks: { stroke: p.grid, width: 1 } };
-  const yAxis: uPlot.Axis = {
-    ...axisBase,
-    size: Y_AXIS_SIZE,
-    values: (_u, splits) => splits.map((v) => (v === null ? '' : spec.tick(v))),
-  };
-  if (spec.incrs) yAxis.incrs = spec.incrs;
+  const { axisBase, yAxis } = axesOf(p, spec);
   // History keeps no memory limit: the memory chart is fitted to what was used.
   const yRange: uPlot.Range.Function = kind === 'mem' ? (_u, _min, max) => [0, Math.max(KiB, (finite(max) ?? 0) * 1.1)] : spec.range;
   const series: uPlot.Series[] = [{ value: (_u, v) => (v === null ? MISSING : new Date(v * 1000).toLocaleString()) }];
