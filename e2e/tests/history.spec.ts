@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerName } from '../helpers/docker.js';
 import { expectLive, row } from '../helpers/page.js';
-import { HISTORY_PORT } from '../helpers/ports.js';
+import { HISTORY_PORT, NO_HISTORY_PORT } from '../helpers/ports.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 
 /** CPU points with a value in the last `ms` of a container's history, as the HTTP API answers. */
@@ -90,6 +90,31 @@ test('after the gateway restarts, the long windows, the hour sparkline and a sha
     expect(Number(await shared.getAttribute('data-points'))).toBeGreaterThanOrEqual(1);
   } finally {
     await server?.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+});
+
+test('a gateway that keeps no history says so in the long windows and the overview, and the live charts go on', async ({ page }) => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'dpe2e-no-history-'));
+  const server = await startServer(NO_HISTORY_PORT, {
+    DOCKPULSE_STATE_DIR: stateDir,
+    DOCKPULSE_KEEP_MINUTES: '0',
+    DOCKPULSE_KEEP_HOURS: '0',
+  });
+  try {
+    const busy = containerName('busy');
+    await page.goto(`${server.url}/c/${busy}?w=6h`);
+    await expect(page.getByTestId('history-unavailable')).toContainText('This gateway keeps no history');
+    await expect(page.getByTestId('history')).toHaveAttribute('data-state', 'problem');
+    await page.getByRole('group', { name: 'Time window' }).getByRole('button', { name: '5 min', exact: true }).click();
+    await expect(page.locator('.charts[data-first-sample]')).toBeVisible();
+    await expect(page.getByTestId('history')).toHaveCount(0);
+    // Nor can the overview's sparklines show the hour: they say so, and show the live two minutes.
+    await page.goto(`${server.url}/?spark=1h`);
+    await expect(page.getByTestId('spark-unavailable')).toBeVisible();
+    await expect(page.getByRole('columnheader', { name: 'CPU, 2 min' })).toBeVisible();
+  } finally {
+    await server.stop();
     await rm(stateDir, { recursive: true, force: true });
   }
 });
