@@ -257,9 +257,11 @@ export const HISTORY_METRICS_OF: Readonly<Record<ChartKind, readonly HistoryMetr
 
 export interface HistoryChartSettings {
   dark: boolean;
-  /** The span asked, ms since the epoch: the x axis shows all of it, gaps included. */
-  from: number;
-  to: number;
+  /**
+   * The span asked, ms since the epoch: the x axis shows all of it, gaps included. Read when the chart draws,
+   * so that a window that moves with the clock keeps its chart (and the cursor on it) rather than rebuild it.
+   */
+  span: () => { from: number; to: number };
   /** Seconds between points: a band is drawn where a point sums up more than one sample. */
   banded: boolean;
   syncKey: string;
@@ -325,16 +327,28 @@ export function historyChartOptions(kind: ChartKind, s: HistoryChartSettings): C
     }
     if (s.banded) bands.push({ series: [avg + 2, avg + 1], fill: withAlpha(color, '33') });
   }
-  const spanS = (s.to - s.from) / 1000;
-  const tick = historyTick(spanS);
   return {
     scales: {
-      x: { time: true, range: () => [s.from / 1000, s.to / 1000] },
+      x: {
+        time: true,
+        range: () => {
+          const { from, to } = s.span();
+          return [from / 1000, to / 1000];
+        },
+      },
       y: { range: yRange },
     },
     series,
     bands,
-    axes: [{ ...axisBase, size: 30, space: 70, values: (_u, splits) => splits.map(tick) }, yAxis],
+    axes: [
+      {
+        ...axisBase,
+        size: 30,
+        space: 70,
+        values: (u, splits) => splits.map(historyTick((u.scales['x']?.max ?? 0) - (u.scales['x']?.min ?? 0))),
+      },
+      yAxis,
+    ],
     cursor: {
       sync: { key: s.syncKey },
       drag: { x: true, y: false, setScale: false },
