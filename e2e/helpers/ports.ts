@@ -14,3 +14,7 @@ export const EMBED_GATEWAY_PORT = PORT + 5;
 export const EMBED_PAGE_PORT = PORT + 6;
 /** The gateway of the hosts test: its local engine and an agent's host heard on its own nats-server. */
 export const HOSTS_PORT = PORT + 7;
+/** The gateway of the history test, stopped and started again on a state directory of its own. */
+export const HISTORY_PORT = PORT + 8;
+/** A gateway that keeps no history on disk. */
+export const NO_HISTORY_PORT = PORT + 9;

@@ -10,6 +10,8 @@ export interface RunningServer {
   url: string;
   /** Stops it with SIGKILL (no goodbye to clients), as a crash would, and waits for the exit. */
   kill(): Promise<void>;
+  /** Stops it with SIGTERM, as a service manager does: it closes its sockets and writes what it holds. */
+  stop(): Promise<void>;
 }
 
 /** Starts a server on `port`; `env` adds to (or overrides) this process's environment, e.g. `DOCKER_HOST`. */
@@ -34,13 +36,13 @@ export async function startServer(port: number, env: Record<string, string> = {}
     await stop(child);
     throw new Error(`${e instanceof Error ? e.message : String(e)}\n${stderr}`, { cause: e });
   }
-  return { url, kill: () => stop(child) };
+  return { url, kill: () => stop(child, 'SIGKILL'), stop: () => stop(child, 'SIGTERM') };
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
-  child.kill('SIGKILL');
+  child.kill(signal);
   await exited;
 }
 

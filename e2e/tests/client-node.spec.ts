@@ -218,3 +218,28 @@ test('loads in Node from a folder whose package.json says "type": "commonjs", as
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('history(): the recent past of a container in columns, and the gateway’s refusal as a coded error', async ({ baseURL }) => {
+  const { DockpulseClient } = await load();
+  const busy = containerName('busy');
+  const client = new DockpulseClient({ url: baseURL ?? '', WebSocket, history: 0 });
+  try {
+    const to = Date.now();
+    const range = await client.history(busy, { from: to - 60_000, to, metrics: ['cpu', 'mem'] });
+    expect(range.container.name).toBe(busy);
+    expect(range.tier).toBe('raw');
+    expect(range.t.length).toBe(range.series.cpu?.avg.length);
+    const cpu = (range.series.cpu?.avg ?? []).filter((v): v is number => v !== null);
+    expect(cpu.length).toBeGreaterThan(0);
+    expect(cpu.at(-1)).toBeGreaterThan(0);
+    // More points than a socket answer holds: refused, with the step that would do.
+    const error = await client.history(busy, { from: to - 10 * 86_400_000, to, step: 60 }).then(
+      () => undefined,
+      (e: Client.HistoryError) => e,
+    );
+    expect(error?.code ?? 'answered').toBe('bad_message');
+    expect(error?.message).toMatch(/step of \d+ s/);
+  } finally {
+    client.close();
+  }
+});

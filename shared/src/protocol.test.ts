@@ -19,13 +19,15 @@ const SERVER_FRAMES: Record<string, string> = {
   pong: `{"type":"pong","t":1795789476787}`,
   alerts: `{"type":"alerts","firing":[{"rule":{"id":"q1w2e3r4t5y6","name":"busy web"},"state":"firing","container":{"host":"web-01","id":"${ID}","name":"web-1"},"metric":"cpu","op":">","value":97.52,"threshold":80,"time":1795789476787}],"change":{"rule":{"id":"q1w2e3r4t5y6","name":"busy web"},"state":"firing","container":{"host":"web-01","id":"${ID}","name":"web-1"},"metric":"cpu","op":">","value":97.52,"threshold":80,"time":1795789476787}}`,
   error: `{"type":"error","code":"not_found","message":"no such container","topic":"stats:${ID}"}`,
+  range: `{"type":"range","req":"r1","range":{"container":{"host":"web-01","id":"${ID}","name":"web-1"},"tier":"minute","step":60,"t":[1795785840000,1795785900000,1795785960000],"series":{"cpu":{"avg":[51.02,50.8,null],"min":[48.1,47.9,null],"max":[53.4,54,null]},"mem":{"avg":[21626880,21630976,null],"min":[21626880,21626880,null],"max":[21626880,21635072,null]}}}}`,
+  errorRange: `{"type":"error","code":"unavailable","message":"this gateway keeps no history beyond its recent samples","req":"r2"}`,
 };
 
 test('every server message type parses from its documented frame, field for field', () => {
   for (const [type, frame] of Object.entries(SERVER_FRAMES)) {
     const parsed = parseServerMessage(frame);
     assert.ok(parsed.ok, `${type}: ${parsed.ok ? '' : parsed.error}`);
-    assert.equal(parsed.value.type, type.replace(/Share$/, ''));
+    assert.equal(parsed.value.type, type.replace(/Share$|Range$/, ''));
     // Nothing the frame carries is lost in parsing (every field is part of the contract).
     assert.deepEqual(parsed.value, JSON.parse(frame), type);
   }
@@ -42,6 +44,9 @@ test('a frame missing a field the contract promises is refused', () => {
     ['state', SERVER_FRAMES['state']!.replace('"stopped"', '"asleep"')],
     ['error', SERVER_FRAMES['error']!.replace('not_found', 'nope')],
     ['alerts', SERVER_FRAMES['alerts']!.replace('"state":"firing",', '"state":"odd",')],
+    ['range without its request', SERVER_FRAMES['range']!.replace('"req":"r1",', '')],
+    ['range with a column short of its times', SERVER_FRAMES['range']!.replace('[51.02,50.8,null]', '[51.02,50.8]')],
+    ['range of an unknown figure', SERVER_FRAMES['range']!.replace('"mem":', '"disk":')],
     ['unknown', '{"type":"samples"}'],
     ['not json', '{'],
   ];
@@ -54,6 +59,10 @@ test('client messages', () => {
     ['{"type":"subscribe","topics":["containers"]}', { type: 'subscribe', topics: ['containers'] }],
     ['{"type":"subscribe","topics":["containers"],"history":60}', { type: 'subscribe', topics: ['containers'], history: 60 }],
     ['{"type":"unsubscribe","topics":["containers"]}', { type: 'unsubscribe', topics: ['containers'] }],
+    [
+      '{"type":"range","req":"r1","topic":"stats:web-01/web-1","from":1795785876000,"to":1795789476000,"step":60,"metrics":["cpu","mem"]}',
+      { type: 'range', req: 'r1', topic: 'stats:web-01/web-1', from: 1795785876000, to: 1795789476000, step: 60, metrics: ['cpu', 'mem'] },
+    ],
   ];
   for (const [frame, want] of ok) {
     const parsed = parseClientMessage(frame, 256);
@@ -73,6 +82,10 @@ test('client messages', () => {
     ['{"type":"subscribe","topics":["containers"],"history":-1}', ErrorCode.badMessage],
     ['{"type":"subscribe","topics":["containers"],"history":"60"}', ErrorCode.badMessage],
     ['{"type":"publish","topics":["containers"]}', ErrorCode.unknownType],
+    ['{"type":"range","topic":"stats:web-01/web-1","from":0,"to":1}', ErrorCode.badMessage],
+    ['{"type":"range","req":"r 1","topic":"stats:web-01/web-1","from":0,"to":1}', ErrorCode.badMessage],
+    ['{"type":"range","req":"r1","topic":"stats:web-01/web-1","from":2,"to":1}', ErrorCode.badMessage],
+    ['{"type":"range","req":"r1","topic":"stats:web-01/web-1","from":0,"to":1,"metrics":["disk"]}', ErrorCode.badMessage],
   ];
   for (const [frame, code] of bad) {
     const parsed = parseClientMessage(frame, 2);

@@ -178,7 +178,8 @@ export class ContainerWatcher {
       case 'pong':
       case 'range':
       case 'alerts':
-        // Alerts are the operator dashboard's; a container watch neither asks for nor reads them.
+        // Answers to range queries are the feed client's, which hands them to whoever asked; alerts are the
+        // operator dashboard's, and a container watch neither asks for nor reads them.
         break;
       default:
         assertNever(msg);

@@ -1,6 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostStatsTopic } from '@dockpulse/shared';
+import { hostStatsTopic, type ServerMessage } from '@dockpulse/shared';
 import {
   FakeGateway,
   HOST,
@@ -14,7 +14,14 @@ import {
   tick,
   type FakeSocket,
 } from '../testing/fake-gateway.js';
-import { DockpulseClient, SCOPE, type DockpulseClientOptions, type Sample, type WatchStatus } from './dockpulse-client.js';
+import {
+  DockpulseClient,
+  SCOPE,
+  type DockpulseClientOptions,
+  type HistoryError,
+  type Sample,
+  type WatchStatus,
+} from './dockpulse-client.js';
 
 /** The stats topic of a container on the fake gateway's one host. */
 const statsOf = (id: string): string => hostStatsTopic(HOST, id);
@@ -228,4 +235,80 @@ test('containers(): the hosts come as a third argument', (t) => {
   ws.open(helloFrame(undefined, { hosts }));
   ws.receive(containersFrame([core], 'up', hosts));
   assert.deepEqual(told, ['1 down core,edge']);
+});
+
+/** The range request a socket sent last. */
+function lastRange(ws: FakeSocket): { req: string; topic: string; from: number; to: number; step?: number; metrics?: string[] } {
+  const sent = ws.sent.filter((m) => m.type === 'range').at(-1);
+  if (!sent) throw new Error('no range request sent');
+  return sent as unknown as { req: string; topic: string; from: number; to: number };
+}
+
+function answer(req: string, host = HOST): ServerMessage {
+  return {
+    type: 'range',
+    req,
+    range: {
+      container: { host, id: WEB.id, name: 'web-1' },
+      tier: 'minute',
+      step: 60,
+      t: [0, 60_000],
+      series: { cpu: { avg: [1, null], min: [0, null], max: [2, null] } },
+    },
+  };
+}
+
+test('history(): a container on a host, answered in columns with null gaps', async (t) => {
+  const { client, ws } = open(t);
+  ws.open();
+  const got = client.history('edge/web-1', { from: 0, to: 120_000, metrics: ['cpu'] });
+  await tick();
+  const sent = lastRange(ws);
+  assert.deepEqual(
+    { ...sent, req: '' },
+    { type: 'range', req: '', topic: hostStatsTopic('edge', 'web-1'), from: 0, to: 120_000, metrics: ['cpu'] },
+  );
+  ws.receive(answer(sent.req, 'edge'));
+  assert.deepEqual((await got).series.cpu?.avg, [1, null]);
+  const byObject = client.history({ host: 'edge', ref: 'web-1' }, { from: 0, to: 60_000, step: 60 });
+  await tick();
+  assert.equal(lastRange(ws).topic, hostStatsTopic('edge', 'web-1'));
+  ws.receive(answer(lastRange(ws).req));
+  await byObject;
+});
+
+test("history('-'): the share token's container, once hello names it; the gateway's refusal is the error", async (t) => {
+  const { client, ws } = open(t, { token: 'dps1.x' });
+  const got = client.history(SCOPE, { from: 0, to: 60_000 });
+  ws.open(helloFrame({ id: WEB.id, name: 'web-1' }));
+  await tick();
+  assert.equal(lastRange(ws).topic, statsOf(WEB.id));
+  ws.receive({ type: 'error', code: 'unavailable', message: 'this gateway keeps no history', req: lastRange(ws).req });
+  await assert.rejects(got, (e: HistoryError) => e.code === 'unavailable' && e.message === 'this gateway keeps no history');
+});
+
+test('history(): a bare name means the one host of a gateway of one host; with several it must name the host', async (t) => {
+  const one = open(t);
+  const got = one.client.history('web-1', { from: 0, to: 60_000 });
+  one.ws.open();
+  await tick();
+  assert.equal(lastRange(one.ws).topic, statsOf('web-1'));
+  one.ws.receive(answer(lastRange(one.ws).req));
+  await got;
+
+  const two = open(t);
+  two.ws.open(helloFrame(undefined, { hosts: [hostInfo('core'), hostInfo('edge')] }));
+  await assert.rejects(two.client.history('web-1', { from: 0, to: 60_000 }), (e: HistoryError) => e.code === 'ambiguous');
+  await assert.rejects(two.client.history(SCOPE, { from: 0, to: 60_000 }), (e: HistoryError) => e.code === 'no_scope');
+  assert.deepEqual(
+    two.ws.sent.filter((m) => m.type === 'range'),
+    [],
+  );
+});
+
+test('history() waiting for the gateway fails with closed on close()', async (t) => {
+  const { client } = open(t);
+  const got = client.history('web-1', { from: 0, to: 60_000 });
+  client.close();
+  await assert.rejects(got, (e: HistoryError) => e.code === 'closed');
 });

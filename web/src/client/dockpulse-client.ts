@@ -13,8 +13,10 @@
  * `dockpulse-client.d.ts` stands alone; `public-types.check.ts` fails the typecheck when they and the
  * protocol's own types differ in any way.
  */
+import { hostStatsTopic, isContainerId, statsTopic, type HelloMessage } from '@dockpulse/shared';
 import { ContainerWatcher } from './container-watch.js';
-import { FeedClient } from './feed-client.js';
+import { parseContainerRef } from './container-ref.js';
+import { FeedClient, RANGE_TIMEOUT_MS, RangeQueryError } from './feed-client.js';
 import { feedUrlOf as toFeedUrl } from './feed-url.js';
 import { feedProtocols } from './token-protocol.js';
 
@@ -115,6 +117,67 @@ export interface ListError {
   message: string;
 }
 
+/**
+ * A figure of a container's stored history: `cpu` (% of one core), `mem` (bytes used), `memPercent` (of its
+ * limit), `netRx`, `netTx`, `blkRead`, `blkWrite` (bytes per second), `pids`.
+ */
+export type HistoryMetric = 'cpu' | 'mem' | 'memPercent' | 'netRx' | 'netTx' | 'blkRead' | 'blkWrite' | 'pids';
+
+/** What `history()` asks: times in ms since the epoch, `step` in seconds (the gateway's choice when absent). */
+export interface HistoryQuery {
+  from: number;
+  to: number;
+  step?: number;
+  /** The figures wanted; every one when absent. */
+  metrics?: HistoryMetric[];
+}
+
+/** One figure's points: the average, least and greatest over each step, `null` where nothing was recorded. */
+export interface HistoryBand {
+  avg: (number | null)[];
+  min: (number | null)[];
+  max: (number | null)[];
+}
+
+/** A container's history over a span, in columns (see docs/protocol.md, *range*). */
+export interface HistoryRange {
+  /** The container the points are of. */
+  container: { host: string; id: string; name: string };
+  /** Where the points came from: the recent samples in memory, minute points, or hour points. */
+  tier: 'raw' | 'minute' | 'hour';
+  /** Seconds between points. */
+  step: number;
+  /** The start of each step, ms since the epoch. */
+  t: number[];
+  /** Each figure asked for, one entry per `t`. */
+  series: Partial<Record<HistoryMetric, HistoryBand>>;
+}
+
+/**
+ * Why `history()` failed. `unavailable`: the gateway keeps no history (or cannot read it now); `forbidden`: a
+ * share token asked for another container; `not_found`: no such container, now or recorded; `ambiguous`: the
+ * target names no host and the gateway serves several; `no_scope`: `-` without a share token; `bad_message`:
+ * a span the gateway will not answer (its message says which step would do); `timeout`: no answer in time;
+ * `closed`: `close()` was called first. Other codes are the protocol's `error` codes.
+ */
+export interface HistoryError extends Error {
+  code:
+    | 'bad_json'
+    | 'bad_message'
+    | 'unknown_type'
+    | 'binary_unsupported'
+    | 'bad_topic'
+    | 'not_found'
+    | 'too_many_subscriptions'
+    | 'rate_limited'
+    | 'forbidden'
+    | 'unavailable'
+    | 'timeout'
+    | 'closed'
+    | 'ambiguous'
+    | 'no_scope';
+}
+
 /** Any constructor with the browser WebSocket's interface, such as `WebSocket` of the `ws` package. */
 export type WebSocketConstructor = new (url: string, protocols: string[]) => unknown;
 
@@ -147,6 +210,8 @@ export class DockpulseClient {
   readonly #watcher: ContainerWatcher;
   /** Every watch's `onStatus`, which the socket's state goes to. */
   readonly #statusListeners = new Set<(status: WatchStatus) => void>();
+  /** `history()` calls waiting for the first `hello`, ended by `close()`. */
+  readonly #helloWaits = new Set<() => void>();
 
   constructor(options: DockpulseClientOptions) {
     this.#feed = new FeedClient({
@@ -222,9 +287,61 @@ export class DockpulseClient {
     });
   }
 
+  /**
+   * A container's stored history from `query.from` to `query.to`: for each figure, the average, least and
+   * greatest per step, with `null` where nothing was recorded. `target` is a container as `watch()` takes it
+   * (`'<host>/<ref>'`, `{ host, ref }`, a full id, a name on a gateway of one host, or `SCOPE` for a share
+   * token's container). Over the socket an answer holds at most 5000 points: ask a larger `step` for a longer
+   * span. Fails with a `HistoryError`.
+   */
+  async history(target: string | { host: string; ref: string }, query: HistoryQuery): Promise<HistoryRange> {
+    if (typeof target !== 'string' && (typeof target !== 'object' || target === null)) {
+      throw new TypeError('history(target, query): target must be "<host>/<id or name>", { host, ref }, an id or "-"');
+    }
+    const topic = await this.#topicOf(target);
+    return this.#feed.range({ topic, ...query });
+  }
+
+  /** The stats topic that names `target` in a range request. */
+  async #topicOf(target: string | { host: string; ref: string }): Promise<string> {
+    if (typeof target !== 'string') return hostStatsTopic(target.host, target.ref);
+    const { host, ref } = parseContainerRef(target);
+    if (host !== undefined && target !== SCOPE) return hostStatsTopic(host, ref);
+    const hello = this.#feed.hello ?? (await this.#nextHello());
+    const scope = hello.scope;
+    if (target === SCOPE) {
+      if (scope.kind !== 'container') throw new RangeQueryError('no_scope', 'history("-") needs a share token; name a container instead');
+      return hostStatsTopic(scope.host, scope.id);
+    }
+    if (scope.kind === 'container') return hostStatsTopic(scope.host, ref);
+    if (hello.hosts?.length === 1 && hello.hosts[0]) return hostStatsTopic(hello.hosts[0].name, ref);
+    if (isContainerId(ref)) return statsTopic(ref);
+    throw new RangeQueryError('ambiguous', `this gateway serves several hosts: name one, "<host>/${ref}"`);
+  }
+
+  /** The next `hello`, which says the socket's scope and the gateway's hosts. */
+  #nextHello(): Promise<HelloMessage> {
+    return new Promise((resolve, reject) => {
+      const end = (outcome: HelloMessage | RangeQueryError) => {
+        clearTimeout(timer);
+        off();
+        this.#helloWaits.delete(cancel);
+        if (outcome instanceof RangeQueryError) reject(outcome);
+        else resolve(outcome);
+      };
+      const cancel = () => end(new RangeQueryError('closed', 'the client was closed'));
+      const timer = setTimeout(() => end(new RangeQueryError('timeout', 'the gateway did not answer')), RANGE_TIMEOUT_MS);
+      const off = this.#feed.on('message', (msg) => {
+        if (msg.type === 'hello') end(msg);
+      });
+      this.#helloWaits.add(cancel);
+    });
+  }
+
   /** Closes the socket and stops reconnecting; no callback is called after this. */
   close(): void {
     this.#statusListeners.clear();
+    for (const cancel of [...this.#helloWaits]) cancel();
     this.#watcher.close();
     this.#feed.close();
   }

@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { RangeRequestMessage, ServerMessage } from '@dockpulse/shared';
 import { FakeGateway, cid, helloFrame, tick } from '../testing/fake-gateway.js';
-import { FeedClient, historyToResume, type ConnectionState, type FeedClientOptions, type StateDetail } from './feed-client.js';
+import {
+  FeedClient,
+  RangeQueryError,
+  historyToResume,
+  type ConnectionState,
+  type FeedClientOptions,
+  type StateDetail,
+} from './feed-client.js';
 
 function client(options: Partial<FeedClientOptions> = {}): {
   gateway: FakeGateway;
@@ -146,4 +154,66 @@ test('a topic whose container was removed is neither unsubscribed nor subscribed
   assert.deepEqual(gateway.sockets[0]!.topics('unsubscribe'), []);
   assert.deepEqual(gateway.socket.sent, [{ type: 'subscribe', topics: ['containers'] }]);
   feed.close();
+});
+
+/** A range answer of one point, as the gateway sends it. */
+function rangeAnswer(req: string): ServerMessage {
+  return {
+    type: 'range',
+    req,
+    range: {
+      container: { host: 'local', id: cid('a'), name: 'web-1' },
+      tier: 'minute',
+      step: 60,
+      t: [60_000],
+      series: { cpu: { avg: [50], min: [40], max: [60] } },
+    },
+  };
+}
+
+test('range(): asks with a request id and resolves with the answer that carries it', async () => {
+  const { gateway, feed } = client();
+  feed.connect();
+  gateway.socket.open();
+  const first = feed.range({ topic: A, from: 0, to: 120_000, metrics: ['cpu'] });
+  const second = feed.range({ topic: B, from: 0, to: 120_000, step: 60 });
+  const [m1, m2] = gateway.socket.sent as unknown as RangeRequestMessage[];
+  assert.deepEqual({ ...m1, req: '' }, { type: 'range', req: '', topic: A, from: 0, to: 120_000, metrics: ['cpu'] });
+  assert.deepEqual({ ...m2, req: '' }, { type: 'range', req: '', topic: B, from: 0, to: 120_000, step: 60 });
+  assert.notEqual(m1?.req, m2?.req);
+  // Answered out of order: each goes to its own caller.
+  gateway.socket.receive({ type: 'error', code: 'forbidden', message: 'this link only shows one container', req: m2!.req });
+  gateway.socket.receive(rangeAnswer(m1!.req));
+  assert.deepEqual((await first).series.cpu?.avg, [50]);
+  await assert.rejects(second, (e: unknown) => e instanceof RangeQueryError && e.code === 'forbidden' && /one container/.test(e.message));
+  feed.close();
+});
+
+test('range(): asked before the socket opens, sent on hello; asked again on the next socket when it drops', async () => {
+  const { gateway, feed } = client();
+  feed.connect();
+  const answer = feed.range({ topic: A, from: 0, to: 60_000 });
+  gateway.sockets[0]!.open();
+  assert.equal(gateway.sockets[0]!.sent.length, 1);
+  gateway.sockets[0]!.serverClose(1006);
+  await tick(20);
+  gateway.sockets[1]!.open();
+  const [again] = gateway.sockets[1]!.sent as unknown as RangeRequestMessage[];
+  assert.equal(again?.type, 'range');
+  gateway.sockets[1]!.receive(rangeAnswer(again.req));
+  assert.equal((await answer).step, 60);
+  feed.close();
+});
+
+test('range(): fails with timeout when no answer comes, and with closed on close()', async () => {
+  const { gateway, feed } = client();
+  feed.connect();
+  gateway.socket.open();
+  const late = feed.range({ topic: A, from: 0, to: 60_000 }, 10);
+  await assert.rejects(late, (e: unknown) => e instanceof RangeQueryError && e.code === 'timeout');
+  const cut = feed.range({ topic: A, from: 0, to: 60_000 });
+  feed.close();
+  await assert.rejects(cut, (e: unknown) => e instanceof RangeQueryError && e.code === 'closed');
+  // An answer after the caller gave up is dropped, not delivered twice or thrown.
+  gateway.socket.receive(rangeAnswer('r1'));
 });

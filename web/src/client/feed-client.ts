@@ -12,6 +12,9 @@ import {
   parseServerMessage,
   type ClientMessage,
   type HelloMessage,
+  type HistoryMetric,
+  type HistoryRange,
+  type RangeRequestMessage,
   type ServerMessage,
 } from '@dockpulse/shared';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js';
@@ -102,6 +105,48 @@ const DEAD_AFTER = 10;
  */
 const HELLO_TIMEOUT_MS = 10_000;
 
+/** How long a `range` request waits for its answer, from when it is asked, before it fails with `timeout`. */
+export const RANGE_TIMEOUT_MS = 15_000;
+
+/** A range query over the socket: `topic` names the container as a stats topic does. */
+export interface RangeQuery {
+  topic: string;
+  /** ms since the epoch. */
+  from: number;
+  to: number;
+  /** Seconds between points; the gateway picks when absent. */
+  step?: number;
+  metrics?: HistoryMetric[];
+}
+
+/**
+ * Why a range query failed: an `error` code the gateway answered it with (`unavailable` where it keeps no
+ * history, `forbidden` for another container than a share token's, `not_found`, `bad_message` for a span it
+ * will not answer), `timeout` when no answer came in time, `closed` when the client was closed first.
+ */
+export type RangeQueryErrorCode = ErrorCode | 'timeout' | 'closed';
+
+/** Codes the published client finds itself, before asking the gateway (see `DockpulseClient.history`). */
+type TargetErrorCode = 'ambiguous' | 'no_scope';
+
+/** A failed range query; `code` says why, `message` in words. */
+export class RangeQueryError extends Error {
+  override readonly name = 'RangeQueryError';
+  readonly code: RangeQueryErrorCode | TargetErrorCode;
+
+  constructor(code: RangeQueryErrorCode | TargetErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+interface PendingRange {
+  msg: RangeRequestMessage;
+  resolve: (range: HistoryRange) => void;
+  reject: (e: RangeQueryError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
 /** One connection to a dockpulse server. Call `connect()` to start and `close()` to stop for good. */
 export class FeedClient {
   readonly #opts: Required<Omit<FeedClientOptions, 'WebSocket' | 'history'>> & Pick<FeedClientOptions, 'WebSocket' | 'history'>;
@@ -124,6 +169,8 @@ export class FeedClient {
   #helloTimer: ReturnType<typeof setTimeout> | undefined;
   #lastFrameAt = 0;
   #lastSampleAt: LastSampleAt | undefined;
+  readonly #ranges = new Map<string, PendingRange>();
+  #nextReq = 0;
 
   constructor(opts: FeedClientOptions) {
     this.#opts = {
@@ -169,9 +216,10 @@ export class FeedClient {
     this.#open();
   }
 
-  /** Closes the socket and stops reconnecting. */
+  /** Closes the socket and stops reconnecting; range queries still waiting fail with `closed`. */
   close(): void {
     this.#wanted = false;
+    for (const [req, p] of [...this.#ranges]) this.#settleRange(req, p, new RangeQueryError('closed', 'the client was closed'));
     clearTimeout(this.#retryTimer);
     this.#drop(1000, 'client closed');
     this.#setState('closed', {});
@@ -208,6 +256,34 @@ export class FeedClient {
     return () => {
       if (this.#lastSampleAt === lastSampleAt) this.#lastSampleAt = undefined;
     };
+  }
+
+  /**
+   * Asks the gateway for a container's stored history. Sent at once when the socket is open, else when it
+   * opens; a query still unanswered when the socket drops is asked again on the next socket (it only reads).
+   * Fails with a `RangeQueryError` when the gateway answers with an `error`, after `timeoutMs`, or on `close()`.
+   */
+  range(query: RangeQuery, timeoutMs: number = RANGE_TIMEOUT_MS): Promise<HistoryRange> {
+    const req = `r${++this.#nextReq}`;
+    const msg: RangeRequestMessage = { type: 'range', req, topic: query.topic, from: query.from, to: query.to };
+    if (query.step !== undefined) msg.step = query.step;
+    if (query.metrics !== undefined) msg.metrics = query.metrics;
+    return new Promise<HistoryRange>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const p = this.#ranges.get(req);
+        if (p)
+          this.#settleRange(req, p, new RangeQueryError('timeout', `no answer from the gateway within ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
+      this.#ranges.set(req, { msg, resolve, reject, timer });
+      if (this.#state === 'open') this.#send(msg);
+    });
+  }
+
+  #settleRange(req: string, p: PendingRange, outcome: HistoryRange | RangeQueryError): void {
+    this.#ranges.delete(req);
+    clearTimeout(p.timer);
+    if (outcome instanceof RangeQueryError) p.reject(outcome);
+    else p.resolve(outcome);
   }
 
   /** Sends a ping; the server answers `pong`. */
@@ -278,6 +354,12 @@ export class FeedClient {
       for (const t of this.#topics) this.#toSubscribe.add(t);
       this.#setState('open', {});
       this.#flush();
+      // The old socket's session, and any answer it owed, is gone: ask again.
+      for (const p of this.#ranges.values()) this.#send(p.msg);
+    } else if (msg.type === 'range' || (msg.type === 'error' && msg.req !== undefined)) {
+      const req = msg.req ?? '';
+      const p = this.#ranges.get(req);
+      if (p) this.#settleRange(req, p, msg.type === 'range' ? msg.range : new RangeQueryError(msg.code, msg.message));
     } else if (msg.type === 'error' && msg.topic !== undefined && FINAL_TOPIC_ERRORS.has(msg.code)) {
       // Resubscribing after a reconnect would only earn the same error again.
       this.#topics.delete(msg.topic);

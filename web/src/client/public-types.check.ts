@@ -5,7 +5,7 @@
  * Nothing imports this file; it emits no code.
  */
 import type * as Shared from '@dockpulse/shared';
-import type { ConnectionState as CoreConnectionState } from './feed-client.js';
+import type { ConnectionState as CoreConnectionState, RangeQueryError, RangeQueryErrorCode } from './feed-client.js';
 import type { ListListener, SCOPE_TARGET, WatchProblem, WatchedContainer } from './container-watch.js';
 import type * as Public from './dockpulse-client.js';
 
@@ -44,4 +44,12 @@ export type PublicTypesMatchShared = [
   Expect<Same<Extract<Public.WatchStatus, { type: 'error' }>['code'], WatchProblem>>,
   Expect<Same<Extract<Public.WatchStatus, { type: 'state' }>['state'], Shared.TopicState>>,
   Expect<Same<Public.ListError['code'], Parameters<NonNullable<ListListener['refused']>>[0]>>,
+  Expect<Same<Public.HistoryMetric, Shared.HistoryMetric>>,
+  Expect<Same<Public.HistoryQuery, Shared.HistoryQuery>>,
+  Expect<Same<Public.HistoryBand, Shared.HistoryBand>>,
+  Expect<Same<Public.HistoryRange, Shared.HistoryRange>>,
+  Expect<Same<Public.HistoryRange['tier'], Shared.HistoryTier>>,
+  // The client adds the two codes it finds itself, before asking the gateway.
+  Expect<Same<Public.HistoryError['code'], RangeQueryErrorCode | 'ambiguous' | 'no_scope'>>,
+  Expect<Extends<RangeQueryError, Public.HistoryError>>,
 ];

@@ -79,7 +79,7 @@ export class ContainerFeed extends FeedStatus {
 
   #afterFrame(msg: ServerMessage): void {
     if (msg.type === 'hello') this.series?.configure(ringCapacity(msg.historyMs, msg.intervalMs), msg.intervalMs);
-    else if (msg.type === 'error' && msg.code !== ErrorCode.notFound) {
+    else if (msg.type === 'error' && msg.code !== ErrorCode.notFound && msg.req === undefined) {
       console.warn(`dockpulse: server error ${msg.code}: ${msg.message}`, msg.topic ?? '');
     }
     this.frameArrived();

@@ -164,11 +164,14 @@ export class Dashboard extends FeedStatus {
         break;
       case 'pong':
       case 'range':
+        // A range answer goes to the promise that asked for it (`FeedClient.range`).
         break;
       case 'alerts':
         this.firing = msg.firing;
         break;
       case 'error':
+        // A range query's refusal is its caller's to show, not the status line's.
+        if (msg.req !== undefined) break;
         this.lastError = msg;
         // A gateway with alerts turned off says so when asked for them; the panel says it too.
         if (msg.code === ErrorCode.unavailable && msg.topic === ALERTS_TOPIC) break;

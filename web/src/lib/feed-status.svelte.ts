@@ -2,8 +2,8 @@
  * Whether what a view shows is live, as signals: the feed client's connection state, why it last closed, and
  * whether frames keep coming. The dashboard and the single-container views (shared link, embed) extend it.
  */
-import type { HelloMessage } from '@dockpulse/shared';
-import type { ConnectionState, FeedClient, StateDetail } from '../client/feed-client.js';
+import type { HelloMessage, HistoryRange } from '@dockpulse/shared';
+import type { ConnectionState, FeedClient, RangeQuery, StateDetail } from '../client/feed-client.js';
 
 const DEFAULT_INTERVAL_MS = 1000;
 
@@ -29,6 +29,11 @@ export class FeedStatus {
 
   constructor(client: FeedClient) {
     this.client = client;
+  }
+
+  /** Asks the gateway for a container's stored history over this view's socket (see `FeedClient.range`). */
+  range(query: RangeQuery): Promise<HistoryRange> {
+    return this.client.range(query);
   }
 
   /** Follows the client's state and frames, and ticks the clock; returns the function that stops following. */

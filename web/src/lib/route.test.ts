@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { containerPath, isStandalonePath, parseRoute, parseWindow, type Route } from './route.js';
+import { containerPath, isHistoryWindow, isStandalonePath, parseRoute, parseWindow, type Route } from './route.js';
 
 test('parseRoute', () => {
   const cases: [string, Route][] = [
@@ -33,6 +33,9 @@ test('parseWindow', () => {
   assert.equal(parseWindow('15m').ms, 900_000);
   assert.equal(parseWindow(null).key, '5m');
   assert.equal(parseWindow('2h').key, '5m');
+  assert.equal(parseWindow('7d').ms, 7 * 86_400_000);
+  assert.equal(isHistoryWindow(parseWindow('24h')), true);
+  assert.equal(isHistoryWindow(parseWindow('15m')), false);
 });
 
 test('parseRoute: share links and embeds', () => {

@@ -46,7 +46,7 @@ export function containerPath(ref: string, host?: string): string {
   return host === undefined ? `/c/${encodeURIComponent(ref)}` : `/c/${encodeURIComponent(host)}/${encodeURIComponent(ref)}`;
 }
 
-/** Time windows of the container view. */
+/** Live time windows of a container's charts: the samples the socket streams, ending at the newest. */
 export const WINDOWS = [
   { key: '1m', ms: 60_000, label: '1 min' },
   { key: '5m', ms: 5 * 60_000, label: '5 min' },
@@ -54,7 +54,25 @@ export const WINDOWS = [
 ] as const;
 export type WindowKey = (typeof WINDOWS)[number]['key'];
 
+/** Long time windows: the gateway's stored points, ending now. */
+export const HISTORY_WINDOWS = [
+  { key: '1h', ms: 3_600_000, label: '1 h' },
+  { key: '6h', ms: 6 * 3_600_000, label: '6 h' },
+  { key: '24h', ms: 24 * 3_600_000, label: '24 h' },
+  { key: '7d', ms: 7 * 86_400_000, label: '7 d' },
+  { key: '30d', ms: 30 * 86_400_000, label: '30 d' },
+] as const;
+export type HistoryWindow = (typeof HISTORY_WINDOWS)[number];
+
+/** Any window of the container view. */
+export type ChartWindow = (typeof WINDOWS)[number] | HistoryWindow;
+
+/** True for a window drawn from the gateway's stored history. */
+export function isHistoryWindow(w: ChartWindow): w is HistoryWindow {
+  return HISTORY_WINDOWS.some((h) => h.key === w.key);
+}
+
 /** The window a `?w=` value names; 5 minutes for anything else. */
-export function parseWindow(value: string | null): (typeof WINDOWS)[number] {
-  return WINDOWS.find((w) => w.key === value) ?? WINDOWS[1];
+export function parseWindow(value: string | null): ChartWindow {
+  return WINDOWS.find((w) => w.key === value) ?? HISTORY_WINDOWS.find((w) => w.key === value) ?? WINDOWS[1];
 }
