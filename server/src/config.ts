@@ -120,10 +120,10 @@ export function readsLocalEngine(config: Pick<Config, 'localEngine' | 'nats'>): 
   return config.localEngine ?? config.nats === undefined;
 }
 
-/** The NATS settings, created on first use. */
-function nats(c: Config): NatsConfig {
-  c.nats ??= {
-    servers: [],
+/** NATS settings with the default prefix and no credentials, for `servers`, with `more` on top. */
+export function natsSettings(servers: string[], more: Partial<NatsConfig> = {}): NatsConfig {
+  return {
+    servers,
     prefix: 'dockpulse',
     user: undefined,
     password: undefined,
@@ -133,7 +133,13 @@ function nats(c: Config): NatsConfig {
     caFile: undefined,
     certFile: undefined,
     keyFile: undefined,
+    ...more,
   };
+}
+
+/** The NATS settings, created on first use. */
+function nats(c: Config): NatsConfig {
+  c.nats ??= natsSettings([]);
   return c.nats;
 }
 

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { createUser } from '@nats-io/nkeys';
 import { hostStatsTopic, type HostInfo } from '@dockpulse/shared';
-import type { Config, NatsConfig } from '../src/config.js';
+import { natsSettings, type Config, type NatsConfig } from '../src/config.js';
 import type { Gateway } from '../src/main.js';
 import { TestContainers, ensureTestImage } from './helpers/docker.js';
 import { bootGateway } from './helpers/gateway.js';
@@ -49,27 +49,11 @@ function placed(text: string, place: NatsPlace): string {
   return out;
 }
 
-function natsSettings(nats: TestNats, auth: Partial<NatsConfig>): NatsConfig {
-  return {
-    servers: [nats.url],
-    prefix: 'dockpulse',
-    user: undefined,
-    password: undefined,
-    token: undefined,
-    nkeyFile: undefined,
-    credsFile: undefined,
-    caFile: undefined,
-    certFile: undefined,
-    keyFile: undefined,
-    ...auth,
-  };
-}
-
 /** A gateway of the bus, connected as the documented gateway user; what it logs goes to `lines`. */
 function bootBusGateway(nats: TestNats, auth: Partial<NatsConfig>, lines: string[]): Promise<Gateway> {
   return bootGateway(
     (c: Config) => {
-      c.nats = natsSettings(nats, auth);
+      c.nats = natsSettings([nats.url], auth);
       c.localEngine = false;
       c.record = 'all';
       c.shareSecret = randomBytes(32).toString('hex');

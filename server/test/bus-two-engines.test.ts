@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { hostStatsTopic, isObject, parseHosts, type HostInfo, type Sample } from '@dockpulse/shared';
-import type { Config } from '../src/config.js';
+import { natsSettings, type Config } from '../src/config.js';
 import type { Gateway } from '../src/main.js';
 import { TestContainers, ensureTestImage } from './helpers/docker.js';
 import { bootGateway, httpGet } from './helpers/gateway.js';
@@ -29,18 +29,7 @@ after(async () => {
 /** A gateway on the bus at `url`; `local` also reads (and publishes) the local engine under `localName`. */
 function onBus(url: string, local?: string): (c: Config) => void {
   return (c) => {
-    c.nats = {
-      servers: [url],
-      prefix: 'dockpulse',
-      user: undefined,
-      password: undefined,
-      token: undefined,
-      nkeyFile: undefined,
-      credsFile: undefined,
-      caFile: undefined,
-      certFile: undefined,
-      keyFile: undefined,
-    };
+    c.nats = natsSettings([url]);
     c.record = 'all';
     c.localEngine = local !== undefined;
     c.hostName = local ?? 'gateway';

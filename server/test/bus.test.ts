@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { CloseCode, hostStatsTopic, type HostInfo, type Sample } from '@dockpulse/shared';
-import type { Config } from '../src/config.js';
+import { natsSettings, type Config } from '../src/config.js';
 import type { Gateway } from '../src/main.js';
 import { busNames } from '../src/bus/subjects.js';
 import { TestContainers, ensureTestImage } from './helpers/docker.js';
@@ -26,18 +26,7 @@ const SECRET = randomBytes(32).toString('hex');
 /** A gateway of the bus: no local engine, every container recorded, the shared secret. */
 function onBus(nats: TestNats, tweak: (c: Config) => void = () => {}): (c: Config) => void {
   return (c) => {
-    c.nats = {
-      servers: [nats.url],
-      prefix: 'dockpulse',
-      user: undefined,
-      password: undefined,
-      token: undefined,
-      nkeyFile: undefined,
-      credsFile: undefined,
-      caFile: undefined,
-      certFile: undefined,
-      keyFile: undefined,
-    };
+    c.nats = natsSettings([nats.url]);
     c.localEngine = false;
     c.record = 'all';
     c.shareSecret = SECRET;
