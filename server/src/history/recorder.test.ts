@@ -73,3 +73,29 @@ test('finished minutes are written in one batch; a failed write is kept, counted
   recorder.flush();
   assert.equal(batches.length, 2, 'nothing is recorded after stop');
 });
+
+test('many points are written a chunk at a time, each on its own turn of the event loop', async () => {
+  const now = T0 + 64_000;
+  const batches: number[] = [];
+  let emit: (s: Sample) => void = () => {};
+  const recorder = new Recorder({
+    store: { write: (points) => void batches.push(points.length), prune: () => 0 },
+    onSample: (listener) => {
+      emit = listener;
+      return () => {};
+    },
+    describe: () => undefined,
+    keepS: { minute: 86_400, hour: 86_400 },
+    log: silentLogger,
+    now: () => now,
+  });
+  recorder.start();
+  for (let i = 0; i < 450; i++) emit(sample(`c${i}`, T0));
+  recorder.flush();
+  assert.deepEqual(batches, [200], 'one chunk at once');
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(batches, [200, 200, 50]);
+  assert.equal(recorder.stats.written, 450);
+  recorder.stop();
+});

@@ -15,6 +15,11 @@ const FLUSH_MS = 5000;
 const LATE_S = 3;
 /** How often old points are pruned. */
 const PRUNE_MS = 3_600_000;
+/**
+ * Points written in one transaction. A thousand containers' minute takes over 100 ms to write in one go, and
+ * the event loop serves every socket: the rest follows on the next turn of the loop.
+ */
+const CHUNK = 200;
 /** Points kept waiting while the store cannot be written, before the oldest are dropped. */
 const MAX_PENDING = 200_000;
 
@@ -47,6 +52,8 @@ export class Recorder {
   private flushTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private failing = false;
+  private stopped = false;
+  private chunking: NodeJS.Immediate | undefined;
   private readonly now: () => number;
 
   constructor(private readonly opts: RecorderOptions) {
@@ -70,10 +77,21 @@ export class Recorder {
     this.pruneTimer.unref();
   }
 
-  /** Writes every finished point now. */
+  /** Writes every finished point, a chunk now and the rest on the following turns of the event loop. */
   flush(): void {
     this.pending.push(...this.rollup.finishBefore(Math.floor(this.now() / 1000) - LATE_S));
-    this.write();
+    this.writeChunks();
+  }
+
+  private writeChunks(): void {
+    if (this.chunking) return;
+    const next = (): void => {
+      this.chunking = undefined;
+      if (this.stopped) return;
+      const more = this.write(CHUNK);
+      if (more) this.chunking = setImmediate(next);
+    };
+    next();
   }
 
   get stats(): RecorderStats {
@@ -82,32 +100,37 @@ export class Recorder {
 
   /** Stops recording, writes every point, the running minute's too. */
   stop(): void {
+    this.stopped = true;
     this.off?.();
     clearInterval(this.flushTimer);
     clearInterval(this.pruneTimer);
+    if (this.chunking) clearImmediate(this.chunking);
     this.pending.push(...this.rollup.finishAll());
-    this.write();
+    this.write(Infinity);
   }
 
-  private write(): void {
-    if (this.pending.length === 0) return;
-    const points = this.pending;
+  /** Writes up to `most` of the waiting points; true when some are still waiting and writing works. */
+  private write(most: number): boolean {
+    if (this.pending.length === 0) return false;
+    const points = this.pending.length <= most ? this.pending : this.pending.slice(0, most);
     try {
       this.opts.store.write(points, (host, id) => this.describe(host, id));
       this.stats_.written += points.length;
-      this.pending = [];
+      this.pending = this.pending.length === points.length ? [] : this.pending.slice(points.length);
       if (this.failing) this.opts.log.info('history written again', { points: points.length });
       this.failing = false;
       // A name is asked again at the container's next point, so that a rename is recorded.
-      this.names.clear();
+      if (this.pending.length === 0) this.names.clear();
+      return this.pending.length > 0;
     } catch (e) {
       this.stats_.failed++;
       if (!this.failing) this.opts.log.warn('history not written; retrying', { error: e instanceof Error ? e.message : String(e) });
       this.failing = true;
-      if (points.length > MAX_PENDING) {
-        this.stats_.dropped += points.length - MAX_PENDING;
-        this.pending = points.slice(points.length - MAX_PENDING);
+      if (this.pending.length > MAX_PENDING) {
+        this.stats_.dropped += this.pending.length - MAX_PENDING;
+        this.pending = this.pending.slice(this.pending.length - MAX_PENDING);
       }
+      return false;
     }
   }
 
