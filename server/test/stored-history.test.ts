@@ -133,6 +133,12 @@ describe('stored history', () => {
       assert.equal(errorCode(res), 'forbidden');
     }
     assert.equal((await history(g, '/api/containers', bearer)).status, 403);
+    // A link is handed to others: its answers are bounded as the socket's are, before anything is read.
+    const long = `/api/containers/${a}/history?from=${now - 13 * 86_400_000}&to=${now}&step=60`;
+    const refused = await history(g, long, bearer);
+    assert.equal(refused.status, 400, refused.body);
+    assert.match(refused.body, /at most 5000\): ask a step of 225 s or more/);
+    assert.equal((await history(g, long)).status, 200, 'the operator may ask for as many as 50000');
 
     const client = await TestClient.connect(g.url, { headers: bearer });
     try {

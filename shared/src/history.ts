@@ -23,6 +23,8 @@ export type HistoryTier = (typeof HISTORY_TIERS)[number];
 
 /** Most points one answer holds: 30 days at one a minute, and a little more. */
 export const MAX_HISTORY_POINTS = 50_000;
+/** Most points an answer holds over the socket, and over HTTP to a share link's token. */
+export const MAX_SHARED_HISTORY_POINTS = 5000;
 
 /** A figure's points: the average, least and greatest over each step; `null` where nothing was recorded. */
 export interface HistoryBand {

@@ -58,8 +58,8 @@ export class History {
     return ok({ host: c.host, id: c.id, name: c.name, key: c.key });
   }
 
-  /** The points of a container over a query's span. */
-  range(c: HistoryContainer, q: HistoryQuery): Result<HistoryRange, RangeError> {
-    return answerRange(this.ctx, { host: c.host, id: c.id, name: c.name }, c.key, q);
+  /** The points of a container over a query's span, refused unread when they would be more than `maxPoints`. */
+  range(c: HistoryContainer, q: HistoryQuery, maxPoints?: number): Result<HistoryRange, RangeError> {
+    return answerRange(this.ctx, { host: c.host, id: c.id, name: c.name }, c.key, q, maxPoints);
   }
 }

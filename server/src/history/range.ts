@@ -38,7 +38,11 @@ export interface RangeError {
 }
 
 /** The tier and step (seconds) that answer a query. */
-export function planRange(ctx: RangeContext, q: HistoryQuery): Result<{ tier: HistoryTier; step: number }, RangeError> {
+export function planRange(
+  ctx: RangeContext,
+  q: HistoryQuery,
+  maxPoints = MAX_HISTORY_POINTS,
+): Result<{ tier: HistoryTier; step: number }, RangeError> {
   const now = ctx.now();
   const span = q.to - q.from;
   const rawStep = Math.max(1, Math.ceil(ctx.intervalMs / 1000));
@@ -48,18 +52,19 @@ export function planRange(ctx: RangeContext, q: HistoryQuery): Result<{ tier: Hi
   const roundUp = (v: number, unit: number): number => Math.max(unit, Math.ceil(v / unit) * unit);
   let plan: { tier: HistoryTier; step: number };
   if (q.step === undefined) {
-    if (rawCovers && points(rawStep) <= MAX_HISTORY_POINTS) plan = { tier: 'raw', step: rawStep };
-    else if (minuteCovers && points(TIER_STEP.minute) <= MAX_HISTORY_POINTS) plan = { tier: 'minute', step: TIER_STEP.minute };
-    else plan = { tier: 'hour', step: roundUp(span / 1000 / (MAX_HISTORY_POINTS - 1), TIER_STEP.hour) };
+    if (rawCovers && points(rawStep) <= maxPoints) plan = { tier: 'raw', step: rawStep };
+    else if (minuteCovers && points(TIER_STEP.minute) <= maxPoints) plan = { tier: 'minute', step: TIER_STEP.minute };
+    else plan = { tier: 'hour', step: roundUp(span / 1000 / (maxPoints - 1), TIER_STEP.hour) };
   } else if (q.step < TIER_STEP.minute && rawCovers) plan = { tier: 'raw', step: roundUp(q.step, rawStep) };
   else if (q.step < TIER_STEP.hour && minuteCovers) plan = { tier: 'minute', step: roundUp(q.step, TIER_STEP.minute) };
   else plan = { tier: 'hour', step: roundUp(q.step, TIER_STEP.hour) };
   if (plan.tier !== 'raw' && !ctx.store) return err({ status: 503, message: 'this gateway keeps no history beyond its recent samples' });
-  if (points(plan.step) > MAX_HISTORY_POINTS) {
-    const least = Math.ceil(span / 1000 / (MAX_HISTORY_POINTS - 1));
+  // Refused before any point is read: the cost of an answer is in its points.
+  if (points(plan.step) > maxPoints) {
+    const least = Math.ceil(span / 1000 / (maxPoints - 1));
     return err({
       status: 400,
-      message: `${points(plan.step)} points is too many (at most ${MAX_HISTORY_POINTS}): ask a step of ${least} s or more`,
+      message: `${points(plan.step)} points is too many (at most ${maxPoints}): ask a step of ${least} s or more`,
     });
   }
   return ok(plan);
@@ -87,8 +92,9 @@ export function answerRange(
   container: { host: string; id: string; name: string },
   storedKey: number | undefined,
   q: HistoryQuery,
+  maxPoints = MAX_HISTORY_POINTS,
 ): Result<HistoryRange, RangeError> {
-  const plan = planRange(ctx, q);
+  const plan = planRange(ctx, q, maxPoints);
   if (!plan.ok) return plan;
   const { tier, step } = plan.value;
   const stepMs = step * 1000;

@@ -3,7 +3,7 @@
  * stored history, for the operator and for a share link's own container.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CONTAINER_NAME, HttpErrorCode, isContainerId, isHostName, parseHistorySearch } from '@dockpulse/shared';
+import { CONTAINER_NAME, HttpErrorCode, MAX_SHARED_HISTORY_POINTS, isContainerId, isHostName, parseHistorySearch } from '@dockpulse/shared';
 import { SESSION_COOKIE, type Authenticator } from '../auth/authenticate.js';
 import { readCookie } from '../auth/cookies.js';
 import { bearerToken } from '../auth/token.js';
@@ -60,7 +60,8 @@ export function historyApi(ctx: HistoryApiContext, req: IncomingMessage, res: Se
       message: found.error.message,
     });
   }
-  const range = ctx.history.range(found.value, query.value);
+  // A share link's holder is anyone it was sent to: answers as large as the socket's, not the operator's.
+  const range = ctx.history.range(found.value, query.value, who.value.kind === 'share' ? MAX_SHARED_HISTORY_POINTS : undefined);
   if (!range.ok) {
     return fail(res, {
       status: range.error.status,

@@ -8,6 +8,7 @@ import {
   type ClientMessage,
   type ErrorMessage,
   type Limits,
+  MAX_SHARED_HISTORY_POINTS,
   type RangeRequestMessage,
   type Scope,
 } from '@dockpulse/shared';
@@ -42,9 +43,6 @@ export interface SessionContext {
   alerts?: AlertFeed | undefined;
   log: Logger;
 }
-
-/** Most points a `range` answer on a socket holds; a longer span needs a larger step (or the HTTP API). */
-export const MAX_SOCKET_RANGE_POINTS = 5000;
 
 /** What a socket was opened with: full access, or a share link's claims. */
 export type Access = { kind: 'all' } | { kind: 'share'; claims: ShareClaims };
@@ -210,17 +208,9 @@ export class Session {
       this.error({ code: found.error.status === 404 ? ErrorCode.notFound : ErrorCode.badTopic, message: found.error.message, req });
       return;
     }
-    const range = this.ctx.history.range(found.value, msg);
+    const range = this.ctx.history.range(found.value, msg, MAX_SHARED_HISTORY_POINTS);
     if (!range.ok) {
       this.error({ code: range.error.status === 503 ? ErrorCode.unavailable : ErrorCode.badMessage, message: range.error.message, req });
-      return;
-    }
-    if (range.value.t.length > MAX_SOCKET_RANGE_POINTS) {
-      this.error({
-        code: ErrorCode.badMessage,
-        message: `${range.value.t.length} points is too many for a socket (at most ${MAX_SOCKET_RANGE_POINTS}): ask a step of ${Math.ceil((msg.to - msg.from) / 1000 / MAX_SOCKET_RANGE_POINTS)} s or more`,
-        req,
-      });
       return;
     }
     this.ctx.hub.send(this.outbox, rangeFrame(req, range.value));
