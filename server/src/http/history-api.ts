@@ -4,13 +4,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CONTAINER_NAME, HttpErrorCode, MAX_SHARED_HISTORY_POINTS, isContainerId, isHostName, parseHistorySearch } from '@dockpulse/shared';
-import { SESSION_COOKIE, type Authenticator } from '../auth/authenticate.js';
-import { readCookie } from '../auth/cookies.js';
-import { bearerToken } from '../auth/token.js';
+import type { Authenticator } from '../auth/authenticate.js';
 import type { History } from '../history/history.js';
 import type { HostSet } from '../hosts/host-set.js';
 import { resolveShareScope } from '../hosts/resolve.js';
-import { fail, header, json, methodNotAllowed } from './respond.js';
+import { authenticateRequest, unauthorized } from './auth-gate.js';
+import { fail, json, methodNotAllowed } from './respond.js';
 
 const HISTORY_PATH = /^\/api\/containers\/(?:([^/]{1,64})\/)?([^/]{1,200})\/history$/;
 
@@ -31,14 +30,8 @@ export function isHistoryPath(path: string): boolean {
 export function historyApi(ctx: HistoryApiContext, req: IncomingMessage, res: ServerResponse, url: URL): void {
   const method = req.method ?? 'GET';
   if (method !== 'GET') return methodNotAllowed(res, 'GET');
-  const who = ctx.auth.authenticate({
-    token: bearerToken(header(req, 'authorization')),
-    session: readCookie(header(req, 'cookie'), SESSION_COOKIE),
-  });
-  if (!who.ok) {
-    res.setHeader('WWW-Authenticate', 'Bearer');
-    return fail(res, { status: 401, code: HttpErrorCode.unauthorized, message: 'send Authorization: Bearer <token>, or log in' });
-  }
+  const who = authenticateRequest(ctx.auth, req);
+  if (!who.ok) return unauthorized(res);
   const [, host, ref] = HISTORY_PATH.exec(url.pathname)!;
   if ((host !== undefined && !isHostName(host)) || !(isContainerId(ref!) || CONTAINER_NAME.test(ref!))) {
     return fail(res, { status: 400, code: HttpErrorCode.badRequest, message: 'the path is /api/containers/[<host>/]<id or name>/history' });
