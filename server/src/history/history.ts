@@ -3,8 +3,9 @@
  * now and those recorded (a removed container stays findable by its name until its points age out), and its
  * points.
  */
-import { err, ok, type ContainerSummary, type HistoryQuery, type HistoryRange, type Result } from '@dockpulse/shared';
+import { err, ok, type HistoryQuery, type HistoryRange, type Result } from '@dockpulse/shared';
 import type { HostSet } from '../hosts/host-set.js';
+import { matchContainers } from '../hosts/resolve.js';
 import { answerRange, type RangeContext, type RangeError } from './range.js';
 
 /** A container history can be asked of. `key` is its key in the store, when anything of it was stored. */
@@ -21,14 +22,6 @@ export interface FindError {
   message: string;
 }
 
-/** A live container by full id, name, or an id prefix of 12 digits or more, on one host or any. */
-function findLive(all: readonly ContainerSummary[], ref: string): ContainerSummary[] {
-  const name = ref.replace(/^\//, '');
-  const exact = all.filter((c) => c.id === ref || c.name === name);
-  if (exact.length > 0 || !/^[0-9a-f]{12,63}$/.test(ref)) return exact;
-  return all.filter((c) => c.id.startsWith(ref));
-}
-
 export class History {
   constructor(
     private readonly hosts: HostSet,
@@ -37,7 +30,7 @@ export class History {
 
   /** The container `ref` names on `host` (or on any host): a live one first, else the latest recorded. */
   find(host: string | undefined, ref: string): Result<HistoryContainer, FindError> {
-    const live = findLive(host === undefined ? this.hosts.all() : this.hosts.all().filter((c) => c.host === host), ref);
+    const live = matchContainers(host === undefined ? this.hosts.all() : this.hosts.all().filter((c) => c.host === host), ref);
     if (live.length > 1) {
       const on = [...new Set(live.map((c) => c.host))];
       return err({

@@ -71,3 +71,18 @@ export function resolveShareScope(hosts: HostSet, claims: ShareClaims, fallbackH
   const byId = hosts.find(host, claims.cid);
   return { kind: 'container', host, id: claims.cid, name: byId?.name ?? claims.name ?? claims.cid.slice(0, 12) };
 }
+
+/** True when `c` is named by `ref` itself: its full id, or its name (with or without the leading `/`). */
+export function namedBy(c: ContainerSummary, ref: string): boolean {
+  return c.id === ref || c.name === ref.replace(/^\//, '');
+}
+
+/**
+ * The containers among `all` that a reference names: those whose full id or name it is, or else, for 12 to 63
+ * hex digits, those whose id it begins.
+ */
+export function matchContainers(all: readonly ContainerSummary[], ref: string): ContainerSummary[] {
+  const exact = all.filter((c) => namedBy(c, ref));
+  if (exact.length > 0 || !/^[0-9a-f]{12,63}$/.test(ref)) return exact;
+  return all.filter((c) => c.id.startsWith(ref));
+}

@@ -1,5 +1,6 @@
 import { HttpErrorCode, err, isHostName, isObject, ok, type ContainerSummary, type Result, type ShareInfo } from '@dockpulse/shared';
 import type { Share } from '../auth/share-store.js';
+import { matchContainers, namedBy } from '../hosts/resolve.js';
 import type { HttpError } from './respond.js';
 
 /** Shortest and longest lifetime of a share link. */
@@ -41,13 +42,10 @@ export function parseShareRequest(raw: unknown): Result<ShareRequest, HttpError>
  * the name or id is that of containers on several hosts.
  */
 export function findContainer(all: readonly ContainerSummary[], ref: string): ContainerSummary | 'ambiguous' | undefined {
-  const name = ref.replace(/^\//, '');
-  const exact = all.filter((c) => c.id === ref || c.name === name);
-  if (exact.length > 1) return 'ambiguous';
-  if (exact.length === 1) return exact[0];
-  if (!/^[0-9a-f]{12,63}$/.test(ref)) return undefined;
-  const matches = all.filter((c) => c.id.startsWith(ref));
-  return matches.length === 1 ? matches[0] : undefined;
+  const matches = matchContainers(all, ref);
+  if (matches.length === 1) return matches[0];
+  // Several by full id or name is ambiguous; several by a prefix is no match at all.
+  return matches.length > 1 && namedBy(matches[0]!, ref) ? 'ambiguous' : undefined;
 }
 
 /** The API's view of a share; `token` is re-signed from its claims (tokens are not stored). */
