@@ -3,22 +3,19 @@ import assert from 'node:assert/strict';
 import { hostStatsTopic, type ContainerSummary, type HostInfo, type Sample } from '@dockpulse/shared';
 import {
   FakeGateway,
-  HOST,
   cid,
   containersFrame,
   helloFrame,
   hostInfo,
   hostSample,
   sample,
+  statsOf,
   summary,
   tick,
   type FakeSocket,
 } from '../testing/fake-gateway.js';
 import { ContainerWatcher, type WatchListener } from './container-watch.js';
 import { FeedClient } from './feed-client.js';
-
-/** The stats topic of a container on the fake gateway's one host. */
-const statsOf = (id: string): string => hostStatsTopic(HOST, id);
 
 const WEB = summary(cid('a'), 'web-1');
 const DB = summary(cid('b'), 'db');

@@ -10,6 +10,7 @@ import {
   hostInfo,
   hostSample,
   sample,
+  statsOf,
   summary,
   tick,
   type FakeSocket,
@@ -22,9 +23,6 @@ import {
   type Sample,
   type WatchStatus,
 } from './dockpulse-client.js';
-
-/** The stats topic of a container on the fake gateway's one host. */
-const statsOf = (id: string): string => hostStatsTopic(HOST, id);
 
 const WEB = summary(cid('a'), 'web-1');
 const DB = summary(cid('b'), 'db');

@@ -11,15 +11,13 @@ import {
   hostInfo,
   hostSample,
   sample,
+  statsOf,
   summary,
   tick,
   type FakeSocket,
 } from '../testing/fake-gateway.js';
 import type { ContainerLive } from './container-live.svelte.js';
 import { Dashboard } from './dashboard.svelte.js';
-
-/** The stats topic of a container on the fake gateway's one host. */
-const statsOf = (id: string): string => hostStatsTopic(HOST, id);
 
 const A = summary(cid('a'), 'a-web');
 const B = summary(cid('b'), 'b-db', 'exited');

@@ -2,7 +2,15 @@
  * A gateway in a test's hands: a stand-in for the WebSocket constructor that records every socket a client
  * opens and what it sends, and builds the frames a real gateway would send back.
  */
-import type { ContainerSummary, EngineStatus, HelloMessage, HostInfo, Sample, ServerMessage } from '@dockpulse/shared';
+import {
+  hostStatsTopic,
+  type ContainerSummary,
+  type EngineStatus,
+  type HelloMessage,
+  type HostInfo,
+  type Sample,
+  type ServerMessage,
+} from '@dockpulse/shared';
 
 /** What a client sent, parsed. */
 export type Sent = { type: string; topics?: string[]; history?: number };
@@ -74,6 +82,11 @@ export class FakeGateway {
 }
 
 /** A full 64-digit container id made of one repeated hex digit. */
+/** The stats topic of a container on the fake gateway's one host. */
+export function statsOf(id: string): string {
+  return hostStatsTopic(HOST, id);
+}
+
 export function cid(digit: string): string {
   return digit.repeat(64);
 }
