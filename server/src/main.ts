@@ -15,6 +15,7 @@ import { BusLink } from './bus/connection.js';
 import { BusHosts } from './bus/bus-hosts.js';
 import { BusShares } from './bus/bus-shares.js';
 import { Agent } from './bus/agent.js';
+import { SourceFeed } from './bus/source-feed.js';
 import { gatewayMetrics } from './metrics/gateway-metrics.js';
 import { containerMetrics } from './metrics/container-metrics.js';
 import { localEngineSource } from './source/local-engine.js';
@@ -107,15 +108,13 @@ export interface RunningAgent {
 export async function startAgent(config: Config, log: Logger, engine?: Engine): Promise<RunningAgent> {
   if (!config.nats) throw new Error('an agent publishes on NATS: set DOCKPULSE_NATS_URL');
   const source = await localEngineSource(config.hostName, await localEngine(engine), config, log);
-  const hosts = new HostSet();
-  hosts.add(source);
-  // Gateways keep the history; the agent keeps only the newest sample of each container.
-  const hub = new Hub(hosts, { historySamples: 1, graceMs: config.graceMs, coalesceMs: config.coalesceMs, retryMs: 25 });
-  const unpin = pinEveryContainer(hosts, hub);
+  // Gateways keep the history and serve the clients: the agent reads every container and forwards its samples.
+  const feed = new SourceFeed(source);
+  const unwatch = feed.start();
   const link = new BusLink(config.nats, `dockpulse-agent-${config.hostName}`, `_INBOX.agent.${config.hostName}`, log);
   const agent = new Agent({
     source,
-    hub,
+    samples: feed,
     link,
     intervalMs: config.intervalMs,
     heartbeatMs: config.agentHeartbeatMs,
@@ -132,8 +131,7 @@ export async function startAgent(config: Config, log: Logger, engine?: Engine): 
     stop: () => {
       stopped ??= (async () => {
         lifetime.abort();
-        unpin();
-        hub.close();
+        unwatch();
         await done;
       })();
       return stopped;
@@ -215,7 +213,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
       const agentLink = new BusLink(config.nats, `dockpulse-agent-${own.host}`, `_INBOX.agent.${own.host}`, log);
       const agent = new Agent({
         source: own,
-        hub,
+        samples: hub,
         link: agentLink,
         intervalMs: config.intervalMs,
         heartbeatMs: config.agentHeartbeatMs,

@@ -8,10 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Sample } from '@dockpulse/shared';
-import type { Hub } from '../hub/hub.js';
 import type { LifecycleEvent, StatsSource } from '../source/source.js';
 import type { Logger } from '../log.js';
 import type { BusHandlers, BusLink } from './connection.js';
+import type { SampleFeed } from './source-feed.js';
 import {
   BUS_VERSION,
   MAX_BUS_MESSAGE_BYTES,
@@ -25,8 +25,11 @@ import {
 export interface AgentOptions {
   /** The local engine, named as this host. */
   source: StatsSource;
-  /** A hub that keeps every container of `source` open (pinned), whose samples are published. */
-  hub: Hub;
+  /**
+   * Every sample of `source`'s containers: read straight from it (`SourceFeed`) by an agent on its own, or a
+   * gateway's hub that reads every container anyway, where other hosts' samples pass too.
+   */
+  samples: SampleFeed;
   link: BusLink;
   /** Time between samples of a container; samples not yet sent after this long are sent anyway. */
   intervalMs: number;
@@ -70,10 +73,10 @@ export class Agent implements BusHandlers {
 
   /** Runs until `signal` aborts: follows the source, and keeps the bus connection. */
   async run(signal: AbortSignal): Promise<void> {
-    const { source, hub, link } = this.opts;
+    const { source, samples, link } = this.opts;
     const offs = [
-      // The hub may be a gateway's, with other hosts on it: only this host's samples are its to publish.
-      hub.onSample((s) => {
+      // The feed may be a gateway's hub, with other hosts on it: only this host's samples are its to publish.
+      samples.onSample((s) => {
         if (s.host === this.host) this.pending.push(s);
       }),
       source.onBatchEnd?.(() => this.settle()) ?? (() => {}),
