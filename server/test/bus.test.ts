@@ -15,6 +15,7 @@ import { TestContainers, ensureTestImage } from './helpers/docker.js';
 import { bootGateway } from './helpers/gateway.js';
 import { AgentProcess } from './helpers/agent-process.js';
 import { TestNats } from './helpers/nats.js';
+import { TcpRelay } from './helpers/tcp-relay.js';
 import { TestClient } from './helpers/ws-client.js';
 import { median, waitUntil } from './helpers/wait.js';
 import { halfCoreAvailable, hostTicks } from './helpers/host-cpu.js';
@@ -152,6 +153,39 @@ describe('agents and gateways on a bus', { concurrency: false }, () => {
       assert.ok(older.length >= 5, `only ${older.length} samples from before the restart in a history of ${history.samples.length}`);
     } finally {
       await client.close();
+    }
+  });
+
+  test('a gateway cut off from the bus alone gets back what agents published meanwhile, replayed from the stream', async () => {
+    const relay = await TcpRelay.start(nats.port);
+    const c = await bootGateway(onBus(nats, (cfg) => (cfg.nats = natsSettings([relay.natsUrl]))));
+    try {
+      await waitUntil(async () => (await hostState(c, host))?.state === 'up', 30_000, `${host} up on the gateway`);
+      const first = await watch(c);
+      await first.waitForSamples(burner, 2, 20_000);
+      await first.close();
+      // Only this gateway's connection goes: the agent and the other gateways keep publishing and hearing.
+      await relay.cut();
+      const cutAt = Date.now();
+      await new Promise((r) => setTimeout(r, 4000));
+      const restoredAt = Date.now();
+      await relay.restore();
+      await waitUntil(async () => (await raw(c.url, 'GET', '/healthz')).body.includes('"bus":"up"'), 20_000, 'the bus up again');
+      const later = await watch(c);
+      try {
+        // What the gateway keeps of the container once it is back: the samples of the cut must be among them.
+        await later.waitForSamples(burner, 1, 20_000);
+        await waitUntil(
+          () => c.hub.recent(host, burner, cutAt).filter((s) => s.t > cutAt + 500 && s.t < restoredAt - 500).length >= 2,
+          20_000,
+          'the samples published while the gateway was cut off',
+        );
+      } finally {
+        await later.close();
+      }
+    } finally {
+      await c.stop();
+      await relay.close();
     }
   });
 

@@ -1,9 +1,11 @@
 /**
  * A gateway's side of the bus: it makes the samples stream and the buckets if they are missing, learns the
  * hosts from the hosts bucket (each becomes a `BusHost` in the gateway's host set), follows their
- * heartbeats and events, and reads every host's samples from the stream: first the history window, so that
- * a gateway that starts shows the recent past at once, then live. Every message is parsed and bounded; what
- * is refused is counted, and never stops the others.
+ * heartbeats and events, and hears every host's samples live. The samples stream is read only to catch up:
+ * the history window when the gateway starts, so that it shows the recent past at once, and what was missed
+ * while the connection was away. Live samples come by plain subscription, which costs nats-server about half
+ * of what delivering each message through a stream consumer does. Every message is
+ * parsed and bounded; what is refused is counted, and never stops the others.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { nanos } from '@nats-io/transport-node';
@@ -50,6 +52,16 @@ export type BusRejections = Record<Refusal['reason'] | Ignored | 'unknown-host' 
 /** How often hosts are checked for missed heartbeats. */
 const LIVENESS_CHECK_MS = 250;
 
+/** Live messages held while the stream is replayed, applied after it; past this many, further ones are dropped. */
+const MAX_HELD_MESSAGES = 2048;
+
+/**
+ * After a reconnect, the stream is replayed from this long before the last live message: the server's clock
+ * and this gateway's may differ a little, and a sample heard twice is not published twice (the hub ignores a
+ * sample no newer than the last).
+ */
+const RESUME_OVERLAP_MS = 5000;
+
 export class BusHosts implements BusHandlers {
   private readonly known = new Map<string, BusHost>();
   readonly rejected: BusRejections = {
@@ -66,11 +78,14 @@ export class BusHosts implements BusHandlers {
   private liveness: NodeJS.Timeout | undefined;
   private feed: ConsumerMessages | undefined;
   private watcher: { stop(): void } | undefined;
-  /** The stream's sequence of the last samples message read, to go on from after a reconnect. */
-  private lastSeq = 0;
-  /** Messages up to this sequence were in the stream when this gateway started reading: history. */
-  private replayUntil = 0;
-  private streamCreated: string | undefined;
+  /** When the last live samples message arrived (this gateway's clock), to replay from after a reconnect. */
+  private lastLiveAt: number | undefined;
+  /** Live messages that came while the stream is replayed; undefined while none is. */
+  private held: { subject: string; data: Uint8Array }[] | undefined;
+  /** Live messages dropped because too many came during a replay. */
+  heldDropped = 0;
+  /** Which replay is the current one: a reconnect during a replay starts another, and the first gives up. */
+  private replays = 0;
   private kv: { hosts: KV; shares: KV } | undefined;
   private readonly reported = new Set<string>();
   /** Settles once the hosts and the history window have been read the first time. */
@@ -133,18 +148,26 @@ export class BusHosts implements BusHandlers {
     };
     await this.watchHosts(this.kv.hosts);
     if (this.opts.shares) await this.opts.shares.persistence.attach(this.kv.shares, this.opts.shares.store);
-    await this.readSamples(nc, jsm, this.lastSeq === 0 ? 'history' : 'resume');
+    // Subscribed before the replay starts, so that nothing published meanwhile is missed; held until it ends.
+    this.held = [];
+    nc.subscribe(names.allHosts('samples'), {
+      callback: (e, m) => {
+        if (!e) this.onLive(m.subject, m.data);
+      },
+    });
+    this.replay(nc, jsm);
   }
 
   async reconnected(nc: NatsConnection): Promise<void> {
+    // The client subscribes again by itself; what was published while away is in the stream.
+    this.held ??= [];
     const jsm = await jetstreamManager(nc);
-    // A stream made anew (a server whose store was lost) starts its sequence again.
-    if (await this.ensureStream(jsm)) this.lastSeq = 0;
-    await this.readSamples(nc, jsm, this.lastSeq === 0 ? 'history' : 'resume');
+    await this.ensureStream(jsm);
+    this.replay(nc, jsm);
   }
 
-  /** Makes or updates the samples stream; true when it was made anew since last time. */
-  private async ensureStream(jsm: JetStreamManager): Promise<boolean> {
+  /** Makes the samples stream, or updates it to this gateway's history window. */
+  private async ensureStream(jsm: JetStreamManager): Promise<void> {
     const { names } = this.opts.link;
     const config = {
       name: names.samplesStream,
@@ -157,18 +180,14 @@ export class BusHosts implements BusHandlers {
       max_msgs_per_subject: Math.ceil(this.opts.historyMs / this.opts.intervalMs) * 4,
       num_replicas: 1,
     };
-    let created: string;
     try {
-      created = (await jsm.streams.add(config)).created;
+      await jsm.streams.add(config);
     } catch (e) {
       // 10058: the stream exists with other settings (another gateway's history window): take ours.
       if ((e as { code?: unknown }).code !== 10058 && (e as { api_error?: { err_code?: unknown } }).api_error?.err_code !== 10058) throw e;
       const { name, ...rest } = config;
-      created = (await jsm.streams.update(name, rest)).created;
+      await jsm.streams.update(name, rest);
     }
-    const fresh = this.streamCreated !== undefined && this.streamCreated !== created;
-    this.streamCreated = created;
-    return fresh;
   }
 
   /** Learns the hosts from their records, and waits until every record there now has been read. */
@@ -216,32 +235,59 @@ export class BusHosts implements BusHandlers {
   }
 
   /**
-   * Reads samples from the stream: from the start of the history window, or on from the last one read after
-   * a reconnect, and then live, with an ordered consumer. Without JetStream on the server, history is lost,
-   * so this says so; live samples still need the stream.
+   * Replays the stream, in the background, from the start of the history window (the first time) or from just
+   * before the last live message (after the connection was away), up to the last message in it now; then
+   * applies the live messages held meanwhile and hears them as they come. Replayed samples are history
+   * whoever sent them: they never make an agent the one served.
    */
-  private async readSamples(nc: NatsConnection, jsm: JetStreamManager, from: 'history' | 'resume'): Promise<void> {
+  private replay(nc: NatsConnection, jsm: JetStreamManager): void {
     this.feed?.stop();
+    const replay = ++this.replays;
     const { names } = this.opts.link;
-    const info = await jsm.streams.info(names.samplesStream);
-    this.replayUntil = info.state.last_seq;
-    if (from === 'history') this.lastSeq = (await this.firstSeqAfter(jsm, this.now() - this.opts.historyMs)) - 1;
-    const js = jetstream(nc);
-    // Started by sequence, never by time: the client cannot recover an ordered consumer started by time.
-    const consumer = await js.consumers.get(names.samplesStream, {
-      filter_subjects: names.allHosts('samples'),
-      opt_start_seq: this.lastSeq + 1,
-    });
-    const feed = await consumer.consume({ max_messages: 256 });
-    this.feed = feed;
-    if (this.lastSeq >= this.replayUntil) this.markCaughtUp();
+    const since = this.lastLiveAt === undefined ? this.now() - this.opts.historyMs : this.lastLiveAt - RESUME_OVERLAP_MS;
     void (async () => {
-      for await (const m of feed) {
-        this.lastSeq = m.seq;
-        this.onSamples(m.subject, m.data, m.seq > this.replayUntil);
-        if (m.seq >= this.replayUntil) this.markCaughtUp();
+      const until = (await jsm.streams.info(names.samplesStream)).state.last_seq;
+      const from = await this.firstSeqAfter(jsm, since);
+      if (from > until || replay !== this.replays) return;
+      // Started by sequence, never by time: the client cannot recover an ordered consumer started by time.
+      const consumer = await jetstream(nc).consumers.get(names.samplesStream, {
+        filter_subjects: names.allHosts('samples'),
+        opt_start_seq: from,
+      });
+      const feed = await consumer.consume({ max_messages: 256 });
+      this.feed = feed;
+      try {
+        for await (const m of feed) {
+          if (replay !== this.replays) break;
+          this.onSamples(m.subject, m.data, false);
+          if (m.seq >= until) break;
+        }
+      } finally {
+        feed.stop();
       }
-    })().catch((e: unknown) => this.log.debug('samples feed ended', { error: e instanceof Error ? e.message : String(e) }));
+    })()
+      .catch((e: unknown) =>
+        this.log.warn('the samples stream could not be replayed', { error: e instanceof Error ? e.message : String(e) }),
+      )
+      .finally(() => {
+        if (replay !== this.replays) return;
+        const held = this.held ?? [];
+        this.held = undefined;
+        for (const m of held) this.onLive(m.subject, m.data);
+        this.markCaughtUp();
+      });
+  }
+
+  /** A samples message heard live: applied, or held while the stream is replayed. */
+  private onLive(subject: string, data: Uint8Array): void {
+    if (this.held) {
+      if (this.held.length < MAX_HELD_MESSAGES) this.held.push({ subject, data });
+      else if (this.heldDropped++ === 0)
+        this.log.warn('live samples dropped while the stream is replayed: too many came', { held: MAX_HELD_MESSAGES });
+      return;
+    }
+    this.lastLiveAt = this.now();
+    this.onSamples(subject, data, true);
   }
 
   /** The first sequence of the stream at or after `time`, found with a consumer that is deleted at once. */
