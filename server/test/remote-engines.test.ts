@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { hostStatsTopic, isObject, parseContainerSummary, parseHosts, type HostInfo } from '@dockpulse/shared';
 import type { Gateway } from '../src/main.js';
@@ -175,5 +176,49 @@ describe('engines read over their API without an agent', { skip: started.ok ? un
     } finally {
       await client.close();
     }
+  });
+});
+
+/**
+ * An engine that accepts connections and never says anything (a hung daemon, a proxy whose backend is gone):
+ * its host is reported down once it has not answered in time, rather than waited for forever, and the
+ * connections given up on are closed, not left to pile up.
+ */
+describe('an engine that accepts the connection and never answers', () => {
+  const held = new Set<Socket>();
+  let mute: Server | undefined;
+  let gateway: Gateway | undefined;
+
+  before(async () => {
+    mute = createServer((socket) => {
+      held.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => held.delete(socket));
+    });
+    await new Promise<void>((resolve) => mute!.listen(0, '127.0.0.1', resolve));
+    const { port } = mute.address() as AddressInfo;
+    gateway = await bootGateway((c) => {
+      c.engines = [{ name: 'mute', url: `http://127.0.0.1:${port}` }];
+    });
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    for (const s of held) s.destroy();
+    await new Promise<void>((resolve) => (mute ? mute.close(() => resolve()) : resolve()));
+  });
+
+  test('its host is unavailable, saying it did not answer, while the local engine is up', async () => {
+    let hosts = new Map<string, HostInfo>();
+    await waitUntil(
+      async () => {
+        hosts = await hostsOf(gateway!);
+        return hosts.get('mute')?.state === 'unavailable' && /did not answer within/.test(hosts.get('mute')?.engine.error ?? '');
+      },
+      30_000,
+      'the mute engine reported unavailable',
+    );
+    for (const [name, host] of hosts) if (name !== 'mute') assert.equal(host.state, 'up', `${name}: ${JSON.stringify(host)}`);
+    assert.ok(held.size <= 2, `${held.size} connections to the mute engine still open: the ones given up on were not closed`);
   });
 });

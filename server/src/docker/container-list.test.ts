@@ -37,6 +37,7 @@ function entry(id: string, name: string, more: Record<string, unknown> = {}): Re
 interface ListOptions {
   all?: boolean;
   filters?: { id?: string[] };
+  abortSignal?: AbortSignal;
 }
 
 /**
@@ -61,7 +62,10 @@ class FakeEngine {
   };
 
   listContainers = async (options: ListOptions): Promise<unknown[]> => {
-    this.lists.push(options);
+    // Every call is bounded in time; what it asks is what the tests compare.
+    assert.ok(options.abortSignal instanceof AbortSignal, 'listContainers is called with an abort signal');
+    const { abortSignal: _, ...asked } = options;
+    this.lists.push(asked);
     if (this.down) throw this.down;
     // As the engine does: an id filter matches any id that starts with it.
     const ids = options.filters?.id;

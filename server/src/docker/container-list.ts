@@ -41,6 +41,36 @@ const MAX_EVENT_BYTES = 64 * 1024;
 const REFRESH_DELAY_MS = 30;
 
 /**
+ * How long an engine has to answer a request (the events stream's headers, a list, a ping). One that accepts
+ * the connection and says nothing (a hung daemon, a proxy whose backend is gone) is otherwise waited for
+ * forever, and its host never reported down.
+ */
+export const ENGINE_ANSWER_TIMEOUT_MS = 10_000;
+
+/**
+ * `request` started with an abort signal of its own, and rejected with a clear error when the engine has not
+ * answered within `ms` (the request is aborted then) or when `signal` aborts.
+ */
+async function answered<T>(endpoint: string, ms: number, signal: AbortSignal, request: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const attempt = new AbortController();
+  const abort = (): void => attempt.abort();
+  signal.addEventListener('abort', abort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const silence = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`${endpoint} accepted the connection but did not answer within ${ms / 1000} s`));
+      attempt.abort();
+    }, ms);
+  });
+  try {
+    return await Promise.race([request(attempt.signal), silence]);
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', abort);
+  }
+}
+
+/**
  * The engine's containers, kept live from its events API. Events are subscribed before the list is read, so
  * nothing that happens in between is missed; after the events stream breaks, the list is read again and
  * reconciled. Whether the engine answers is part of the state.
@@ -64,6 +94,7 @@ export class ContainerList implements ContainerDirectory {
     private readonly source: Engine,
     private readonly log: Logger,
     private readonly backoff: BackoffOptions = DEFAULT_BACKOFF,
+    private readonly answerTimeoutMs = ENGINE_ANSWER_TIMEOUT_MS,
   ) {
     this.engine = { status: 'down', endpoint: source.endpoint, error: 'not connected yet' };
     this.failures = new FailureLog(log, 'docker engine connection');
@@ -155,10 +186,16 @@ export class ContainerList implements ContainerDirectory {
    * the engine cannot be reached.
    */
   private async follow(signal: AbortSignal): Promise<string> {
-    const stream = (await this.source.docker.getEvents({
-      filters: { type: ['container'] },
-      abortSignal: signal,
-    } as Parameters<Engine['docker']['getEvents']>[0])) as NodeJS.ReadableStream & { destroy(): void };
+    const request = new AbortController();
+    signal.addEventListener('abort', () => request.abort(), { once: true });
+    // The stream outlives the wait for its headers: it is aborted with the connection, not with the wait.
+    const stream = (await answered(this.source.endpoint, this.answerTimeoutMs, signal, (attempt) => {
+      attempt.addEventListener('abort', () => request.abort(), { once: true });
+      return this.source.docker.getEvents({
+        filters: { type: ['container'] },
+        abortSignal: request.signal,
+      } as Parameters<Engine['docker']['getEvents']>[0]);
+    })) as NodeJS.ReadableStream & { destroy(): void };
     const decoder = new NdjsonDecoder(MAX_EVENT_BYTES);
     const early: unknown[] = [];
     let listed = false;
@@ -183,21 +220,25 @@ export class ContainerList implements ContainerDirectory {
     });
     // A failed list read must not leave the `ended` promise without a handler.
     ended.catch(() => {});
-    await this.relist();
+    await this.relist(signal);
     listed = true;
     for (const e of early) this.onEvent(e);
     this.failures.recovered({ endpoint: this.source.endpoint });
     const reason = await ended;
     if (reason !== 'aborted') {
       // The stream can end without the engine going away; a failed ping says it did.
-      await this.source.docker.ping();
+      // dockerode takes an abort signal for a ping, though its types do not say so.
+      const ping = this.source.docker.ping.bind(this.source.docker) as unknown as (opts: { abortSignal: AbortSignal }) => Promise<unknown>;
+      await answered(this.source.endpoint, this.answerTimeoutMs, signal, (attempt) => ping({ abortSignal: attempt }));
     }
     return reason;
   }
 
   /** Reads the whole list and replaces ours with it. */
-  private async relist(): Promise<void> {
-    const raw: unknown = await this.source.docker.listContainers({ all: true });
+  private async relist(signal: AbortSignal): Promise<void> {
+    const raw: unknown = await answered(this.source.endpoint, this.answerTimeoutMs, signal, (attempt) =>
+      this.source.docker.listContainers({ all: true, abortSignal: attempt }),
+    );
     const next = new Map<string, ContainerSummary>();
     const labels = new Map<string, Readonly<Record<string, string>>>();
     if (Array.isArray(raw)) {
@@ -273,7 +314,11 @@ export class ContainerList implements ContainerDirectory {
     if (ids.length === 0) return;
     let raw: unknown;
     try {
-      raw = await this.source.docker.listContainers({ all: true, filters: { id: ids } });
+      raw = await this.source.docker.listContainers({
+        all: true,
+        filters: { id: ids },
+        abortSignal: AbortSignal.timeout(this.answerTimeoutMs),
+      });
     } catch (e) {
       // The events stream breaks too, and the relist after it reconnects brings these in.
       this.log.debug('container refresh failed', { error: describeEngineError(e, this.source.setting) });
