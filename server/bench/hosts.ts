@@ -8,6 +8,8 @@
  *              (a) a gateway reading the engine itself; (b) `dockpulse agent` + nats-server + a gateway that
  *              reads nothing itself (`DOCKPULSE_LOCAL_ENGINE=false`). CPU per sample received is
  *              (gateway + agent + nats-server) ÷ the dashboard's samples; the target is (b)/(a) ≤ 1.2×.
+ *              Each container count is run in turn; with 0 among them, what the processes cost with nothing
+ *              to read is taken out of the others, which gives what one more sample costs each way.
  *   synthetic  H synthetic hosts of C containers at 1 Hz (`synthetic-agents.ts`, one process that publishes
  *              what H agents would, with the real encoders) through one nats-server into one gateway with D
  *              dashboards, against the same H × C containers served in-process (`synthetic-gateway.ts`, the
@@ -15,7 +17,7 @@
  *              gateway that serves nobody: what it adds to nats-server, and whether the first one notices.
  *
  *   pnpm --filter @dockpulse/server bench:hosts [--parts local,synthetic] [--rounds 3]
- *        [--containers 50] [--local-seconds 30] [--local-warmup 20]
+ *        [--containers 0,50,200] [--local-seconds 30] [--local-warmup 20]
  *        [--hosts 10] [--per-host 100] [--dashboards 100] [--seconds 20] [--warmup 15] [--second-gateway yes]
  *        [--cpu-prof DIR]   (the gateways and the agent write V8 CPU profiles there when they stop)
  *        [--out hosts]      (results file name under bench/results)
@@ -53,7 +55,7 @@ import { startSecondEngine, type SecondEngine } from '../test/helpers/second-eng
 const f = flags({
   parts: 'local,synthetic',
   rounds: '3',
-  containers: '50',
+  containers: '0,50,200',
   'local-seconds': '30',
   'local-warmup': '20',
   hosts: '10',
@@ -67,7 +69,12 @@ const f = flags({
 });
 const PARTS = new Set(f.get('parts')!.split(','));
 const ROUNDS = Number(f.get('rounds'));
-const CONTAINERS = Number(f.get('containers'));
+/** Container counts the local part runs at, in order; 0 measures what each process costs with nothing to read. */
+const CONTAINER_COUNTS = f
+  .get('containers')!
+  .split(',')
+  .map(Number)
+  .sort((a, b) => a - b);
 const LOCAL_SECONDS = Number(f.get('local-seconds'));
 const LOCAL_WARMUP = Number(f.get('local-warmup'));
 const HOSTS = Number(f.get('hosts'));
@@ -268,6 +275,8 @@ type LocalPhase = 'direct' | 'agent';
 
 interface LocalRun {
   phase: LocalPhase;
+  /** Idle containers on the engine. */
+  containers: number;
   round: number;
   window: Window;
   /** Samples per second the gateway's hub published: every container of the engine. */
@@ -313,18 +322,18 @@ async function localRun(phase: LocalPhase, round: number, engine: SecondEngine, 
     const window = await measure(groups, clients, LOCAL_SECONDS, 150);
     const p1 = await published(gw.port);
     const engineContainers = (await engine.docker(['ps', '-q'])).split('\n').filter(Boolean).length;
-    return { phase, round, window, gatewayRate: (p1 - p0) / window.seconds, engineContainers };
+    return { phase, containers: ids.length, round, window, gatewayRate: (p1 - p0) / window.seconds, engineContainers };
   } finally {
     for (const stop of stops.reverse()) await stop();
   }
 }
 
-/** Starts `n` idle containers on `engine`, a few at a time; returns the ids of those that started. */
-async function startContainers(engine: SecondEngine, n: number): Promise<string[]> {
+/** Starts `n` more idle containers on `engine`, numbered on from `first`, a few at a time; returns their ids. */
+async function startContainers(engine: SecondEngine, first: number, n: number): Promise<string[]> {
   const ids: string[] = [];
-  let next = 0;
+  let next = first;
   const worker = async (): Promise<void> => {
-    while (next < n) {
+    while (next < first + n) {
       const i = next++;
       ids.push(await engine.containers.run(`idle-${i}`, ['sleep', '1d']));
     }
@@ -340,21 +349,24 @@ async function localPart(): Promise<LocalRun[]> {
   if (!started.ok) throw new Error(`local: cannot start an engine for the run: ${started.error}`);
   const engine = started.value;
   const stopEngine = owned(() => engine.stop());
-  console.error(`local: starting ${CONTAINERS} idle containers on an engine of the run's own (${engine.socketUrl})…`);
   const runs: LocalRun[] = [];
+  const ids: string[] = [];
   try {
-    const ids = await startContainers(engine, CONTAINERS);
-    for (let r = 0; r < ROUNDS; r++) {
-      const order: LocalPhase[] = r % 2 === 0 ? ['direct', 'agent'] : ['agent', 'direct'];
-      for (const phase of order) {
-        const run = await localRun(phase, r, engine, ids);
-        runs.push(run);
-        const w = run.window;
-        console.error(
-          `local round ${r + 1}/${ROUNDS} ${phase}: gateway ${w.cpu['gateway']!.toFixed(1)}, agent ${(w.cpu['agent'] ?? 0).toFixed(1)}, ` +
-            `nats ${(w.cpu['nats'] ?? 0).toFixed(1)} ms/s; ${perDashboard(w).toFixed(1)} samples/s; p99 ${w.clients.p99} ms; ` +
-            `load ${w.loadStart.toFixed(1)}→${w.loadEnd.toFixed(1)}`,
-        );
+    for (const count of CONTAINER_COUNTS) {
+      console.error(`local: ${count} idle containers on an engine of the run's own (${engine.socketUrl})…`);
+      ids.push(...(await startContainers(engine, ids.length, count - ids.length)));
+      for (let r = 0; r < ROUNDS; r++) {
+        const order: LocalPhase[] = r % 2 === 0 ? ['direct', 'agent'] : ['agent', 'direct'];
+        for (const phase of order) {
+          const run = await localRun(phase, r, engine, [...ids]);
+          runs.push(run);
+          const w = run.window;
+          console.error(
+            `local ${count} containers, round ${r + 1}/${ROUNDS} ${phase}: gateway ${w.cpu['gateway']!.toFixed(1)}, agent ${(w.cpu['agent'] ?? 0).toFixed(1)}, ` +
+              `nats ${(w.cpu['nats'] ?? 0).toFixed(1)} ms/s; ${perDashboard(w).toFixed(1)} samples/s; p99 ${w.clients.p99} ms; ` +
+              `load ${w.loadStart.toFixed(1)}→${w.loadEnd.toFixed(1)}`,
+          );
+        }
       }
     }
   } finally {
@@ -483,79 +495,103 @@ function pairedRatio<T extends { round: number }>(
 const fmtRatio = (r: { median: number; min: number; max: number }): string =>
   `${r.median.toFixed(2)}× (rounds ${r.min.toFixed(2)} to ${r.max.toFixed(2)})`;
 
-function reportLocal(runs: LocalRun[]): Record<string, unknown> {
+function reportLocal(all: LocalRun[]): Record<string, unknown> {
   const counted = (r: LocalRun): number => r.window.cpu['gateway']! + (r.window.cpu['agent'] ?? 0) + (r.window.cpu['nats'] ?? 0);
   const perSample = (r: LocalRun): number => counted(r) / perDashboard(r.window);
-  console.log(
-    `\nlocal: ${CONTAINERS} idle containers, cgroup source, one dashboard subscribed to all; ${ROUNDS} rounds × ${LOCAL_SECONDS} s after ${LOCAL_WARMUP} s, medians`,
-  );
-  console.log('CPU in ms per second (10 = 1 % of one core); counted = gateway + agent + nats-server; daemons recorded, not counted\n');
-  console.log(
-    'phase'.padEnd(28) +
-      'gateway'.padStart(9) +
-      'agent'.padStart(8) +
-      'nats'.padStart(8) +
-      'counted'.padStart(9) +
-      'daemons'.padStart(9) +
-      'samples/s'.padStart(11) +
-      'ms/sample'.padStart(11) +
-      'hub/s'.padStart(8) +
-      'p50 ms'.padStart(8) +
-      'p99 ms'.padStart(8) +
-      'load'.padStart(6),
-  );
-  const rows: Record<string, unknown>[] = [];
-  const label: Record<LocalPhase, string> = { direct: '(a) gateway reads engine', agent: '(b) agent + NATS + gateway' };
-  for (const phase of ['direct', 'agent'] as const) {
-    const rs = runs.filter((r) => r.phase === phase);
-    if (rs.length === 0) continue;
-    const row = {
-      phase,
-      gatewayMsPerS: med(rs, (r) => r.window.cpu['gateway']),
-      agentMsPerS: med(rs, (r) => r.window.cpu['agent']),
-      natsMsPerS: med(rs, (r) => r.window.cpu['nats']),
-      countedMsPerS: med(rs, counted),
-      daemonsMsPerS: med(rs, (r) => r.window.cpu['daemons']),
-      samplesPerS: med(rs, (r) => perDashboard(r.window)),
-      msPerSample: med(rs, perSample),
-      hubSamplesPerS: med(rs, (r) => r.gatewayRate),
-      engineContainers: Math.max(...rs.map((r) => r.engineContainers)),
-      p50: med(rs, (r) => r.window.clients.p50),
-      p99: med(rs, (r) => r.window.clients.p99),
-      load: med(rs, (r) => r.window.loadStart),
-    };
-    rows.push(row);
+  const byCount: Record<string, unknown> = {};
+  for (const count of CONTAINER_COUNTS) {
+    const runs = all.filter((r) => r.containers === count);
     console.log(
-      label[phase].padEnd(28) +
-        cell(row.gatewayMsPerS, 1, 9) +
-        cell(row.agentMsPerS, 1, 8) +
-        cell(row.natsMsPerS, 1, 8) +
-        cell(row.countedMsPerS, 1, 9) +
-        cell(row.daemonsMsPerS, 1, 9) +
-        cell(row.samplesPerS, 1, 11) +
-        cell(row.msPerSample, 3, 11) +
-        cell(row.hubSamplesPerS, 1, 8) +
-        cell(row.p50, 0, 8) +
-        cell(row.p99, 0, 8) +
-        cell(row.load, 1, 6),
+      `\nlocal: ${count} idle containers, cgroup source, one dashboard subscribed to all; ${ROUNDS} rounds × ${LOCAL_SECONDS} s after ${LOCAL_WARMUP} s, medians`,
     );
+    console.log('CPU in ms per second (10 = 1 % of one core); counted = gateway + agent + nats-server; daemons recorded, not counted\n');
+    console.log(
+      'phase'.padEnd(28) +
+        'gateway'.padStart(9) +
+        'agent'.padStart(8) +
+        'nats'.padStart(8) +
+        'counted'.padStart(9) +
+        'daemons'.padStart(9) +
+        'samples/s'.padStart(11) +
+        'ms/sample'.padStart(11) +
+        'hub/s'.padStart(8) +
+        'p50 ms'.padStart(8) +
+        'p99 ms'.padStart(8) +
+        'load'.padStart(6),
+    );
+    const rows: Record<string, unknown>[] = [];
+    const label: Record<LocalPhase, string> = { direct: '(a) gateway reads engine', agent: '(b) agent + NATS + gateway' };
+    for (const phase of ['direct', 'agent'] as const) {
+      const rs = runs.filter((r) => r.phase === phase);
+      if (rs.length === 0) continue;
+      const row = {
+        phase,
+        gatewayMsPerS: med(rs, (r) => r.window.cpu['gateway']),
+        agentMsPerS: med(rs, (r) => r.window.cpu['agent']),
+        natsMsPerS: med(rs, (r) => r.window.cpu['nats']),
+        countedMsPerS: med(rs, counted),
+        daemonsMsPerS: med(rs, (r) => r.window.cpu['daemons']),
+        samplesPerS: med(rs, (r) => perDashboard(r.window)),
+        msPerSample: count > 0 ? med(rs, perSample) : NaN,
+        hubSamplesPerS: med(rs, (r) => r.gatewayRate),
+        engineContainers: Math.max(...rs.map((r) => r.engineContainers)),
+        p50: med(rs, (r) => r.window.clients.p50),
+        p99: med(rs, (r) => r.window.clients.p99),
+        load: med(rs, (r) => r.window.loadStart),
+      };
+      rows.push(row);
+      console.log(
+        label[phase].padEnd(28) +
+          cell(row.gatewayMsPerS, 1, 9) +
+          cell(row.agentMsPerS, 1, 8) +
+          cell(row.natsMsPerS, 1, 8) +
+          cell(row.countedMsPerS, 1, 9) +
+          cell(row.daemonsMsPerS, 1, 9) +
+          cell(row.samplesPerS, 1, 11) +
+          cell(row.msPerSample, 3, 11) +
+          cell(row.hubSamplesPerS, 1, 8) +
+          cell(row.p50, 0, 8) +
+          cell(row.p99, 0, 8) +
+          cell(row.load, 1, 6),
+      );
+    }
+    const a = runs.filter((r) => r.phase === 'agent');
+    const d = runs.filter((r) => r.phase === 'direct');
+    // With nothing to read, what each set of processes costs just running: the ratio of the totals.
+    const ratio = pairedRatio(a, d, count > 0 ? perSample : counted);
+    const agentSide = pairedRatio(a, d, (r) => (r.window.cpu['agent'] ?? r.window.cpu['gateway']!) + (r.window.cpu['nats'] ?? 0));
+    const gatewayOnly = pairedRatio(a, d, (r) => r.window.cpu['gateway']!);
+    console.log(`\n(b)/(a), everything counted: ${fmtRatio(ratio)}${count > 0 ? '; target ≤ 1.2×' : ' (CPU with nothing to read)'}`);
+    console.log(`(b)'s agent + nats-server against (a)'s gateway: ${fmtRatio(agentSide)}`);
+    console.log(`(b)'s gateway alone against (a)'s gateway: ${fmtRatio(gatewayOnly)}`);
+    console.log(
+      `(hub/s: samples the gateway published; the run's engine held ${Math.max(...runs.map((r) => r.engineContainers))} containers, the run's own)`,
+    );
+    byCount[String(count)] = { rows, ratio, agentSide, gatewayOnly };
   }
-  const a = runs.filter((r) => r.phase === 'agent');
-  const d = runs.filter((r) => r.phase === 'direct');
-  const ratio = pairedRatio(a, d, perSample);
-  const gatewayOnly = pairedRatio(a, d, (r) => r.window.cpu['gateway']! / perDashboard(r.window));
-  const agentSide = pairedRatio(
-    a,
-    d,
-    (r) => ((r.window.cpu['agent'] ?? r.window.cpu['gateway']!) + (r.window.cpu['nats'] ?? 0)) / perDashboard(r.window),
-  );
-  console.log(`\n(b)/(a) per sample received, everything counted: ${fmtRatio(ratio)}; target ≤ 1.2×`);
-  console.log(`(b)'s agent + nats-server against (a)'s gateway: ${fmtRatio(agentSide)}`);
-  console.log(`(b)'s gateway alone against (a)'s gateway: ${fmtRatio(gatewayOnly)}`);
-  console.log(
-    `(hub/s: samples the gateway published; the run's engine held ${Math.max(...runs.map((r) => r.engineContainers))} containers, the run's own)`,
-  );
-  return { rows, ratio, agentSide, gatewayOnly, runs };
+  // What reading one more container costs each way, the fixed cost of the processes taken out.
+  const marginal: Record<string, unknown> = {};
+  if (CONTAINER_COUNTS[0] === 0) {
+    const idle = all.filter((r) => r.containers === 0);
+    for (const count of CONTAINER_COUNTS.filter((c) => c > 0)) {
+      const runs = all.filter((r) => r.containers === count);
+      const extra = (phase: LocalPhase): number[] =>
+        runs
+          .filter((r) => r.phase === phase)
+          .map((r) => {
+            const base = idle.find((i) => i.phase === phase && i.round === r.round);
+            return base ? ((counted(r) - counted(base)) / perDashboard(r.window)) * 1000 : NaN;
+          });
+      const direct = med(extra('direct'), (x) => x);
+      const agent = med(extra('agent'), (x) => x);
+      marginal[String(count)] = { directUsPerSample: direct, agentUsPerSample: agent, ratio: agent / direct };
+      console.log(
+        `\n${count} containers, less the same processes with none: (a) ${direct.toFixed(0)} µs, (b) ${agent.toFixed(0)} µs per sample; ` +
+          `(b)/(a) ${(agent / direct).toFixed(2)}×`,
+      );
+    }
+  }
+  return { byCount, marginal, runs: all };
 }
 
 function reportSynthetic(runs: SyntheticRun[]): Record<string, unknown> {
