@@ -6,7 +6,7 @@ import { CloseCode, ErrorCode, PROTOCOL, TOKEN_PROTOCOL_PREFIX, type HelloMessag
 import type { Gateway } from '../src/main.js';
 import type { ShareInfo as ShareView } from '@dockpulse/shared';
 import { signShare, type ShareClaims } from '../src/auth/signed-token.js';
-import { ensureTestImage } from './helpers/docker.js';
+import { docker, ensureTestImage } from './helpers/docker.js';
 import { bootGateway, topicOf, waitForListed } from './helpers/gateway.js';
 import { TestClient } from './helpers/ws-client.js';
 import { waitUntil } from './helpers/wait.js';
@@ -464,6 +464,57 @@ describe('share links', () => {
     } finally {
       await f.close();
       await n.close();
+    }
+  });
+  test('a share that follows a name stays with its container when it is renamed, and moves only once it is removed', async () => {
+    const g = open!;
+    const name = containers.prefix + 'renamed';
+    const moved = containers.prefix + 'renamed-away';
+    const original = await containers.run('renamed');
+    const other = await containers.run('usurper');
+    for (const id of [original, other]) await waitForListed(g, id);
+    const share = await createShare(g, { container: name, ttlSeconds: 60, follow: 'name' });
+    const live = await connectWith(g, share.token);
+    let late: TestClient | undefined;
+    try {
+      assert.deepEqual((await live.waitFor(isHello, 5000)).scope, { kind: 'container', host: HOST, id: original, name });
+      live.send({ type: 'subscribe', topics: [topicOf(original)] });
+      await live.waitFor((m) => m.type === 'history' && m.topic === topicOf(original), 10_000);
+
+      // The shared container is renamed away and another one takes its name, while the original still runs.
+      const since = live.mark();
+      await docker(['rename', name, moved]);
+      await docker(['rename', containers.prefix + 'usurper', name]);
+      await waitUntil(() => g.hosts.findByName(HOST, name)?.id === other, 10_000, 'the other container listed under the name');
+
+      // A socket opened now, and the one already open, both show the original, under its new name.
+      late = await connectWith(g, share.token, 'subprotocol');
+      assert.deepEqual((await late.waitFor(isHello, 5000)).scope, { kind: 'container', host: HOST, id: original, name: moved });
+      for (const c of [live, late]) {
+        const mark = c.mark();
+        c.send({ type: 'subscribe', topics: [topicOf(other)] });
+        const refused = await c.waitFor((m) => m.type === 'error', 5000, mark);
+        assert.equal(refused.type === 'error' && refused.code, ErrorCode.forbidden, 'the container that took the name is not shown');
+      }
+      await live.waitForSamples(original, 1, 10_000, since);
+      assert.ok(!live.frames.slice(since).some((f) => isHello(f.msg)), 'no new hello: the link did not move');
+      const history = await raw(g.url, 'GET', `/api/containers/${HOST}/${other}/history?from=${Date.now() - 60_000}&to=${Date.now()}`, {
+        headers: { Authorization: `Bearer ${share.token}` },
+      });
+      assert.equal(history.status, 403, `the other container's history is not the link's: ${history.body}`);
+
+      // Once the original is removed, the container that holds the name is its re-creation as far as the link knows.
+      const mark = live.mark();
+      await containers.remove(original);
+      const next = await live.waitFor(
+        (m): m is HelloMessage => isHello(m) && m.scope.kind === 'container' && m.scope.id !== original,
+        10_000,
+        mark,
+      );
+      assert.deepEqual(next.scope, { kind: 'container', host: HOST, id: other, name });
+    } finally {
+      await live.close();
+      await late?.close();
     }
   });
 });
