@@ -28,6 +28,7 @@ import { History } from './history/history.js';
 import { Recorder } from './history/recorder.js';
 import { HistoryStore } from './history/store.js';
 import { startAlerts } from './alerts/start.js';
+import { gatewayReplayBudget } from './limits/replay-budget.js';
 
 /** The history database, in the state directory. */
 const HISTORY_FILE = 'history.db';
@@ -244,6 +245,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
       version: VERSION,
       history,
       alerts: alerts?.feed,
+      shareReplay: gatewayReplayBudget(config.historyMs, config.intervalMs),
       log,
     },
     { path: '/ws', auth, shares, origins: config.origins, trustedHosts, heartbeatMs: config.heartbeatMs },
