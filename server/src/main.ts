@@ -332,7 +332,12 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
         hub.close();
         recorder?.stop();
         store?.close();
-        shares.close();
+        const unsaved = await shares.close();
+        if (unsaved.length > 0) {
+          log.error('share revocations were never saved: after a restart these links open again until revoked again', {
+            shares: unsaved.join(', '),
+          });
+        }
         lifetime.abort();
         await listsDone;
         await new Promise<void>((ok) => server.close(() => ok()));

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { CloseCode, ErrorCode, PROTOCOL, TOKEN_PROTOCOL_PREFIX, type HelloMessage, type ServerMessage } from '@dockpulse/shared';
 import type { Gateway } from '../src/main.js';
@@ -515,6 +516,59 @@ describe('share links', () => {
     } finally {
       await live.close();
       await late?.close();
+    }
+  });
+  test('a revocation that cannot be saved is in force at once, answered 503, retried on request, and holds after a restart', async () => {
+    const dir = await tempStateDir();
+    let g: Gateway | undefined;
+    const aside = `${dir.path}.aside`;
+    let moved = false;
+    try {
+      g = await bootOnStateDir(dir.path);
+      await waitForListed(g, a);
+      const share = await createShare(g, { container: a, ttlSeconds: 600 });
+      const kept = await createShare(g, { container: a, ttlSeconds: 600 });
+      const live = await connectWith(g, share.token);
+      try {
+        await live.waitFor(isHello, 5000);
+        // The state directory becomes unwritable: a file where it was (root ignores permission bits).
+        await rename(dir.path, aside);
+        moved = true;
+        await writeFile(dir.path, 'not a directory');
+
+        const first = await revoke(g, share.id);
+        assert.equal(first.status, 503, first.body);
+        assert.equal(errorCode(first), 'not_saved');
+        assert.equal((await live.waitForClose(5000)).code, CloseCode.tokenExpired, 'its live socket is closed before the save');
+        assert.deepEqual(await refusal(g, share.token), { code: CloseCode.tokenExpired, frames: 0 }, 'its token is refused at once');
+        const retried = await revoke(g, share.id);
+        assert.equal(retried.status, 503, `a retry while the directory is still unwritable: ${retried.body}`);
+        assert.equal(errorCode(retried), 'not_saved');
+      } finally {
+        await live.close();
+      }
+      await rm(dir.path, { force: true });
+      await rename(aside, dir.path);
+      moved = false;
+      const saved = await revoke(g, share.id);
+      assert.equal(saved.status, 204, `a retry once it can be saved: ${saved.body}`);
+      assert.equal((await revoke(g, share.id)).status, 404, 'and then it is an ended share like any other');
+
+      await g.stop();
+      g = await bootOnStateDir(dir.path);
+      await waitForListed(g, a);
+      assert.deepEqual(await refusal(g, share.token), { code: CloseCode.tokenExpired, frames: 0 }, 'still revoked after the restart');
+      assert.deepEqual(
+        (await listShares(g)).map((s) => s.id),
+        [kept.id],
+      );
+    } finally {
+      if (moved) {
+        await rm(dir.path, { force: true });
+        await rename(aside, dir.path);
+      }
+      await g?.stop();
+      await dir.remove();
     }
   });
 });
