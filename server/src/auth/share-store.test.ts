@@ -79,7 +79,8 @@ test('who a request is', () =>
     assert.deepEqual(locked.authenticate({}), { ok: false, error: 'missing' });
     assert.deepEqual(locked.authenticate({ token: 'wrong-token-0000000' }), { ok: false, error: 'invalid' });
     assert.deepEqual(locked.authenticate({ token: 'the-access-token-123' }), { ok: true, value: { kind: 'admin' } });
-    assert.deepEqual(locked.authenticate({ session: locked.newSession().value }), { ok: true, value: { kind: 'admin' } });
+    const session = locked.newSession();
+    assert.deepEqual(locked.authenticate({ session: session.value }), { ok: true, value: { kind: 'admin', session: session.ref } });
     assert.deepEqual(locked.authenticate({ session: 'forged.cookie' }), { ok: false, error: 'invalid' });
     const other = new Authenticator('another-access-token', store, secret);
     assert.deepEqual(locked.authenticate({ session: other.newSession().value }), { ok: false, error: 'invalid' });
