@@ -98,7 +98,7 @@ test('log in, share a container, watch the link live in a fresh browser, revoke 
     await expect(shared.getByText(/all containers/i)).toHaveCount(0);
     await expect(shared.getByRole('table', { name: 'Containers' })).toHaveCount(0);
     await expect(shared.getByRole('button', { name: 'Share' })).toHaveCount(0);
-    await expect(shared.getByRole('button', { name: 'Log out' })).toHaveCount(0);
+    await expect(shared.getByRole('button', { name: 'Log out', exact: true })).toHaveCount(0);
     // The window buttons work here too; a minute of a fresh server's samples makes a picture with lines.
     await shared.getByRole('group', { name: 'Time window' }).getByRole('button', { name: '1 min', exact: true }).click();
     await expectChartSpan(shared, 15_000);
@@ -144,12 +144,54 @@ test('log out returns to the token form, also after a reload', async ({ browser 
     await page.goto('/');
     await logIn(page);
     await expectLive(page);
-    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('button', { name: 'Log out', exact: true }).click();
     await expect(page.getByRole('heading', { name: 'Log in' })).toBeVisible();
     await expect(page.getByTestId('connection')).toHaveCount(0);
     await page.reload();
     await expect(page.getByRole('heading', { name: 'Log in' })).toBeVisible();
   } finally {
     await context.close();
+  }
+});
+
+test('log out everywhere ends the session of another browser at once, and leaves its share link open', async ({ browser }) => {
+  // Three browsers that each go live: three times the time of a one-browser test.
+  test.slow();
+  const here = await browser.newContext({ baseURL: server.url });
+  const there = await browser.newContext({ baseURL: server.url });
+  const visitor = await browser.newContext();
+  try {
+    const mine = await here.newPage();
+    const theirs = await there.newPage();
+    for (const page of [mine, theirs]) {
+      await page.goto('/');
+      await logIn(page);
+      await expectLive(page);
+    }
+    // A link made before, watched by someone without a session.
+    const made = await mine.request.post('/api/shares', {
+      data: { container: containerName('busy'), ttlSeconds: 600 },
+      headers: { Origin: server.url },
+    });
+    expect(made.status()).toBe(201);
+    const { url } = (await made.json()) as { url: string };
+    const shared = await visitor.newPage();
+    await shared.goto(url);
+    await expectLive(shared);
+
+    await mine.getByRole('button', { name: 'Log out everywhere' }).click();
+    await expect(mine.getByRole('heading', { name: 'Log in' })).toBeVisible();
+    // The other browser's socket is closed by the gateway: its page asks for the token again, without a reload.
+    await expect(theirs.getByRole('heading', { name: 'Log in' })).toBeVisible();
+    await expect(theirs.getByText('Your session ended')).toBeVisible();
+    await theirs.reload();
+    await expect(theirs.getByRole('heading', { name: 'Log in' })).toBeVisible();
+
+    await expect(shared.getByTestId('share-ended')).toHaveCount(0);
+    await expectLive(shared);
+  } finally {
+    await visitor.close();
+    await there.close();
+    await here.close();
   }
 });

@@ -25,10 +25,13 @@ import { StaticFiles } from './http/static-files.js';
 import { StateDir } from './auth/state-dir.js';
 import { FileShares, ShareStore } from './auth/share-store.js';
 import { Authenticator } from './auth/authenticate.js';
+import { FileSessions, SessionStore } from './auth/session-store.js';
+import { AuthFailures } from './limits/auth-failures.js';
 import { History } from './history/history.js';
 import { Recorder } from './history/recorder.js';
 import { HistoryStore } from './history/store.js';
 import { startAlerts } from './alerts/start.js';
+import { gatewayReplayBudget } from './limits/replay-budget.js';
 
 /** The history database, in the state directory. */
 const HISTORY_FILE = 'history.db';
@@ -52,6 +55,8 @@ export interface Gateway {
   upstream: StreamCounters;
   transport: WsTransport;
   shares: ShareStore;
+  /** Dashboard sessions ended early. */
+  sessions: SessionStore;
   /** Stops everything it started: sockets, upstream streams, timers. */
   stop(): Promise<void>;
 }
@@ -152,7 +157,9 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
   }
   const busShares = config.nats ? new BusShares(log) : undefined;
   const shares = await ShareStore.open(busShares ?? new FileShares(state), secret);
-  const auth = new Authenticator(config.token, shares, secret);
+  // Sessions are ended per gateway, in its own state directory, even on a bus (see docs/multi-host.md).
+  const sessions = await SessionStore.open(new FileSessions(state));
+  const auth = new Authenticator(config.token, shares, secret, { sessions, failures: new AuthFailures() });
   const lifetime = new AbortController();
   const hosts = new HostSet();
   for (const source of sources) hosts.add(source);
@@ -242,6 +249,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
       version: VERSION,
       history,
       alerts: alerts?.feed,
+      shareReplay: gatewayReplayBudget(config.historyMs, config.intervalMs),
       log,
     },
     { path: '/ws', auth, shares, origins: config.origins, trustedHosts, heartbeatMs: config.heartbeatMs },
@@ -254,6 +262,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
       files: new StaticFiles(config.webRoot ?? defaultWebRoot()),
       auth,
       shares,
+      sessions,
       origins: config.origins,
       frameAncestors: config.frameAncestors,
       publicUrl: config.publicUrl,
@@ -319,6 +328,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
     },
     transport,
     shares,
+    sessions,
     stop: () => {
       stopped ??= (async () => {
         transport.close();
@@ -328,7 +338,13 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
         hub.close();
         recorder?.stop();
         store?.close();
-        shares.close();
+        const unsaved = await shares.close();
+        if (unsaved.length > 0) {
+          log.error('share revocations were never saved: after a restart these links open again until revoked again', {
+            shares: unsaved.join(', '),
+          });
+        }
+        if (await sessions.close()) log.error('a logout was never saved: after a restart its sessions open again until they expire');
         lifetime.abort();
         await listsDone;
         await new Promise<void>((ok) => server.close(() => ok()));

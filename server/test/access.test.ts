@@ -279,23 +279,23 @@ describe('access token, sessions and origins', () => {
     assert.deepEqual(JSON.parse(after.body), { required: true, authenticated: false });
   });
 
-  test('many wrong logins are answered 429, and then even the right token waits', async () => {
+  test('many wrong logins are answered 429, and the right token still logs in', async () => {
     // A gateway of its own, so that the limit does not spill over into the other tests.
     const fresh = await bootGateway((config) => {
       config.token = TOKEN;
     });
     try {
       const statuses: number[] = [];
-      for (let i = 0; i < 15; i++) statuses.push((await login(fresh, `${OTHER_TOKEN}${i}`)).res.status);
+      for (let i = 0; i < 25; i++) statuses.push((await login(fresh, `${OTHER_TOKEN}${i}`)).res.status);
       assert.ok(
         statuses.slice(0, 5).every((s) => s === 401),
         `the first attempts are plain refusals: ${statuses.join(' ')}`,
       );
       assert.equal(statuses.at(-1), 429, `a guessing run is throttled: ${statuses.join(' ')}`);
+      // Behind a reverse proxy everyone shares the guesser's address: the operator is not locked out.
       const right = await login(fresh, TOKEN);
-      assert.equal(right.res.status, 429);
-      assert.equal(errorCode(right.res), 'rate_limited');
-      assert.equal(right.cookie, undefined, 'throttling is not bypassed by guessing right');
+      assert.equal(right.res.status, 200, right.res.body);
+      assert.ok(right.cookie);
     } finally {
       await fresh.stop();
     }

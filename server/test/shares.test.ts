@@ -1,12 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { CloseCode, ErrorCode, PROTOCOL, TOKEN_PROTOCOL_PREFIX, type HelloMessage, type ServerMessage } from '@dockpulse/shared';
 import type { Gateway } from '../src/main.js';
 import type { ShareInfo as ShareView } from '@dockpulse/shared';
 import { signShare, type ShareClaims } from '../src/auth/signed-token.js';
-import { ensureTestImage } from './helpers/docker.js';
+import { docker, ensureTestImage } from './helpers/docker.js';
 import { bootGateway, topicOf, waitForListed } from './helpers/gateway.js';
 import { TestClient } from './helpers/ws-client.js';
 import { waitUntil } from './helpers/wait.js';
@@ -464,6 +465,110 @@ describe('share links', () => {
     } finally {
       await f.close();
       await n.close();
+    }
+  });
+  test('a share that follows a name stays with its container when it is renamed, and moves only once it is removed', async () => {
+    const g = open!;
+    const name = containers.prefix + 'renamed';
+    const moved = containers.prefix + 'renamed-away';
+    const original = await containers.run('renamed');
+    const other = await containers.run('usurper');
+    for (const id of [original, other]) await waitForListed(g, id);
+    const share = await createShare(g, { container: name, ttlSeconds: 60, follow: 'name' });
+    const live = await connectWith(g, share.token);
+    let late: TestClient | undefined;
+    try {
+      assert.deepEqual((await live.waitFor(isHello, 5000)).scope, { kind: 'container', host: HOST, id: original, name });
+      live.send({ type: 'subscribe', topics: [topicOf(original)] });
+      await live.waitFor((m) => m.type === 'history' && m.topic === topicOf(original), 10_000);
+
+      // The shared container is renamed away and another one takes its name, while the original still runs.
+      const since = live.mark();
+      await docker(['rename', name, moved]);
+      await docker(['rename', containers.prefix + 'usurper', name]);
+      await waitUntil(() => g.hosts.findByName(HOST, name)?.id === other, 10_000, 'the other container listed under the name');
+
+      // A socket opened now, and the one already open, both show the original, under its new name.
+      late = await connectWith(g, share.token, 'subprotocol');
+      assert.deepEqual((await late.waitFor(isHello, 5000)).scope, { kind: 'container', host: HOST, id: original, name: moved });
+      for (const c of [live, late]) {
+        const mark = c.mark();
+        c.send({ type: 'subscribe', topics: [topicOf(other)] });
+        const refused = await c.waitFor((m) => m.type === 'error', 5000, mark);
+        assert.equal(refused.type === 'error' && refused.code, ErrorCode.forbidden, 'the container that took the name is not shown');
+      }
+      await live.waitForSamples(original, 1, 10_000, since);
+      assert.ok(!live.frames.slice(since).some((f) => isHello(f.msg)), 'no new hello: the link did not move');
+      const history = await raw(g.url, 'GET', `/api/containers/${HOST}/${other}/history?from=${Date.now() - 60_000}&to=${Date.now()}`, {
+        headers: { Authorization: `Bearer ${share.token}` },
+      });
+      assert.equal(history.status, 403, `the other container's history is not the link's: ${history.body}`);
+
+      // Once the original is removed, the container that holds the name is its re-creation as far as the link knows.
+      const mark = live.mark();
+      await containers.remove(original);
+      const next = await live.waitFor(
+        (m): m is HelloMessage => isHello(m) && m.scope.kind === 'container' && m.scope.id !== original,
+        10_000,
+        mark,
+      );
+      assert.deepEqual(next.scope, { kind: 'container', host: HOST, id: other, name });
+    } finally {
+      await live.close();
+      await late?.close();
+    }
+  });
+  test('a revocation that cannot be saved is in force at once, answered 503, retried on request, and holds after a restart', async () => {
+    const dir = await tempStateDir();
+    let g: Gateway | undefined;
+    const aside = `${dir.path}.aside`;
+    let moved = false;
+    try {
+      g = await bootOnStateDir(dir.path);
+      await waitForListed(g, a);
+      const share = await createShare(g, { container: a, ttlSeconds: 600 });
+      const kept = await createShare(g, { container: a, ttlSeconds: 600 });
+      const live = await connectWith(g, share.token);
+      try {
+        await live.waitFor(isHello, 5000);
+        // The state directory becomes unwritable: a file where it was (root ignores permission bits).
+        await rename(dir.path, aside);
+        moved = true;
+        await writeFile(dir.path, 'not a directory');
+
+        const first = await revoke(g, share.id);
+        assert.equal(first.status, 503, first.body);
+        assert.equal(errorCode(first), 'not_saved');
+        assert.equal((await live.waitForClose(5000)).code, CloseCode.tokenExpired, 'its live socket is closed before the save');
+        assert.deepEqual(await refusal(g, share.token), { code: CloseCode.tokenExpired, frames: 0 }, 'its token is refused at once');
+        const retried = await revoke(g, share.id);
+        assert.equal(retried.status, 503, `a retry while the directory is still unwritable: ${retried.body}`);
+        assert.equal(errorCode(retried), 'not_saved');
+      } finally {
+        await live.close();
+      }
+      await rm(dir.path, { force: true });
+      await rename(aside, dir.path);
+      moved = false;
+      const saved = await revoke(g, share.id);
+      assert.equal(saved.status, 204, `a retry once it can be saved: ${saved.body}`);
+      assert.equal((await revoke(g, share.id)).status, 404, 'and then it is an ended share like any other');
+
+      await g.stop();
+      g = await bootOnStateDir(dir.path);
+      await waitForListed(g, a);
+      assert.deepEqual(await refusal(g, share.token), { code: CloseCode.tokenExpired, frames: 0 }, 'still revoked after the restart');
+      assert.deepEqual(
+        (await listShares(g)).map((s) => s.id),
+        [kept.id],
+      );
+    } finally {
+      if (moved) {
+        await rm(dir.path, { force: true });
+        await rename(aside, dir.path);
+      }
+      await g?.stop();
+      await dir.remove();
     }
   });
 });

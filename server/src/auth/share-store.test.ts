@@ -4,7 +4,8 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateDir } from './state-dir.js';
-import { FileShares, ShareStore } from './share-store.js';
+import { FileShares, ShareStore, type Share, type SharePersistence } from './share-store.js';
+import { waitUntil } from '../../test/helpers/wait.js';
 import { Authenticator } from './authenticate.js';
 
 const C = { id: 'c'.repeat(64), name: 'web-1' };
@@ -78,10 +79,46 @@ test('who a request is', () =>
     assert.deepEqual(locked.authenticate({}), { ok: false, error: 'missing' });
     assert.deepEqual(locked.authenticate({ token: 'wrong-token-0000000' }), { ok: false, error: 'invalid' });
     assert.deepEqual(locked.authenticate({ token: 'the-access-token-123' }), { ok: true, value: { kind: 'admin' } });
-    assert.deepEqual(locked.authenticate({ session: locked.newSession().value }), { ok: true, value: { kind: 'admin' } });
+    const session = locked.newSession();
+    assert.deepEqual(locked.authenticate({ session: session.value }), { ok: true, value: { kind: 'admin', session: session.ref } });
     assert.deepEqual(locked.authenticate({ session: 'forged.cookie' }), { ok: false, error: 'invalid' });
     const other = new Authenticator('another-access-token', store, secret);
     assert.deepEqual(locked.authenticate({ session: other.newSession().value }), { ok: false, error: 'invalid' });
     await store.revoke(share.share.id);
     assert.deepEqual(locked.authenticate({ token: share.token }), { ok: false, error: 'revoked' });
   }));
+
+/** Shares kept in memory, with saving turned off and on at will. */
+class FlakyShares implements SharePersistence {
+  failing = false;
+  saved: Share[] = [];
+  load(): Promise<unknown[]> {
+    return Promise.resolve(this.saved);
+  }
+  save(_changed: Share, all: readonly Share[]): Promise<void> {
+    if (this.failing) return Promise.reject(new Error('read-only file system'));
+    this.saved = all.map((s) => ({ ...s }));
+    return Promise.resolve();
+  }
+}
+
+test('a revocation that cannot be saved stays in force, is retried until it is kept, and one never kept is reported at close', async () => {
+  const persistence = new FlakyShares();
+  const store = await ShareStore.open(persistence, Buffer.alloc(32, 7));
+  const a = await store.create(C, 60_000, false);
+  const b = await store.create(C, 60_000, false);
+  assert.ok(a !== 'full' && b !== 'full');
+  persistence.failing = true;
+  assert.equal(await store.revoke(a.share.id), 'unsaved');
+  assert.deepEqual(store.verify(a.token), { ok: false, error: 'revoked' }, 'in force before it is kept');
+  assert.equal(await store.revoke(a.share.id), 'unsaved', 'revoking again tries again');
+  persistence.failing = false;
+  // The store's own retry, every 5 s.
+  await waitUntil(() => store.unsavedRevocations === 0, 15_000, 'the revocation kept by the retry');
+  const reopened = await ShareStore.open(persistence, Buffer.alloc(32, 7));
+  assert.deepEqual(reopened.verify(a.token), { ok: false, error: 'revoked' });
+
+  persistence.failing = true;
+  assert.equal(await store.revoke(b.share.id), 'unsaved');
+  assert.deepEqual(await store.close(), [b.share.id], 'never kept: said at close');
+});

@@ -130,15 +130,19 @@ export class ShareStore {
   /**
    * Revokes a share: at once here (its token is refused, its sockets are closed), then kept. `unsaved` when
    * it could not be kept yet: it stays in force here and is tried again until it is, so that it is never
-   * silently undone; `none` when there is no such active share.
+   * silently undone; revoking it again tries to keep it now. `none` when there is no such share, or its
+   * revocation is already kept.
    */
   async revoke(id: string): Promise<'revoked' | 'unsaved' | 'none'> {
     const share = this.shares.get(id);
-    if (!share || share.revokedAt !== undefined) return 'none';
-    share.revokedAt = this.now();
-    for (const fn of [...this.listeners]) fn(share);
+    if (!share || (share.revokedAt !== undefined && !this.unsaved.has(id))) return 'none';
+    if (share.revokedAt === undefined) {
+      share.revokedAt = this.now();
+      for (const fn of [...this.listeners]) fn(share);
+    }
     try {
       await this.persistence.save(share, [...this.shares.values()]);
+      this.unsaved.delete(share.id);
       return 'revoked';
     } catch {
       this.unsaved.set(share.id, share);
@@ -169,13 +173,20 @@ export class ShareStore {
     for (const fn of [...this.listeners]) fn(this.shares.get(share.id)!);
   }
 
-  /** Stops retrying unsaved revocations. */
-  close(): void {
+  /**
+   * Stops retrying unsaved revocations, after one last try; the ids of those still not kept, which a restart
+   * would undo (the caller says so loudly).
+   */
+  async close(): Promise<string[]> {
     clearTimeout(this.resaveTimer);
     this.resaveTimer = undefined;
+    if (this.unsaved.size > 0) await this.resave(false);
+    clearTimeout(this.resaveTimer);
+    this.resaveTimer = undefined;
+    return [...this.unsaved.keys()];
   }
 
-  private async resave(): Promise<void> {
+  private async resave(again = true): Promise<void> {
     this.resaveTimer = undefined;
     for (const share of [...this.unsaved.values()]) {
       try {
@@ -185,7 +196,7 @@ export class ShareStore {
         break;
       }
     }
-    if (this.unsaved.size > 0) this.resaveTimer = setTimeout(() => void this.resave(), RESAVE_MS);
+    if (again && this.unsaved.size > 0) this.resaveTimer = setTimeout(() => void this.resave(), RESAVE_MS);
   }
 
   /** Checks a share token: signature, expiry, and that its share was not revoked or forgotten. */

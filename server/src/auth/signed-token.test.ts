@@ -35,10 +35,22 @@ test('malformed tokens', () => {
 });
 
 test('sessions are bound to the access token and expire', () => {
-  const cookie = signSession(SECRET, 'token-one-0123456789', 5_000);
-  assert.deepEqual(verifySession(SECRET, 'token-one-0123456789', cookie, 1_000), { ok: true, value: 5_000 });
+  const ref = { epoch: 'epoch-1', id: 'session-1', exp: 5_000 };
+  const cookie = signSession(SECRET, 'token-one-0123456789', ref);
+  assert.deepEqual(verifySession(SECRET, 'token-one-0123456789', cookie, 1_000), { ok: true, value: ref });
   assert.equal(verifySession(SECRET, 'token-two-0123456789', cookie, 1_000).ok, false, 'a new access token ends old sessions');
   assert.deepEqual(verifySession(SECRET, 'token-one-0123456789', cookie, 5_000), { ok: false, error: 'expired' });
   assert.deepEqual(verifySession(SECRET, 'token-one-0123456789', `9${cookie}`, 1_000), { ok: false, error: 'bad_signature' });
+  const [epoch, , exp, mac] = cookie.split('.');
+  assert.deepEqual(
+    verifySession(SECRET, 'token-one-0123456789', `${epoch}.session-2.${exp}.${mac}`, 1_000),
+    { ok: false, error: 'bad_signature' },
+    'the id is signed: a logged-out session cannot be renamed',
+  );
+  assert.deepEqual(
+    verifySession(SECRET, 'token-one-0123456789', `${exp}.${mac}`, 1_000),
+    { ok: false, error: 'malformed' },
+    'the old form',
+  );
   assert.deepEqual(verifySession(SECRET, 'token-one-0123456789', 'nope', 1_000), { ok: false, error: 'malformed' });
 });

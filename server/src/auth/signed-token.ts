@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { err, isFiniteNumber, isObject, ok, type Result } from '@dockpulse/shared';
+import type { SessionRef } from './session-store.js';
 
 /** What a share link grants: one container, until a time, under an id that can be revoked. */
 export interface ShareClaims {
@@ -68,22 +69,25 @@ export function verifyShare(secret: Buffer, token: string, now: number): Result<
 }
 
 /**
- * A dashboard session cookie: `<expiry>.<mac>`, bound to the access token in force when it was issued, so
- * changing `DOCKPULSE_TOKEN` ends every session.
+ * A dashboard session cookie: `<epoch>.<id>.<expiry>.<mac>`, bound to the access token in force when it was
+ * issued, so changing `DOCKPULSE_TOKEN` ends every session. The id and the epoch let the gateway end it early
+ * (see `SessionStore`).
  */
-export function signSession(secret: Buffer, accessToken: string, exp: number): string {
-  return `${exp}.${mac(secret, `session\0${accessToken}`, String(exp)).toString('base64url')}`;
+export function signSession(secret: Buffer, accessToken: string, ref: SessionRef): string {
+  const payload = `${ref.epoch}.${ref.id}.${ref.exp}`;
+  return `${payload}.${mac(secret, `session\0${accessToken}`, payload).toString('base64url')}`;
 }
 
-/** Checks a session cookie. */
-export function verifySession(secret: Buffer, accessToken: string, cookie: string, now: number): Result<number, TokenError> {
-  const m = /^(\d{1,16})\.([A-Za-z0-9_-]{1,100})$/.exec(cookie);
+/** Checks a session cookie's signature and expiry (whether it was ended is the session store's business). */
+export function verifySession(secret: Buffer, accessToken: string, cookie: string, now: number): Result<SessionRef, TokenError> {
+  const m = /^([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{1,64})\.(\d{1,16})\.([A-Za-z0-9_-]{1,100})$/.exec(cookie);
   if (!m) return err('malformed');
-  const exp = Number(m[1]);
-  const given = Buffer.from(m[2]!, 'base64url');
-  if (given.toString('base64url') !== m[2]) return err('malformed');
-  const expected = mac(secret, `session\0${accessToken}`, m[1]!);
+  const [, epoch, id, expText, signature] = m as unknown as [string, string, string, string, string];
+  const given = Buffer.from(signature, 'base64url');
+  if (given.toString('base64url') !== signature) return err('malformed');
+  const expected = mac(secret, `session\0${accessToken}`, `${epoch}.${id}.${expText}`);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return err('bad_signature');
+  const exp = Number(expText);
   if (exp <= now) return err('expired');
-  return ok(exp);
+  return ok({ epoch, id, exp });
 }

@@ -58,18 +58,21 @@ export function resolveStatsTopic(hosts: HostSet, host: string | undefined, ref:
 }
 
 /**
- * The container a share link shows now: the one it was made for, or, for a link that follows a name, the
- * container of that name on the same host (after a re-creation). A link made before a gateway served
- * several hosts names no host: its container is looked for on all of them, else on `fallbackHost`.
+ * The container a share link shows now. A link shows the container it was made for while that container
+ * exists, under whatever name it has now: renaming it away and another container to its name moves nothing.
+ * Only a link that follows its name, and only once its own container is gone (removed), shows the container
+ * that holds the name now on the same host: its re-creation. A link made before a gateway served several
+ * hosts names no host: its container is looked for on all of them, else on `fallbackHost`.
  */
 export function resolveShareScope(hosts: HostSet, claims: ShareClaims, fallbackHost: string): Extract<Scope, { kind: 'container' }> {
   const host = claims.host ?? hosts.hostsWithId(claims.cid)[0] ?? fallbackHost;
+  const byId = hosts.find(host, claims.cid);
+  if (byId) return { kind: 'container', host, id: byId.id, name: byId.name };
   if (claims.follow && claims.name !== undefined) {
     const current: ContainerSummary | undefined = hosts.findByName(host, claims.name);
     if (current) return { kind: 'container', host, id: current.id, name: current.name };
   }
-  const byId = hosts.find(host, claims.cid);
-  return { kind: 'container', host, id: claims.cid, name: byId?.name ?? claims.name ?? claims.cid.slice(0, 12) };
+  return { kind: 'container', host, id: claims.cid, name: claims.name ?? claims.cid.slice(0, 12) };
 }
 
 /** True when `c` is named by `ref` itself: its full id, or its name (with or without the leading `/`). */

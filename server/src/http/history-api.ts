@@ -31,7 +31,7 @@ export function historyApi(ctx: HistoryApiContext, req: IncomingMessage, res: Se
   const method = req.method ?? 'GET';
   if (method !== 'GET') return methodNotAllowed(res, 'GET');
   const who = authenticateRequest(ctx.auth, req);
-  if (!who.ok) return unauthorized(res);
+  if (!who.ok) return unauthorized(res, who.error);
   const [, host, ref] = HISTORY_PATH.exec(url.pathname)!;
   if ((host !== undefined && !isHostName(host)) || !(isContainerId(ref!) || CONTAINER_NAME.test(ref!))) {
     return fail(res, { status: 400, code: HttpErrorCode.badRequest, message: 'the path is /api/containers/[<host>/]<id or name>/history' });

@@ -8,6 +8,7 @@ import { historyApi, isHistoryPath } from './history-api.js';
 import { HttpErrorCode } from '@dockpulse/shared';
 import type { Authenticator } from '../auth/authenticate.js';
 import type { ShareStore } from '../auth/share-store.js';
+import type { SessionStore } from '../auth/session-store.js';
 import type { HostSet } from '../hosts/host-set.js';
 import type { BusState } from '../bus/connection.js';
 import type { BusRejections } from '../bus/bus-hosts.js';
@@ -21,7 +22,7 @@ import { serveMetrics, type GatewayMetrics } from './metrics.js';
 import { fail, header, json, methodNotAllowed } from './respond.js';
 import { bearerToken, tokenMatches } from '../auth/token.js';
 import { securityHeaders } from './security-headers.js';
-import { sessionApi } from './session-api.js';
+import { endAllSessions, sessionApi } from './session-api.js';
 import { serveStatic, type StaticFiles } from './static-files.js';
 
 /** What the HTTP side needs. */
@@ -30,6 +31,8 @@ export interface HttpContext {
   files: StaticFiles | undefined;
   auth: Authenticator;
   shares: ShareStore;
+  /** Dashboard sessions ended early. */
+  sessions: SessionStore;
   /** Origins allowed besides the gateway's own. */
   origins: readonly string[];
   /** Who may frame the embeddable and shared views (CSP frame-ancestors sources). */
@@ -111,6 +114,7 @@ async function handle(
       if (method !== 'GET') return methodNotAllowed(res, 'GET');
       return serveMetrics(res, ctx.metrics);
     }
+    if (path === '/api/sessions') return endAllSessions(ctx, req, res);
     return adminApi(ctx, req, res, path);
   }
   if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD');

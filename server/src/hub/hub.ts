@@ -94,9 +94,10 @@ export class Hub {
   /**
    * Subscribes to a container's stats under the topic name `name` the subscriber used: its recent past (the
    * last `historyMs`, or all that is kept) is sent first, then its state, then live samples. A socket that
-   * already holds the container's topic, under any name, is left as it is.
+   * already holds the container's topic, under any name, is left as it is. `grant`, when given, says how many
+   * of the recent samples may be sent (the newest that many), when the history is built.
    */
-  subscribeStats(out: Outbox, host: string, id: string, name: string, historyMs?: number): void {
+  subscribeStats(out: Outbox, host: string, id: string, name: string, historyMs?: number, grant?: (wanted: number) => number): void {
     if (out.subscriptions.has(name)) return;
     const t = this.open(host, id);
     if (t.subscribers.has(out)) return;
@@ -109,7 +110,9 @@ export class Hub {
         // Built when the socket is ready for it; samples newer than `upTo` reach it in stats frames.
         build: () => {
           const since = historyMs === undefined ? -Infinity : Date.now() - historyMs;
-          return historyFrame(name, t.recent.samples(since, t.seq - upTo).map(sampleJson));
+          const samples = t.recent.samples(since, t.seq - upTo);
+          const n = grant ? grant(samples.length) : samples.length;
+          return historyFrame(name, samples.slice(samples.length - n).map(sampleJson));
         },
       }),
     );

@@ -467,13 +467,18 @@ test('a share that follows a name moves to the re-created container with a new h
 });
 
 test('a followed share that moves stops receiving the container it left, though that one still runs', async () => {
-  const old = fakeContainer('web');
-  const r = await rig(new FakeSource({ containers: [old] }));
+  const first = fakeContainer('web');
+  const r = await rig(new FakeSource({ containers: [first] }));
   try {
-    const c = await r.connect(await shareToken(r.g, old, true));
+    const c = await r.connect(await shareToken(r.g, first, true));
+    // The link's own container is removed and re-created: the link moves to the re-creation.
+    r.g.source.remove(first.id);
+    const old = r.g.source.add(fakeContainer('web'));
+    await c.waitFor((m) => isHello(m) && m.scope.kind === 'container' && m.scope.id === old.id, WAIT_MS);
     c.send({ type: 'subscribe', topics: [statsTopic(old.id)] });
     await c.waitFor((m) => m.type === 'state' && m.state === 'running', WAIT_MS);
 
+    // Its first container gone, the link shows whichever container holds the name (as documented).
     const since = c.mark();
     r.g.source.update(old.id, { name: 'web-old' });
     const replacement = r.g.source.add(fakeContainer('web'));

@@ -22,6 +22,7 @@ import type { Hub } from '../hub/hub.js';
 import type { HostSet } from '../hosts/host-set.js';
 import { resolveShareScope, resolveStatsTopic } from '../hosts/resolve.js';
 import { TokenBucket } from '../limits/token-bucket.js';
+import { ReplayBudget, gatewayReplayBudget } from '../limits/replay-budget.js';
 import { textFrame, writeFrame } from './ws-frame.js';
 import { errorFrame, helloFrame, pongFrame, rangeFrame } from '../protocol/frames.js';
 import type { Logger } from '../log.js';
@@ -41,6 +42,8 @@ export interface SessionContext {
   history: History;
   /** The `alerts` topic, when the gateway evaluates alerts. */
   alerts?: AlertFeed | undefined;
+  /** The history every share socket together may be sent; one of its own when absent. */
+  shareReplay?: TokenBucket | undefined;
   log: Logger;
 }
 
@@ -68,6 +71,8 @@ export class Session {
   private limitedAt: number | undefined;
   private readonly log: Logger;
   private scope: Scope;
+  /** How much history a share socket may still be sent; operator sockets are not bounded. */
+  private readonly replay: ReplayBudget | undefined;
 
   /** @param socket the connection under `ws`, written to directly for frames shared with other sockets */
   constructor(
@@ -96,6 +101,10 @@ export class Session {
       Date.now,
       ctx.hub.frames,
     );
+    if (access.kind === 'share') {
+      ctx.shareReplay ??= gatewayReplayBudget(ctx.historyMs, ctx.intervalMs);
+      this.replay = new ReplayBudget(ctx.historyMs, ctx.intervalMs, ctx.shareReplay);
+    }
     this.scope = this.resolveScope();
     this.hello();
   }
@@ -256,7 +265,15 @@ export class Session {
           return;
         }
         const { host, id } = target.value;
-        this.ctx.hub.subscribeStats(this.outbox, host, id, name, historySeconds === undefined ? undefined : historySeconds * 1000);
+        const replay = this.replay;
+        this.ctx.hub.subscribeStats(
+          this.outbox,
+          host,
+          id,
+          name,
+          historySeconds === undefined ? undefined : historySeconds * 1000,
+          replay && ((wanted) => replay.grant(wanted)),
+        );
         return;
       }
       default:

@@ -6,8 +6,9 @@ import { CloseCode, PROTOCOL, TOKEN_PROTOCOL_PREFIX } from '@dockpulse/shared';
 import { Session, type SessionContext } from './session.js';
 import { bearerToken, normalizeTokenProtocol, subprotocolToken } from '../auth/token.js';
 import { loopbackHost, originAllowed } from '../auth/origin.js';
-import { readCookie } from '../auth/cookies.js';
-import { SESSION_COOKIE, type Authenticator } from '../auth/authenticate.js';
+import { readSessionCookie } from '../auth/cookies.js';
+import type { Authenticator } from '../auth/authenticate.js';
+import type { SessionRef } from '../auth/session-store.js';
 import type { ShareStore } from '../auth/share-store.js';
 
 /** What the WebSocket endpoint needs besides the session context. */
@@ -30,10 +31,13 @@ export class WsTransport {
   private readonly sessions = new Map<WebSocket, Session>();
   /** The sessions opened with share tokens, which the expiry sweep and revocations walk. */
   private readonly shareSessions = new Map<WebSocket, Session>();
+  /** The sockets opened with a dashboard session cookie, which logging out closes. */
+  private readonly cookieSessions = new Map<WebSocket, SessionRef>();
   private readonly alive = new WeakSet<WebSocket>();
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly expirySweep: NodeJS.Timeout;
   private readonly offRevoke: () => void;
+  private readonly offSessionEnd: () => void;
   private readonly offContainers: () => void;
 
   constructor(
@@ -57,6 +61,9 @@ export class WsTransport {
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
     this.expirySweep = setInterval(() => this.closeShares((exp) => exp <= Date.now(), 'link expired'), EXPIRY_SWEEP_MS);
     this.offRevoke = options.shares.onRevoke((share) => this.closeShares((_, sid) => sid === share.id, 'link revoked'));
+    this.offSessionEnd = options.auth.onSessionEnd((ended) => {
+      for (const [ws, ref] of this.cookieSessions) if (ended(ref)) this.closeWith(ws, CloseCode.tokenExpired, 'session ended');
+    });
     this.offContainers = ctx.hosts.onChange(() => {
       for (const session of this.shareSessions.values()) session.refreshScope();
     });
@@ -91,6 +98,7 @@ export class WsTransport {
     this.heartbeat = undefined;
     clearInterval(this.expirySweep);
     this.offRevoke();
+    this.offSessionEnd();
     this.offContainers();
     for (const [ws, session] of this.sessions) {
       session.close();
@@ -113,20 +121,24 @@ export class WsTransport {
       ws.close(CloseCode.protocolViolation, `unsupported subprotocol; this server speaks ${PROTOCOL}`);
       return;
     }
-    const who = this.options.auth.authenticate({
-      token: bearerToken(header(req, 'authorization')) ?? subprotocolToken(offered),
-      session: readCookie(header(req, 'cookie'), SESSION_COOKIE),
-    });
+    const remote = req.socket.remoteAddress ?? '';
+    const who = this.options.auth.authenticate(
+      { token: bearerToken(header(req, 'authorization')) ?? subprotocolToken(offered), session: readSessionCookie(header(req, 'cookie')) },
+      remote,
+    );
     if (!who.ok) {
-      log.warn('websocket refused', { reason: who.error, remote: req.socket.remoteAddress ?? '' });
+      // Past its address's failure budget a client is refused without a log line each time.
+      if (who.error === 'throttled') ws.close(CloseCode.rateLimited, 'too many failed attempts from this address');
+      else log.warn('websocket refused', { reason: who.error, remote });
       if (who.error === 'expired' || who.error === 'revoked') ws.close(CloseCode.tokenExpired, `link ${who.error}`);
-      else ws.close(CloseCode.unauthorized, 'unauthorized');
+      else if (who.error !== 'throttled') ws.close(CloseCode.unauthorized, 'unauthorized');
       return;
     }
     const access = who.value.kind === 'share' ? ({ kind: 'share', claims: who.value.claims } as const) : ({ kind: 'all' } as const);
     const session = new Session(ws, socket, this.ctx, clientId, access);
     this.sessions.set(ws, session);
     if (access.kind === 'share') this.shareSessions.set(ws, session);
+    if (who.value.kind === 'admin' && who.value.session) this.cookieSessions.set(ws, who.value.session);
     this.alive.add(ws);
     log.debug('client connected', { remote: req.socket.remoteAddress ?? '' });
     ws.on('message', (data: Buffer, isBinary: boolean) => session.receive(data, isBinary));
@@ -136,6 +148,7 @@ export class WsTransport {
       session.close();
       this.sessions.delete(ws);
       this.shareSessions.delete(ws);
+      this.cookieSessions.delete(ws);
       log.debug('client disconnected', { code });
     });
   }
@@ -145,13 +158,18 @@ export class WsTransport {
     for (const [ws, session] of this.shareSessions) {
       if (session.access.kind !== 'share') continue;
       const { exp, sid } = session.access.claims;
-      if (!match(exp, sid)) continue;
-      session.close();
-      this.sessions.delete(ws);
-      this.shareSessions.delete(ws);
-      ws.close(CloseCode.tokenExpired, reason);
-      setTimeout(() => ws.terminate(), 1000).unref();
+      if (match(exp, sid)) this.closeWith(ws, CloseCode.tokenExpired, reason);
     }
+  }
+
+  /** Releases a socket's session at once and closes it with `code`, ending it if its peer does not answer. */
+  private closeWith(ws: WebSocket, code: CloseCode, reason: string): void {
+    this.sessions.get(ws)?.close();
+    this.sessions.delete(ws);
+    this.shareSessions.delete(ws);
+    this.cookieSessions.delete(ws);
+    ws.close(code, reason);
+    setTimeout(() => ws.terminate(), 1000).unref();
   }
 
   /** Drops peers that did not answer the previous ping. */

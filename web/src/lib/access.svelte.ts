@@ -4,7 +4,8 @@
  * nowhere, neither in the address, nor in storage, nor in a log.
  */
 import { describeApiError } from './api-types.js';
-import { getSession, logIn, logOut } from './api.js';
+import { getSession, logIn, logOut, logOutEverywhere } from './api.js';
+import type { ApiError } from './api-types.js';
 
 export class Access {
   /** The gateway has an access token, so there is a session to log out of. Null until asked. */
@@ -38,10 +39,22 @@ export class Access {
 
   /** Logs out; the error to show, or null on success. */
   async logOut(): Promise<string | null> {
-    const r = await logOut();
-    if (!r.ok) return describeApiError(r.error);
-    this.loggedOut = true;
-    return null;
+    return this.ended(await logOut());
+  }
+
+  /** Ends every session of the gateway, this one too; the error to show, or null on success. */
+  async logOutEverywhere(): Promise<string | null> {
+    return this.ended(await logOutEverywhere());
+  }
+
+  private ended(r: { ok: true } | { ok: false; error: ApiError }): string | null {
+    if (r.ok) {
+      this.loggedOut = true;
+      return null;
+    }
+    // Ended on the gateway, which keeps trying to save it: logged out here, and told why it may not last.
+    if (r.error.kind === 'http' && r.error.code === 'not_saved') this.loggedOut = true;
+    return describeApiError(r.error);
   }
 
   /** The socket was refused: the session ended (expired, or the token changed). */

@@ -69,9 +69,14 @@ export function logIn(token: string): Promise<Result<SessionInfo, ApiError>> {
   return call('POST', '/api/session', { token }, parseSessionInfo);
 }
 
-/** Ends the session (clears the cookie). */
+/** Ends this browser's session: its cookie is cleared and no longer opens anything. */
 export function logOut(): Promise<Result<true, ApiError>> {
   return call('DELETE', '/api/session', undefined, () => true as const);
+}
+
+/** Ends every session of the gateway, this one too ("log out everywhere"); share links are untouched. */
+export function logOutEverywhere(): Promise<Result<true, ApiError>> {
+  return call('DELETE', '/api/sessions', undefined, () => true as const);
 }
 
 /** The share links not yet expired or revoked, newest first. */
