@@ -9,6 +9,7 @@ import { loopbackHost, originAllowed } from '../auth/origin.js';
 import { readCookie } from '../auth/cookies.js';
 import { SESSION_COOKIE, type Authenticator } from '../auth/authenticate.js';
 import type { ShareStore } from '../auth/share-store.js';
+import { closeWithin, refuseConnection, refusalResponse } from './close-socket.js';
 
 /** What the WebSocket endpoint needs besides the session context. */
 export interface WsOptions {
@@ -94,8 +95,7 @@ export class WsTransport {
     this.offContainers();
     for (const [ws, session] of this.sessions) {
       session.close();
-      ws.close(CloseCode.goingAway, 'server shutting down');
-      setTimeout(() => ws.terminate(), 1000).unref();
+      closeWithin(ws, CloseCode.goingAway, 'server shutting down');
     }
     this.wss.close();
   }
@@ -110,7 +110,7 @@ export class WsTransport {
     // Clients that offer no subprotocol are taken to speak v1; one that offers only others speaks something else.
     const versions = offered.filter((p) => !p.startsWith(TOKEN_PROTOCOL_PREFIX));
     if (versions.length > 0 && !versions.includes(PROTOCOL)) {
-      ws.close(CloseCode.protocolViolation, `unsupported subprotocol; this server speaks ${PROTOCOL}`);
+      closeWithin(ws, CloseCode.protocolViolation, `unsupported subprotocol; this server speaks ${PROTOCOL}`);
       return;
     }
     const who = this.options.auth.authenticate({
@@ -119,8 +119,8 @@ export class WsTransport {
     });
     if (!who.ok) {
       log.warn('websocket refused', { reason: who.error, remote: req.socket.remoteAddress ?? '' });
-      if (who.error === 'expired' || who.error === 'revoked') ws.close(CloseCode.tokenExpired, `link ${who.error}`);
-      else ws.close(CloseCode.unauthorized, 'unauthorized');
+      if (who.error === 'expired' || who.error === 'revoked') closeWithin(ws, CloseCode.tokenExpired, `link ${who.error}`);
+      else closeWithin(ws, CloseCode.unauthorized, 'unauthorized');
       return;
     }
     const access = who.value.kind === 'share' ? ({ kind: 'share', claims: who.value.claims } as const) : ({ kind: 'all' } as const);
@@ -149,8 +149,7 @@ export class WsTransport {
       session.close();
       this.sessions.delete(ws);
       this.shareSessions.delete(ws);
-      ws.close(CloseCode.tokenExpired, reason);
-      setTimeout(() => ws.terminate(), 1000).unref();
+      closeWithin(ws, CloseCode.tokenExpired, reason);
     }
   }
 
@@ -173,6 +172,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** Answers a refused upgrade and closes the connection from our side (its request was read whole). */
 function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  refuseConnection(socket, refusalResponse(status, text));
 }
