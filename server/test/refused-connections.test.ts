@@ -1,10 +1,8 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { PROTOCOL } from '@dockpulse/shared';
 import { GatewayProcess } from './helpers/gateway-process.js';
-import { postJson, raw } from './helpers/raw-http.js';
+import { postJson, raw, upgradeRequest } from './helpers/raw-http.js';
 import { TestClient } from './helpers/ws-client.js';
 import { waitUntil } from './helpers/wait.js';
 
@@ -41,20 +39,7 @@ function hold(url: string, request: (host: string) => string): Held {
 }
 
 function upgrade(path: string, headers: Record<string, string> = {}): (host: string) => string {
-  return (host) => {
-    const all: Record<string, string> = {
-      Host: host,
-      Upgrade: 'websocket',
-      Connection: 'Upgrade',
-      'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
-      'Sec-WebSocket-Version': '13',
-      'Sec-WebSocket-Protocol': PROTOCOL,
-      ...headers,
-    };
-    return `GET ${path} HTTP/1.1\r\n${Object.entries(all)
-      .map(([k, v]) => `${k}: ${v}\r\n`)
-      .join('')}\r\n`;
-  };
+  return (host) => upgradeRequest(host, path, headers);
 }
 
 /**
@@ -116,7 +101,7 @@ describe('refused connections hold no descriptor', () => {
     const { held, answers } = await holdRefused(gateway.url, [
       upgrade('/nope'),
       upgrade('/ws', { Origin: 'https://evil.example' }),
-      (host) => upgrade('/ws')(host).replace(`Host: ${host}`, 'Host: rebound.example'),
+      upgrade('/ws', { Host: 'rebound.example' }),
     ]);
     sockets.push(...held.map((h) => h.socket));
     await assertLetGo(gateway, baseline, answers);

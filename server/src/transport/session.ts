@@ -23,6 +23,7 @@ import type { HostSet } from '../hosts/host-set.js';
 import { resolveShareScope, resolveStatsTopic } from '../hosts/resolve.js';
 import { TokenBucket } from '../limits/token-bucket.js';
 import { textFrame, writeFrame } from './ws-frame.js';
+import { closeWithin } from './close-socket.js';
 import { errorFrame, helloFrame, pongFrame, rangeFrame } from '../protocol/frames.js';
 import type { Logger } from '../log.js';
 
@@ -68,6 +69,8 @@ export class Session {
   private limitedAt: number | undefined;
   private readonly log: Logger;
   private scope: Scope;
+  /** Set once the session let go of its client: whatever arrives after is ignored. */
+  private ended = false;
 
   /** @param socket the connection under `ws`, written to directly for frames shared with other sockets */
   constructor(
@@ -132,6 +135,8 @@ export class Session {
 
   /** Handles one frame from the client. */
   receive(data: Buffer, isBinary: boolean): void {
+    // Frames already read when the socket was let go of are not worth a look.
+    if (this.ended) return;
     const now = Date.now();
     if (!this.bucket.take()) {
       if (this.limitedAt === undefined) {
@@ -142,10 +147,7 @@ export class Session {
         });
       }
       this.limitedAt = now;
-      if (++this.ignored > IGNORED_BEFORE_CLOSE) {
-        this.log.warn('closing client that ignores the rate limit');
-        this.ws.close(CloseCode.rateLimited, 'rate limit exceeded');
-      }
+      if (++this.ignored > IGNORED_BEFORE_CLOSE) this.closeFlooder();
       return;
     }
     // A client is forgiven only after keeping to the limit for a while, so a steady flood that lets
@@ -266,6 +268,18 @@ export class Session {
 
   private error(e: Omit<ErrorMessage, 'type'>): void {
     this.ctx.hub.send(this.outbox, errorFrame(e));
+  }
+
+  /**
+   * Ends a client that kept sending after being told to slow down: one line in the log, its close frame, and
+   * nothing more read from it. Without this, every frame `ws` went on reading during the close handshake
+   * logged a line and closed again (a flood of two-byte frames made a million lines).
+   */
+  private closeFlooder(): void {
+    this.ended = true;
+    this.log.warn('closing client that ignores the rate limit', { ignored: this.ignored });
+    this.ws.pause();
+    closeWithin(this.ws, CloseCode.rateLimited, 'rate limit exceeded');
   }
 
   private closeSlow(): void {
