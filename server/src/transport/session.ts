@@ -54,8 +54,11 @@ const IGNORED_BEFORE_CLOSE = 100;
 /** How long a rate-limited client must keep to the limit before its count of ignored messages restarts. */
 const FORGIVE_AFTER_MS = 1000;
 
-/** Grace given to a slow consumer's close handshake before its socket is destroyed. */
-const CLOSE_GRACE_MS = 1000;
+/**
+ * How long a slow consumer has, once closed, to read what its connection already holds and the close frame after
+ * it; then the connection is dropped, and a client that still reads nothing never sees the close frame.
+ */
+export const SLOW_CLOSE_DEADLINE_MS = 5000;
 
 /**
  * One client socket: parses its frames, applies the limits, maps subscriptions onto hub topics, and owns
@@ -282,11 +285,15 @@ export class Session {
     closeWithin(this.ws, CloseCode.rateLimited, 'rate limit exceeded');
   }
 
+  /**
+   * Closes a reader that drained nothing for the stall timeout. Its queue is already dropped, so the close frame
+   * follows only what the connection holds (at most the high-water mark and one frame): a reader that comes back
+   * within the deadline reads that, then 4408. Dropping the connection sooner threw the close frame away with it.
+   */
   private closeSlow(): void {
+    this.ended = true;
     this.log.warn('closing slow consumer', { buffered: this.ws.bufferedAmount, dropped: this.outbox.droppedTotal });
-    this.ws.close(CloseCode.slowConsumer, 'slow consumer');
-    // A reader that stopped reading will not read the close frame either.
-    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
+    closeWithin(this.ws, CloseCode.slowConsumer, 'slow consumer', SLOW_CLOSE_DEADLINE_MS);
   }
 }
 

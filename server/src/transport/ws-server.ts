@@ -153,12 +153,17 @@ export class WsTransport {
     }
   }
 
-  /** Drops peers that did not answer the previous ping. */
+  /**
+   * Closes peers that did not answer the previous ping with 4408, which a peer that still reads sees; one that is
+   * gone costs the socket only until the close deadline.
+   */
   private beat(): void {
     for (const ws of this.sessions.keys()) {
+      // Already closing, under its own deadline.
+      if (ws.readyState !== ws.OPEN) continue;
       if (!this.alive.has(ws)) {
         this.ctx.log.info('dropping a peer that missed a ping', { sockets: this.sessions.size });
-        ws.terminate();
+        closeWithin(ws, CloseCode.slowConsumer, 'missed heartbeat');
         continue;
       }
       this.alive.delete(ws);
