@@ -64,6 +64,8 @@ export interface Config {
   metricsLabels: 'compose'[];
   /** Alert rules the gateway keeps at most; 0 turns alerts off. */
   maxAlertRules: number;
+  /** Topics open at once for containers their host does not list (taken on trust while it does not answer). */
+  maxUnlistedTopics: number;
 }
 
 /** An engine read over its API, as a host of its own. */
@@ -275,6 +277,11 @@ const SETTINGS: Setting[] = [
     apply: integer(1, 100_000, (c, n) => (c.limits = { ...c.limits, maxSubscriptions: n })),
   },
   {
+    flag: 'max-unlisted-topics',
+    env: 'DOCKPULSE_MAX_UNLISTED_TOPICS',
+    apply: integer(0, 100_000, (c, n) => (c.maxUnlistedTopics = n)),
+  },
+  {
     flag: 'host-name',
     env: 'DOCKPULSE_HOST_NAME',
     apply: (c, v) =>
@@ -422,6 +429,7 @@ export function defaultConfig(): Config {
     metricsToken: undefined,
     metricsLabels: [],
     maxAlertRules: 100,
+    maxUnlistedTopics: 256,
   };
 }
 

@@ -243,6 +243,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
       historyMs: config.historyMs,
       version: VERSION,
       history,
+      maxUnlistedTopics: config.maxUnlistedTopics,
       alerts: alerts?.feed,
       log,
     },

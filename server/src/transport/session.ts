@@ -40,6 +40,11 @@ export interface SessionContext {
   version: string;
   /** Range queries are answered from it. */
   history: History;
+  /**
+   * Topics that may be open at once, across the gateway, for containers their host does not list (taken on
+   * trust while it does not answer).
+   */
+  maxUnlistedTopics: number;
   /** The `alerts` topic, when the gateway evaluates alerts. */
   alerts?: AlertFeed | undefined;
   log: Logger;
@@ -261,12 +266,38 @@ export class Session {
           return;
         }
         const { host, id } = target.value;
-        this.ctx.hub.subscribeStats(this.outbox, host, id, name, historySeconds === undefined ? undefined : historySeconds * 1000);
+        const unlisted = this.ctx.hosts.find(host, id) === undefined;
+        if (unlisted && !this.ctx.hub.isOpen(host, id) && this.unlistedFull()) {
+          this.error({
+            code: ErrorCode.unavailable,
+            message: `host "${host}" does not list this container and does not answer; at most ${this.ctx.maxUnlistedTopics} such containers can be watched until it does`,
+            topic: name,
+          });
+          return;
+        }
+        this.ctx.hub.subscribeStats(
+          this.outbox,
+          host,
+          id,
+          name,
+          historySeconds === undefined ? undefined : historySeconds * 1000,
+          unlisted,
+        );
         return;
       }
       default:
         assertNever(topic.value);
     }
+  }
+
+  /**
+   * True when no more topics may open for containers their host does not list. While a host does not answer, any
+   * well-formed id is taken on trust, and each costs a topic with its own history and upstream: without a bound,
+   * sockets naming random ids filled the memory (51,200 topics, 824 MiB).
+   */
+  private unlistedFull(): boolean {
+    const hosts = this.ctx.hosts;
+    return this.ctx.hub.unlistedTopics((host, id) => hosts.find(host, id) === undefined) >= this.ctx.maxUnlistedTopics;
   }
 
   private error(e: Omit<ErrorMessage, 'type'>): void {
