@@ -176,7 +176,7 @@ test('CORS: a listed origin is granted and its preflight answered; any other get
   );
 });
 
-test('without a token only requests for a loopback Host or the public URL’s are answered (421 otherwise), /healthz always', async () => {
+test('without a token only requests for a loopback Host or the public URL’s are answered (421 otherwise), /healthz too', async () => {
   await withGateway(
     (c) => (c.publicUrl = 'https://dockpulse.example'),
     async (g) => {
@@ -192,12 +192,15 @@ test('without a token only requests for a loopback Host or the public URL’s ar
         ['GET', '/metrics', { headers: rebound }],
         ['POST', '/api/shares', { headers: { ...rebound, ...JSON_TYPE }, body: '{}' }],
         ['GET', '/api/containers', { headers: { Host: `127.0.0.1.rebind.example:${port}` } }],
+        // A page on another domain learns nothing, not even whether the engine answers.
+        ['GET', '/healthz', { headers: rebound }],
       ];
       for (const [method, path, options] of cases) {
         assertError(await request(g, method, path, options), 421, HttpErrorCode.misdirected, `${method} ${path} ${options.headers?.Host}`);
       }
-      const health = await request(g, 'GET', '/healthz', { headers: rebound });
-      assert.equal(health.status, 200, 'health checks reach the gateway by any name');
+      for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, 'dockpulse.example']) {
+        assert.equal((await request(g, 'GET', '/healthz', { headers: { Host: host } })).status, 200, `health checks by ${host}`);
+      }
     },
   );
   await withGateway(withToken, async (g) => {
