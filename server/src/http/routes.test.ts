@@ -465,9 +465,20 @@ test('shares: created by id, id prefix or name (201), listed with the same token
     assert.equal(following.follow, true);
     const behindProxy = await createShare(g, { container: 'web', ttlSeconds: 60 }, { 'X-Forwarded-Proto': 'https' });
     assert.ok(behindProxy.url.startsWith(`https://${new URL(g.url).host}/s/`), behindProxy.url);
+    // Without a public URL a link is built from the Host, and only from a host name and port: never another site's.
+    for (const host of ['evil.example/#', 'evil.example?', 'good.example@evil.example']) {
+      const post = await postJson(g.url, '/api/shares', { container: 'web', ttlSeconds: 60 }, { ...BEARER, Host: host });
+      assertError(post, 400, HttpErrorCode.badRequest, `POST /api/shares with Host ${host}`);
+      assertError(
+        await request(g, 'GET', '/api/shares', { headers: { ...BEARER, Host: host } }),
+        400,
+        HttpErrorCode.badRequest,
+        `GET with Host ${host}`,
+      );
+    }
 
     const listed = await listShares(g);
-    assert.equal(listed.length, 6);
+    assert.equal(listed.length, 6, 'no link was made for a bad Host');
     assert.deepEqual(
       listed.find((s) => s.id === byName.id),
       byName,
