@@ -146,7 +146,7 @@ export async function startAgent(config: Config, log: Logger, engine?: Engine): 
  * This is the only place that knows all of them.
  */
 export async function serve(config: Config, log: Logger, sources: readonly StatsSource[]): Promise<Gateway> {
-  const state = new StateDir(config.stateDir);
+  const state = new StateDir(config.stateDir, log);
   // Gateways on one bus must sign with one secret, given to each by configuration.
   const secret = config.shareSecret !== undefined ? Buffer.from(config.shareSecret, 'hex') : await state.secret();
   if (config.nats && config.shareSecret === undefined) {
