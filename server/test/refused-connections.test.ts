@@ -1,4 +1,4 @@
-import { after, describe, test } from 'node:test';
+import { after, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { GatewayProcess } from './helpers/gateway-process.js';
@@ -85,10 +85,11 @@ describe('refused connections hold no descriptor', () => {
     return { gateway, baseline: await gateway.openFiles() };
   }
 
-  async function assertLetGo(gateway: GatewayProcess, baseline: number, answers: string[]): Promise<void> {
+  async function assertLetGo(gateway: GatewayProcess, baseline: number, answers: string[], t: TestContext): Promise<void> {
     let open = 0;
     try {
       await waitUntil(async () => (open = await gateway.openFiles()) <= baseline + SLACK, 10_000, 'the refused sockets to be closed');
+      t.diagnostic(`${SOCKETS} refused sockets held open by the client: the gateway holds ${open} descriptors (${baseline} before)`);
     } catch {
       assert.fail(
         `the gateway holds ${open} descriptors (${baseline} before), with ${SOCKETS} refused sockets open; answers: ${tally(answers)}`,
@@ -96,7 +97,7 @@ describe('refused connections hold no descriptor', () => {
     }
   }
 
-  test('without a token: wrong path, foreign Origin and a non-loopback Host are refused and closed; the gateway serves on', async () => {
+  test('without a token: wrong path, foreign Origin and a non-loopback Host are refused and closed; the gateway serves on', async (t) => {
     const { gateway, baseline } = await start({});
     const { held, answers } = await holdRefused(gateway.url, [
       upgrade('/nope'),
@@ -104,7 +105,7 @@ describe('refused connections hold no descriptor', () => {
       upgrade('/ws', { Host: 'rebound.example' }),
     ]);
     sockets.push(...held.map((h) => h.socket));
-    await assertLetGo(gateway, baseline, answers);
+    await assertLetGo(gateway, baseline, answers, t);
     assert.ok(
       answers.every((a) => /^HTTP\/1\.1 (404|403|421) /.test(a)),
       `every refused upgrade is answered with its status: ${tally(answers)}`,
@@ -119,7 +120,7 @@ describe('refused connections hold no descriptor', () => {
     }
   });
 
-  test('with a token: refused upgrades and sockets closed with 4401 are let go of; /healthz and a login work', async () => {
+  test('with a token: refused upgrades and sockets closed with 4401 are let go of; /healthz and a login work', async (t) => {
     const { gateway, baseline } = await start({ DOCKPULSE_TOKEN: TOKEN });
     const { held, answers } = await holdRefused(gateway.url, [
       upgrade('/nope'),
@@ -127,7 +128,7 @@ describe('refused connections hold no descriptor', () => {
       upgrade('/ws', { Authorization: 'Bearer not-the-token-at-all' }),
     ]);
     sockets.push(...held.map((h) => h.socket));
-    await assertLetGo(gateway, baseline, answers);
+    await assertLetGo(gateway, baseline, answers, t);
     assert.ok(
       answers.every((a) => /^HTTP\/1\.1 (404|403|101) /.test(a)),
       `every upgrade is answered (101 then close 4401 for the wrong token): ${tally(answers)}`,
