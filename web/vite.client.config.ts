@@ -67,9 +67,7 @@ function mjs(): Plugin {
     generateBundle(_options, bundle) {
       const chunk = bundle['dockpulse-client.js'];
       if (chunk?.type !== 'chunk') return this.error('dockpulse-client.js is missing from the bundle');
-      // The same source map serves both: the code is the same, line for line.
-      const source = chunk.map ? `${chunk.code}\n//# sourceMappingURL=dockpulse-client.js.map\n` : chunk.code;
-      this.emitFile({ type: 'asset', fileName: 'dockpulse-client.mjs', source });
+      this.emitFile({ type: 'asset', fileName: 'dockpulse-client.mjs', source: chunk.code });
     },
   };
 }
@@ -81,8 +79,8 @@ export default defineConfig({
     emptyOutDir: false,
     copyPublicDir: false,
     target: 'es2022',
-    sourcemap: true,
-    // Small, and read by the people who embed it: left readable.
+    // Small, and read by the people who embed it: left readable, so it needs no source map (the gateway serves none).
+    sourcemap: false,
     minify: false,
     lib: {
       entry: ENTRY,

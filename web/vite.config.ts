@@ -16,7 +16,8 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     emptyOutDir: true,
-    sourcemap: true,
+    // The gateway serves no source maps; `vite dev` has its own.
+    sourcemap: false,
     target: 'es2022',
   },
 });

@@ -1,7 +1,9 @@
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_LIMITS, HOST_NAME, err, ok, type Limits, type Result } from '@dockpulse/shared';
+import { readFileSync } from 'node:fs';
 import type { OutboxLimits } from './hub/outbox.js';
+import type { ConnectionLimits } from './transport/connection-limit.js';
 import type { LogLevel } from './log.js';
 
 /** Everything the gateway can be told, by flag or environment. */
@@ -64,6 +66,10 @@ export interface Config {
   metricsLabels: 'compose'[];
   /** Alert rules the gateway keeps at most; 0 turns alerts off. */
   maxAlertRules: number;
+  /** Topics open at once for containers their host does not list (taken on trust while it does not answer). */
+  maxUnlistedTopics: number;
+  /** Connections held at once, in total and from one address (loopback excepted; 0: no per-address bound). */
+  connections: ConnectionLimits;
 }
 
 /** An engine read over its API, as a host of its own. */
@@ -275,6 +281,21 @@ const SETTINGS: Setting[] = [
     apply: integer(1, 100_000, (c, n) => (c.limits = { ...c.limits, maxSubscriptions: n })),
   },
   {
+    flag: 'max-connections',
+    env: 'DOCKPULSE_MAX_CONNECTIONS',
+    apply: integer(1, 1_000_000, (c, n) => (c.connections = { ...c.connections, total: n })),
+  },
+  {
+    flag: 'max-connections-per-address',
+    env: 'DOCKPULSE_MAX_CONNECTIONS_PER_ADDRESS',
+    apply: integer(0, 1_000_000, (c, n) => (c.connections = { ...c.connections, perAddress: n })),
+  },
+  {
+    flag: 'max-unlisted-topics',
+    env: 'DOCKPULSE_MAX_UNLISTED_TOPICS',
+    apply: integer(0, 100_000, (c, n) => (c.maxUnlistedTopics = n)),
+  },
+  {
     flag: 'host-name',
     env: 'DOCKPULSE_HOST_NAME',
     apply: (c, v) =>
@@ -422,7 +443,28 @@ export function defaultConfig(): Config {
     metricsToken: undefined,
     metricsLabels: [],
     maxAlertRules: 100,
+    maxUnlistedTopics: 256,
+    connections: { total: defaultMaxConnections(), perAddress: 256 },
   };
+}
+
+/** Descriptors kept for what is not a client: the engine's streams, files, the history database. */
+const RESERVED_FILES = 64;
+
+/**
+ * Connections the gateway takes at once unless told: as many as its descriptor limit leaves room for, at most
+ * 10,000. Past the limit, refusing a connection is better than failing to open a file for everyone.
+ */
+function defaultMaxConnections(limits = '/proc/self/limits'): number {
+  let text: string;
+  try {
+    text = readFileSync(limits, 'utf8');
+  } catch {
+    return 10_000;
+  }
+  const soft = /^Max open files\s+(\d+|unlimited)/m.exec(text)?.[1];
+  if (soft === undefined || soft === 'unlimited') return 10_000;
+  return Math.max(16, Math.min(10_000, Number(soft) - RESERVED_FILES));
 }
 
 /** `$XDG_STATE_HOME/dockpulse`, else `~/.local/state/dockpulse`. */

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { HttpErrorCode } from '@dockpulse/shared';
 import { realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,6 +22,9 @@ import { gatewayMetrics } from './metrics/gateway-metrics.js';
 import { containerMetrics } from './metrics/container-metrics.js';
 import { localEngineSource } from './source/local-engine.js';
 import { WsTransport } from './transport/ws-server.js';
+import { ConnectionLimit } from './transport/connection-limit.js';
+import { refuseConnection, refusalResponse } from './transport/close-socket.js';
+import { fail } from './http/respond.js';
 import { createRequestHandler } from './http/routes.js';
 import { StaticFiles } from './http/static-files.js';
 import { StateDir } from './auth/state-dir.js';
@@ -149,7 +154,7 @@ export async function startAgent(config: Config, log: Logger, engine?: Engine): 
  * This is the only place that knows all of them.
  */
 export async function serve(config: Config, log: Logger, sources: readonly StatsSource[]): Promise<Gateway> {
-  const state = new StateDir(config.stateDir);
+  const state = new StateDir(config.stateDir, log);
   // Gateways on one bus must sign with one secret, given to each by configuration.
   const secret = config.shareSecret !== undefined ? Buffer.from(config.shareSecret, 'hex') : await state.secret();
   if (config.nats && config.shareSecret === undefined) {
@@ -248,49 +253,63 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
       historyMs: config.historyMs,
       version: VERSION,
       history,
+      maxUnlistedTopics: config.maxUnlistedTopics,
       alerts: alerts?.feed,
       shareReplay: gatewayReplayBudget(config.historyMs, config.intervalMs),
       log,
     },
     { path: '/ws', auth, shares, origins: config.origins, trustedHosts, heartbeatMs: config.heartbeatMs },
   );
-  const server: Server = createServer(
-    createRequestHandler({
-      hosts,
-      bus: bus ? { state: () => bus.link.state, rejected: () => bus.hosts.rejected } : undefined,
-      metricsToken: config.metricsToken,
-      files: new StaticFiles(config.webRoot ?? defaultWebRoot()),
-      auth,
-      shares,
-      sessions,
-      origins: config.origins,
-      frameAncestors: config.frameAncestors,
-      publicUrl: config.publicUrl,
-      trustedHosts,
-      history,
-      defaultHost: sources[0]?.host ?? '',
-      alerts: alerts?.alerts,
-      log,
-      metrics: () => [
-        ...gatewayMetrics({
-          sockets: transport.size,
-          hub: hub.stats(),
-          upstream: { open: sources.reduce((n, s) => n + s.streams.open, 0), opened: sources.reduce((n, s) => n + s.streams.opened, 0) },
-          dockerUp: hosts.engineStatus().status === 'up',
-          hosts: hosts.hosts(),
-          bus: bus ? { state: bus.link.state, rejected: bus.hosts.rejected } : undefined,
-          history: recorder?.stats,
-        }),
-        ...containerMetrics({
-          containers: hosts.all(),
-          hosts: hosts.hosts(),
-          latest: (host, id) => hub.latest(host, id),
-          composeLabels: config.metricsLabels.includes('compose'),
-        }),
-      ],
-    }),
-  );
-  server.on('upgrade', (req, socket, head: Buffer) => transport.handleUpgrade(req, socket, head));
+  const connections = new ConnectionLimit(config.connections);
+  const handler = createRequestHandler({
+    hosts,
+    bus: bus ? { state: () => bus.link.state, rejected: () => bus.hosts.rejected } : undefined,
+    metricsToken: config.metricsToken,
+    files: new StaticFiles(config.webRoot ?? defaultWebRoot()),
+    auth,
+    shares,
+    sessions,
+    origins: config.origins,
+    frameAncestors: config.frameAncestors,
+    publicUrl: config.publicUrl,
+    trustedHosts,
+    history,
+    defaultHost: sources[0]?.host ?? '',
+    alerts: alerts?.alerts,
+    log,
+    metrics: () => [
+      ...gatewayMetrics({
+        sockets: transport.size,
+        hub: hub.stats(),
+        upstream: { open: sources.reduce((n, s) => n + s.streams.open, 0), opened: sources.reduce((n, s) => n + s.streams.opened, 0) },
+        dockerUp: hosts.engineStatus().status === 'up',
+        hosts: hosts.hosts(),
+        bus: bus ? { state: bus.link.state, rejected: bus.hosts.rejected } : undefined,
+        history: recorder?.stats,
+        connections: connections.stats,
+      }),
+      ...containerMetrics({
+        containers: hosts.all(),
+        hosts: hosts.hosts(),
+        latest: (host, id) => hub.latest(host, id),
+        composeLabels: config.metricsLabels.includes('compose'),
+      }),
+    ],
+  });
+  const server: Server = createServer((req, res) => {
+    const refused = connections.refusal(req.socket);
+    if (refused === undefined) return handler(req, res);
+    res.setHeader('Connection', 'close');
+    fail(res, { status: 503, code: HttpErrorCode.tooManyConnections, message: connections.message(refused) });
+  });
+  // Before the HTTP server's own listener, so that a connection is counted, or refused, before its request.
+  server.prependListener('connection', (socket: Socket) => connections.admit(socket));
+  server.on('upgrade', (req, socket, head: Buffer) => {
+    const refused = connections.refusal(req.socket);
+    if (refused === undefined) return transport.handleUpgrade(req, socket, head);
+    const body = { error: HttpErrorCode.tooManyConnections, message: connections.message(refused) };
+    refuseConnection(socket, refusalResponse(503, 'Service Unavailable', body));
+  });
   // Bounds on what a client can make the HTTP side hold.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;

@@ -2,6 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../src/config.js';
+import { createLogger, silentLogger, type Logger } from '../src/log.js';
+import { SLOW_CLOSE_DEADLINE_MS } from '../src/transport/session.js';
 import { TestContainers, ensureTestImage } from './helpers/docker.js';
 import { bootGateway, topicOf, waitForListed } from './helpers/gateway.js';
 import { SlowClient } from './helpers/slow-client.js';
@@ -44,8 +46,8 @@ describe('a slow consumer', () => {
   });
 
   /** A gateway, healthy clients watching every container, and a slow client that subscribed to all of them. */
-  async function setUp(stallTimeoutMs: number) {
-    const gateway = await bootGateway(smallOutbox(stallTimeoutMs));
+  async function setUp(stallTimeoutMs: number, log: Logger = silentLogger) {
+    const gateway = await bootGateway(smallOutbox(stallTimeoutMs), undefined, log);
     const healthy: TestClient[] = [];
     let slow: SlowClient | undefined;
     const teardown = async (): Promise<void> => {
@@ -123,23 +125,52 @@ describe('a slow consumer', () => {
     }
   });
 
-  test('a reader that stops reading is closed and forgotten, and nobody else misses a sample', async () => {
-    const { gateway, healthy, slow, teardown } = await setUp(3000);
+  test('a reader that stops reading is sent 4408 after what it was already sent, then forgotten; nobody else misses a sample', async () => {
+    const lines: string[] = [];
+    const closing = (): boolean => lines.some((l) => l.includes('"closing slow consumer"'));
+    const { gateway, healthy, slow, teardown } = await setUp(
+      3000,
+      createLogger('warn', (l) => lines.push(l)),
+    );
     try {
       assert.equal(gateway.transport.size, HEALTHY + 1);
-      await pump(slow, () => gateway.transport.size === HEALTHY || healthy[0]!.samples(ids[0]!).length > 25);
-      await waitUntil(() => gateway.transport.size === HEALTHY, 15_000, 'the slow reader to be closed');
+      await pump(slow, () => closing() || healthy[0]!.samples(ids[0]!).length > 25);
+      await waitUntil(closing, 15_000, 'the slow reader to be closed');
+      // It comes back to reading later than the gateway used to wait (a second), well within the deadline: what
+      // the connection held, then the close frame, reach it.
+      await delay(2000);
+      slow.startReading();
+      const end = await slow.waitFor((e) => 'close' in e || 'eof' in e || 'error' in e, SLOW_CLOSE_DEADLINE_MS + 10_000);
+      assert.deepEqual(end, { close: 4408 }, `the reader's connection ended with ${JSON.stringify(slow.events.slice(-3))}`);
+      // The gateway ends the connection itself, whether or not the reader answers the close.
+      await slow.waitFor((e) => 'eof' in e || 'error' in e, SLOW_CLOSE_DEADLINE_MS + 10_000);
+      await waitUntil(() => gateway.transport.size === HEALTHY, 15_000, 'the slow reader to be forgotten');
       // Its subscriptions went with it: the gateway holds nothing more for it.
       assert.equal(gateway.hub.stats().subscriptions, HEALTHY * CONTAINERS);
-      // The server ended the connection: reading now finds its end (a close frame, if one got through, says 4408).
-      slow.startReading();
-      await slow.waitFor((e) => 'eof' in e || 'error' in e, 15_000);
-      for (const e of slow.events) if ('close' in e) assert.equal(e.close, 4408);
       const since = healthy[0]!.mark();
       await healthy[0]!.waitForSamples(ids[0]!, 2, 10_000, since);
       assertNoGaps(healthy);
     } finally {
       await teardown();
+    }
+  });
+});
+
+/** The heartbeat drops a peer that does not answer pings; a peer that still reads is told why. */
+describe('a peer that does not answer pings', () => {
+  test('is sent 4408 and its connection ended', async () => {
+    const gateway = await bootGateway((c) => (c.heartbeatMs = 1000));
+    // It reads every frame and answers no ping, as a client whose pings get lost would.
+    const peer = await SlowClient.connect(gateway.url);
+    try {
+      peer.startReading();
+      const end = await peer.waitFor((e) => 'close' in e || 'eof' in e || 'error' in e, 15_000);
+      assert.deepEqual(end, { close: 4408 }, `the peer's connection ended with ${JSON.stringify(peer.events.slice(-3))}`);
+      await peer.waitFor((e) => 'eof' in e || 'error' in e, 10_000);
+      await waitUntil(() => gateway.transport.size === 0, 5000, 'the peer to be forgotten');
+    } finally {
+      await peer.kill();
+      await gateway.stop();
     }
   });
 });

@@ -91,6 +91,8 @@ export const HttpErrorCode = {
   tooManyRules: 'too_many_rules',
   /** Too many attempts; wait before trying again. */
   rateLimited: 'rate_limited',
+  /** The gateway, or the caller's address, holds as many connections as it may; the connection is closed. */
+  tooManyConnections: 'too_many_connections',
   /** The gateway failed; the request may be retried. */
   internalError: 'internal_error',
   /** The change took effect but could not be saved yet; the gateway keeps trying (a revocation). */

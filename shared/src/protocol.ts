@@ -66,7 +66,10 @@ export const CloseCode = {
   unauthorized: 4401,
   /** The token is valid but does not allow this. */
   forbidden: 4403,
-  /** The client read too slowly for too long; its queue was dropped. */
+  /**
+   * A timeout: the client read too slowly for too long (its queue was dropped), or did not answer the server's
+   * ping within the heartbeat interval. The reason says which.
+   */
   slowConsumer: 4408,
   /** The token that opened this socket expired or was revoked. */
   tokenExpired: 4410,

@@ -1,20 +1,27 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Logger } from '../log.js';
 
 const SECRET_FILE = 'secret';
 const SECRET_BYTES = 32;
 
 /**
  * The gateway's state directory: the signing secret and the list of shares. Created with owner-only
- * permissions; every write replaces a file atomically, so a crash never leaves half a file.
+ * permissions, and made owner-only when it was not (a directory made by hand or by an older version keeps
+ * whatever mode it was given); every write replaces a file atomically, so a crash never leaves half a file.
  */
 export class StateDir {
-  constructor(readonly path: string) {}
+  /** @param log told when a directory or the secret open to other users was made owner-only */
+  constructor(
+    readonly path: string,
+    private readonly log?: Logger,
+  ) {}
 
-  /** Creates the directory if needed. */
+  /** Creates the directory if needed, and makes it owner-only; throws, saying what to do, where it cannot. */
   async ensure(): Promise<void> {
     await mkdir(this.path, { recursive: true, mode: 0o700 });
+    await this.ownerOnly(this.path, 0o700);
   }
 
   /** The signing secret, created on first use. */
@@ -22,6 +29,7 @@ export class StateDir {
     await this.ensure();
     const file = join(this.path, SECRET_FILE);
     try {
+      await this.ownerOnly(file, 0o600);
       const hex = (await readFile(file, 'utf8')).trim();
       if (/^[0-9a-f]{64}$/.test(hex)) return Buffer.from(hex, 'hex');
       throw new Error(`${file} is not a 64-digit hex secret; remove it to make a new one (this revokes every share)`);
@@ -60,6 +68,24 @@ export class StateDir {
       await rm(join(this.path, tmp), { force: true });
       throw e;
     }
+  }
+
+  /**
+   * Takes every permission of group and others off `path`, which must be at most `mode`; a directory that holds
+   * the signing secret must not let another user of the machine read it.
+   */
+  private async ownerOnly(path: string, mode: number): Promise<void> {
+    const was = (await stat(path)).mode & 0o777;
+    if ((was & 0o077) === 0) return;
+    try {
+      await chmod(path, was & mode);
+    } catch (e) {
+      throw new Error(
+        `${path} is open to other users (mode ${was.toString(8)}) and could not be made owner-only (${e instanceof Error ? e.message : String(e)}): run chmod ${mode.toString(8)} ${path}`,
+        { cause: e },
+      );
+    }
+    this.log?.warn('made the state directory owner-only', { path, was: was.toString(8), now: (was & mode).toString(8) });
   }
 
   private async write(name: string, text: string, flags: 'w' | 'wx'): Promise<void> {

@@ -6,7 +6,7 @@ import type { HostSet } from '../hosts/host-set.js';
 import type { Logger } from '../log.js';
 import { readJsonBody } from './body.js';
 import { fail, header, json, methodNotAllowed, noContent } from './respond.js';
-import { findContainer, parseShareRequest, shareView } from './shares-api.js';
+import { findContainer, linkBase, parseShareRequest, shareView } from './shares-api.js';
 import type { Alerts } from '../alerts/alerts.js';
 import { alertsApi, isAlertsPath } from './alerts-api.js';
 
@@ -37,8 +37,10 @@ export async function adminApi(ctx: AdminApiContext, req: IncomingMessage, res: 
     return json(res, 200, { hosts: ctx.hosts.hosts() });
   }
   if (isAlertsPath(path)) return alertsApi(ctx.alerts, ctx.log, req, res, path);
-  const base = ctx.publicUrl ?? requestOrigin(req);
   if (path === '/api/shares') {
+    const linked = linkBase(ctx.publicUrl, header(req, 'host'), header(req, 'x-forwarded-proto'));
+    if (!linked.ok) return fail(res, linked.error);
+    const base = linked.value;
     if (method === 'GET') {
       return json(res, 200, { shares: ctx.shares.active().map((s) => shareView(s, ctx.shares.tokenOf(s), base)) });
     }
@@ -89,9 +91,4 @@ export async function adminApi(ctx: AdminApiContext, req: IncomingMessage, res: 
     return noContent(res);
   }
   return fail(res, { status: 404, code: HttpErrorCode.notFound, message: `no API endpoint ${path}` });
-}
-
-function requestOrigin(req: IncomingMessage): string {
-  const proto = header(req, 'x-forwarded-proto') === 'https' ? 'https' : 'http';
-  return `${proto}://${header(req, 'host') ?? 'localhost'}`;
 }

@@ -177,7 +177,7 @@ test('CORS: a listed origin is granted and its preflight answered; any other get
   );
 });
 
-test('without a token only requests for a loopback Host or the public URL’s are answered (421 otherwise), /healthz always', async () => {
+test('without a token only requests for a loopback Host or the public URL’s are answered (421 otherwise), /healthz too', async () => {
   await withGateway(
     (c) => (c.publicUrl = 'https://dockpulse.example'),
     async (g) => {
@@ -193,12 +193,15 @@ test('without a token only requests for a loopback Host or the public URL’s ar
         ['GET', '/metrics', { headers: rebound }],
         ['POST', '/api/shares', { headers: { ...rebound, ...JSON_TYPE }, body: '{}' }],
         ['GET', '/api/containers', { headers: { Host: `127.0.0.1.rebind.example:${port}` } }],
+        // A page on another domain learns nothing, not even whether the engine answers.
+        ['GET', '/healthz', { headers: rebound }],
       ];
       for (const [method, path, options] of cases) {
         assertError(await request(g, method, path, options), 421, HttpErrorCode.misdirected, `${method} ${path} ${options.headers?.Host}`);
       }
-      const health = await request(g, 'GET', '/healthz', { headers: rebound });
-      assert.equal(health.status, 200, 'health checks reach the gateway by any name');
+      for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, 'dockpulse.example']) {
+        assert.equal((await request(g, 'GET', '/healthz', { headers: { Host: host } })).status, 200, `health checks by ${host}`);
+      }
     },
   );
   await withGateway(withToken, async (g) => {
@@ -466,9 +469,20 @@ test('shares: created by id, id prefix or name (201), listed with the same token
     assert.equal(following.follow, true);
     const behindProxy = await createShare(g, { container: 'web', ttlSeconds: 60 }, { 'X-Forwarded-Proto': 'https' });
     assert.ok(behindProxy.url.startsWith(`https://${new URL(g.url).host}/s/`), behindProxy.url);
+    // Without a public URL a link is built from the Host, and only from a host name and port: never another site's.
+    for (const host of ['evil.example/#', 'evil.example?', 'good.example@evil.example']) {
+      const post = await postJson(g.url, '/api/shares', { container: 'web', ttlSeconds: 60 }, { ...BEARER, Host: host });
+      assertError(post, 400, HttpErrorCode.badRequest, `POST /api/shares with Host ${host}`);
+      assertError(
+        await request(g, 'GET', '/api/shares', { headers: { ...BEARER, Host: host } }),
+        400,
+        HttpErrorCode.badRequest,
+        `GET with Host ${host}`,
+      );
+    }
 
     const listed = await listShares(g);
-    assert.equal(listed.length, 6);
+    assert.equal(listed.length, 6, 'no link was made for a bad Host');
     assert.deepEqual(
       listed.find((s) => s.id === byName.id),
       byName,

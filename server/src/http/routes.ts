@@ -82,7 +82,7 @@ async function handle(
   const method = req.method ?? 'GET';
   securityHeaders(res, path, ctx.frameAncestors);
   if (cors(req, res, ctx.origins)) return;
-  if (path !== '/healthz' && misdirected(req, ctx.auth.required, ctx.trustedHosts)) {
+  if (misdirected(req, ctx.auth.required, ctx.trustedHosts)) {
     return fail(res, {
       status: 421,
       code: HttpErrorCode.misdirected,

@@ -60,3 +60,31 @@ export function shareView(share: Share, token: string, baseUrl: string): ShareIn
     expiresAt: share.expiresAt,
   };
 }
+
+/** One label of a DNS name: letters, digits and inner hyphens. */
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+
+/** A `Host` header a link may be built from: a DNS name or IPv4 address, or a bracketed IPv6 address, and a port. */
+const LINK_HOST = new RegExp(`^(?:${LABEL}(?:\\.${LABEL})*|\\[[0-9A-Fa-f:.]{2,45}\\])(?::(\\d{1,5}))?$`);
+
+/**
+ * The base of the links the gateway hands out: the public URL when one is configured, else the request's own
+ * origin, built from its `Host` only when that is a host name and port and nothing more. A `Host` such as
+ * `evil.example/#` would otherwise make a link that opens another site.
+ */
+export function linkBase(
+  publicUrl: string | undefined,
+  host: string | undefined,
+  forwardedProto: string | undefined,
+): Result<string, HttpError> {
+  if (publicUrl !== undefined) return ok(publicUrl);
+  const m = host !== undefined && host.length <= 260 ? LINK_HOST.exec(host) : null;
+  if (!m || (m[1] !== undefined && (Number(m[1]) < 1 || Number(m[1]) > 65535))) {
+    return err({
+      status: 400,
+      code: HttpErrorCode.badRequest,
+      message: "the request's Host header is not a host name and port, so no link can be made from it: set DOCKPULSE_PUBLIC_URL",
+    });
+  }
+  return ok(`${forwardedProto === 'https' ? 'https' : 'http'}://${host!.toLowerCase()}`);
+}

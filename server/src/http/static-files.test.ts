@@ -14,6 +14,7 @@ before(async () => {
   await mkdir(join(root, 'assets'), { recursive: true });
   await writeFile(join(root, 'index.html'), '<html>app</html>');
   await writeFile(join(root, 'assets', 'app-1234.js'), 'console.log(1)');
+  await writeFile(join(root, 'assets', 'app-1234.js.map'), '{"version":3,"sources":["../src/app.ts"]}');
   for (const f of ['dockpulse-client.js', 'dockpulse-client.mjs', 'dockpulse-client.d.ts', 'dockpulse-client.d.mts']) {
     await writeFile(join(root, f), 'export {};');
   }
@@ -92,5 +93,12 @@ test('no path escapes the root', async () => {
   for (const p of ['/../secret.txt', '/..%2fsecret.txt', '/assets/../../secret.txt', '/%2e%2e/secret.txt', '/%00', '/%E0%A4%A']) {
     const f = await files.get(p);
     assert.ok(f === undefined || f.body.toString() === '<html>app</html>', p);
+  }
+});
+
+test('a source map is never served, even where a build left one', async () => {
+  const files = new StaticFiles(root);
+  for (const path of ['/assets/app-1234.js.map', '/assets/APP-1234.JS.MAP', '/assets/app-1234.js.map?x', '/assets/app-1234.js%2emap']) {
+    assert.equal(await files.get(path.split('?')[0]!), undefined, path);
   }
 });

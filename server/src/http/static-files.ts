@@ -13,7 +13,6 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
   '.woff2': 'font/woff2',
   '.txt': 'text/plain; charset=utf-8',
-  '.map': 'application/json',
   // Type declarations: `dockpulse-client.d.ts`, and `.d.mts` beside the client's `.mjs`.
   '.ts': 'text/plain; charset=utf-8',
   '.mts': 'text/plain; charset=utf-8',
@@ -54,6 +53,8 @@ export class StaticFiles {
       decoded = '/';
     }
     if (decoded.includes('\0')) decoded = '/';
+    // Source maps give out the sources, comments and all: a built app carries none, and none left beside it is served.
+    if (extname(decoded).toLowerCase() === '.map') return undefined;
     const relative = normalize(decoded).replace(/^([/\\]|\.\.[/\\]?)+/, '');
     const candidate = join(this.root, relative);
     const inRoot = candidate === this.root || candidate.startsWith(this.root.endsWith(sep) ? this.root : this.root + sep);

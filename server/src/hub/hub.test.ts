@@ -284,3 +284,32 @@ test('a topic subscribed under two names is one subscription; its frames carry t
     hub.close();
   }
 });
+
+test('topics opened for unlisted containers are counted until listed or closed; a listed topic joined later is not', async () => {
+  const { upstream } = fakeUpstream();
+  const hub = new Hub(upstream, { historySamples: 10, graceMs: 10, coalesceMs: 1, retryMs: 5 });
+  const OTHER = 'b'.repeat(64);
+  const listed = new Set<string>();
+  const stillUnlisted = (_host: string, id: string): boolean => !listed.has(id);
+  try {
+    const a = client();
+    const b = client();
+    hub.subscribeStats(a.out, HOST, ID, TOPIC, undefined, undefined, true);
+    hub.subscribeStats(a.out, HOST, OTHER, `stats:${HOST}/${OTHER}`, undefined, undefined, true);
+    assert.equal(hub.unlistedTopics(stillUnlisted), 2);
+    // Joining an open topic opens nothing new.
+    hub.subscribeStats(b.out, HOST, ID, TOPIC, undefined, undefined, true);
+    assert.equal(hub.unlistedTopics(stillUnlisted), 2);
+    listed.add(OTHER);
+    assert.equal(hub.unlistedTopics(stillUnlisted), 1, 'a container listed since is no longer counted');
+    listed.delete(OTHER);
+    assert.equal(hub.unlistedTopics(stillUnlisted), 1, 'nor counted again');
+    hub.detach(a.out);
+    hub.detach(b.out);
+    await tick(40);
+    assert.equal(hub.unlistedTopics(stillUnlisted), 0, 'closed topics are not counted');
+    assert.equal(hub.isOpen(HOST, ID), false);
+  } finally {
+    hub.close();
+  }
+});

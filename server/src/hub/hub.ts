@@ -62,6 +62,8 @@ export function topicKey(host: string, id: string): string {
  */
 export class Hub {
   private readonly topics = new Map<string, StatsTopic>();
+  /** Topics opened on trust for containers their host did not list; bounded by the caller. */
+  private readonly unlisted = new Set<StatsTopic>();
   private readonly containerSubscribers = new Set<Outbox>();
   private containersFrame: string | undefined;
   private readonly dirty = new Set<Outbox>();
@@ -95,11 +97,23 @@ export class Hub {
    * Subscribes to a container's stats under the topic name `name` the subscriber used: its recent past (the
    * last `historyMs`, or all that is kept) is sent first, then its state, then live samples. A socket that
    * already holds the container's topic, under any name, is left as it is. `grant`, when given, says how many
-   * of the recent samples may be sent (the newest that many), when the history is built.
+   * of the recent samples may be sent (the newest that many), when the history is built. `unlisted` says that
+   * the container's host does not list it (it was taken on trust while the host does not answer): such a topic
+   * is counted by `unlistedTopics` while it stays open.
    */
-  subscribeStats(out: Outbox, host: string, id: string, name: string, historyMs?: number, grant?: (wanted: number) => number): void {
+  subscribeStats(
+    out: Outbox,
+    host: string,
+    id: string,
+    name: string,
+    historyMs?: number,
+    grant?: (wanted: number) => number,
+    unlisted = false,
+  ): void {
     if (out.subscriptions.has(name)) return;
+    const opened = !this.topics.has(topicKey(host, id));
     const t = this.open(host, id);
+    if (opened && unlisted) this.unlisted.add(t);
     if (t.subscribers.has(out)) return;
     out.subscriptions.set(name, t.key);
     t.subscribers.set(out, name);
@@ -202,6 +216,20 @@ export class Hub {
     return { topics: this.topics.size, subscriptions, pinned, published: this.published };
   }
 
+  /** True while the container's topic is open: subscribing to it opens nothing new. */
+  isOpen(host: string, id: string): boolean {
+    return this.topics.has(topicKey(host, id));
+  }
+
+  /**
+   * Topics open for containers their host did not list when they were opened, less those that `stillUnlisted`
+   * says are listed now.
+   */
+  unlistedTopics(stillUnlisted: (host: string, id: string) => boolean): number {
+    for (const t of this.unlisted) if (!stillUnlisted(t.host, t.id)) this.unlisted.delete(t);
+    return this.unlisted.size;
+  }
+
   /** Stops every upstream and timer. */
   close(): void {
     for (const t of [...this.topics.values()]) this.closeTopic(t);
@@ -261,6 +289,7 @@ export class Hub {
     clearTimeout(topic.grace);
     topic.grace = undefined;
     topic.upstream.abort();
+    this.unlisted.delete(topic);
     if (this.topics.get(topic.key) === topic) this.topics.delete(topic.key);
   }
 

@@ -5,6 +5,7 @@ import type { BusRejections } from '../bus/bus-hosts.js';
 import type { BusState } from '../bus/connection.js';
 import type { RecorderStats } from '../history/recorder.js';
 import type { MetricFamily } from './exposition.js';
+import type { ConnectionStats } from '../transport/connection-limit.js';
 
 /** What the gateway's figures are read from at scrape time. */
 export interface GatewayFigures {
@@ -16,6 +17,8 @@ export interface GatewayFigures {
   bus: { state: BusState; rejected: BusRejections } | undefined;
   /** The history recorder's counts, when the gateway keeps history on disk. */
   history: RecorderStats | undefined;
+  /** Connections held, and refused for being over a bound. */
+  connections?: ConnectionStats | undefined;
 }
 
 export function gatewayMetrics(f: GatewayFigures): MetricFamily[] {
@@ -59,6 +62,18 @@ export function gatewayMetrics(f: GatewayFigures): MetricFamily[] {
       samples: perHost((h) => h.running),
     },
   ];
+  if (f.connections) {
+    const refused = f.connections.refused;
+    families.push(
+      { name: 'dockpulse_connections', help: 'Connections held (HTTP and WebSocket).', type: 'gauge', samples: one(f.connections.open) },
+      {
+        name: 'dockpulse_connections_refused_total',
+        help: 'Connections refused for being over a bound, by bound (total, address).',
+        type: 'counter',
+        samples: Object.entries(refused).map(([bound, value]) => ({ labels: { bound }, value })),
+      },
+    );
+  }
   if (f.bus) {
     const rejected = f.bus.rejected;
     families.push(

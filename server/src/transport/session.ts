@@ -24,6 +24,7 @@ import { resolveShareScope, resolveStatsTopic } from '../hosts/resolve.js';
 import { TokenBucket } from '../limits/token-bucket.js';
 import { ReplayBudget, gatewayReplayBudget } from '../limits/replay-budget.js';
 import { textFrame, writeFrame } from './ws-frame.js';
+import { closeWithin } from './close-socket.js';
 import { errorFrame, helloFrame, pongFrame, rangeFrame } from '../protocol/frames.js';
 import type { Logger } from '../log.js';
 
@@ -40,6 +41,11 @@ export interface SessionContext {
   version: string;
   /** Range queries are answered from it. */
   history: History;
+  /**
+   * Topics that may be open at once, across the gateway, for containers their host does not list (taken on
+   * trust while it does not answer).
+   */
+  maxUnlistedTopics: number;
   /** The `alerts` topic, when the gateway evaluates alerts. */
   alerts?: AlertFeed | undefined;
   /** The history every share socket together may be sent; one of its own when absent. */
@@ -56,8 +62,11 @@ const IGNORED_BEFORE_CLOSE = 100;
 /** How long a rate-limited client must keep to the limit before its count of ignored messages restarts. */
 const FORGIVE_AFTER_MS = 1000;
 
-/** Grace given to a slow consumer's close handshake before its socket is destroyed. */
-const CLOSE_GRACE_MS = 1000;
+/**
+ * How long a slow consumer has, once closed, to read what its connection already holds and the close frame after
+ * it; then the connection is dropped, and a client that still reads nothing never sees the close frame.
+ */
+export const SLOW_CLOSE_DEADLINE_MS = 5000;
 
 /**
  * One client socket: parses its frames, applies the limits, maps subscriptions onto hub topics, and owns
@@ -73,6 +82,8 @@ export class Session {
   private scope: Scope;
   /** How much history a share socket may still be sent; operator sockets are not bounded. */
   private readonly replay: ReplayBudget | undefined;
+  /** Set once the session let go of its client: whatever arrives after is ignored. */
+  private ended = false;
 
   /** @param socket the connection under `ws`, written to directly for frames shared with other sockets */
   constructor(
@@ -141,6 +152,8 @@ export class Session {
 
   /** Handles one frame from the client. */
   receive(data: Buffer, isBinary: boolean): void {
+    // Frames already read when the socket was let go of are not worth a look.
+    if (this.ended) return;
     const now = Date.now();
     if (!this.bucket.take()) {
       if (this.limitedAt === undefined) {
@@ -151,10 +164,7 @@ export class Session {
         });
       }
       this.limitedAt = now;
-      if (++this.ignored > IGNORED_BEFORE_CLOSE) {
-        this.log.warn('closing client that ignores the rate limit');
-        this.ws.close(CloseCode.rateLimited, 'rate limit exceeded');
-      }
+      if (++this.ignored > IGNORED_BEFORE_CLOSE) this.closeFlooder();
       return;
     }
     // A client is forgiven only after keeping to the limit for a while, so a steady flood that lets
@@ -266,6 +276,15 @@ export class Session {
         }
         const { host, id } = target.value;
         const replay = this.replay;
+        const unlisted = this.ctx.hosts.find(host, id) === undefined;
+        if (unlisted && !this.ctx.hub.isOpen(host, id) && this.unlistedFull()) {
+          this.error({
+            code: ErrorCode.unavailable,
+            message: `host "${host}" does not list this container and does not answer; at most ${this.ctx.maxUnlistedTopics} such containers can be watched until it does`,
+            topic: name,
+          });
+          return;
+        }
         this.ctx.hub.subscribeStats(
           this.outbox,
           host,
@@ -273,6 +292,7 @@ export class Session {
           name,
           historySeconds === undefined ? undefined : historySeconds * 1000,
           replay && ((wanted) => replay.grant(wanted)),
+          unlisted,
         );
         return;
       }
@@ -281,15 +301,41 @@ export class Session {
     }
   }
 
+  /**
+   * True when no more topics may open for containers their host does not list. While a host does not answer, any
+   * well-formed id is taken on trust, and each costs a topic with its own history and upstream: without a bound,
+   * sockets naming random ids filled the memory (51,200 topics, 824 MiB).
+   */
+  private unlistedFull(): boolean {
+    const hosts = this.ctx.hosts;
+    return this.ctx.hub.unlistedTopics((host, id) => hosts.find(host, id) === undefined) >= this.ctx.maxUnlistedTopics;
+  }
+
   private error(e: Omit<ErrorMessage, 'type'>): void {
     this.ctx.hub.send(this.outbox, errorFrame(e));
   }
 
+  /**
+   * Ends a client that kept sending after being told to slow down: one line in the log, its close frame, and
+   * nothing more read from it. Without this, every frame `ws` went on reading during the close handshake
+   * logged a line and closed again (a flood of two-byte frames made a million lines).
+   */
+  private closeFlooder(): void {
+    this.ended = true;
+    this.log.warn('closing client that ignores the rate limit', { ignored: this.ignored });
+    this.ws.pause();
+    closeWithin(this.ws, CloseCode.rateLimited, 'rate limit exceeded');
+  }
+
+  /**
+   * Closes a reader that drained nothing for the stall timeout. Its queue is already dropped, so the close frame
+   * follows only what the connection holds (at most the high-water mark and one frame): a reader that comes back
+   * within the deadline reads that, then 4408. Dropping the connection sooner threw the close frame away with it.
+   */
   private closeSlow(): void {
+    this.ended = true;
     this.log.warn('closing slow consumer', { buffered: this.ws.bufferedAmount, dropped: this.outbox.droppedTotal });
-    this.ws.close(CloseCode.slowConsumer, 'slow consumer');
-    // A reader that stopped reading will not read the close frame either.
-    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
+    closeWithin(this.ws, CloseCode.slowConsumer, 'slow consumer', SLOW_CLOSE_DEADLINE_MS);
   }
 }
 

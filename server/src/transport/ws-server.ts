@@ -10,6 +10,7 @@ import { readSessionCookie } from '../auth/cookies.js';
 import type { Authenticator } from '../auth/authenticate.js';
 import type { SessionRef } from '../auth/session-store.js';
 import type { ShareStore } from '../auth/share-store.js';
+import { closeWithin, refuseConnection, refusalResponse } from './close-socket.js';
 
 /** What the WebSocket endpoint needs besides the session context. */
 export interface WsOptions {
@@ -102,8 +103,7 @@ export class WsTransport {
     this.offContainers();
     for (const [ws, session] of this.sessions) {
       session.close();
-      ws.close(CloseCode.goingAway, 'server shutting down');
-      setTimeout(() => ws.terminate(), 1000).unref();
+      closeWithin(ws, CloseCode.goingAway, 'server shutting down');
     }
     this.wss.close();
   }
@@ -118,7 +118,7 @@ export class WsTransport {
     // Clients that offer no subprotocol are taken to speak v1; one that offers only others speaks something else.
     const versions = offered.filter((p) => !p.startsWith(TOKEN_PROTOCOL_PREFIX));
     if (versions.length > 0 && !versions.includes(PROTOCOL)) {
-      ws.close(CloseCode.protocolViolation, `unsupported subprotocol; this server speaks ${PROTOCOL}`);
+      closeWithin(ws, CloseCode.protocolViolation, `unsupported subprotocol; this server speaks ${PROTOCOL}`);
       return;
     }
     const remote = req.socket.remoteAddress ?? '';
@@ -128,10 +128,10 @@ export class WsTransport {
     );
     if (!who.ok) {
       // Past its address's failure budget a client is refused without a log line each time.
-      if (who.error === 'throttled') ws.close(CloseCode.rateLimited, 'too many failed attempts from this address');
+      if (who.error === 'throttled') closeWithin(ws, CloseCode.rateLimited, 'too many failed attempts from this address');
       else log.warn('websocket refused', { reason: who.error, remote });
-      if (who.error === 'expired' || who.error === 'revoked') ws.close(CloseCode.tokenExpired, `link ${who.error}`);
-      else if (who.error !== 'throttled') ws.close(CloseCode.unauthorized, 'unauthorized');
+      if (who.error === 'expired' || who.error === 'revoked') closeWithin(ws, CloseCode.tokenExpired, `link ${who.error}`);
+      else if (who.error !== 'throttled') closeWithin(ws, CloseCode.unauthorized, 'unauthorized');
       return;
     }
     const access = who.value.kind === 'share' ? ({ kind: 'share', claims: who.value.claims } as const) : ({ kind: 'all' } as const);
@@ -168,16 +168,20 @@ export class WsTransport {
     this.sessions.delete(ws);
     this.shareSessions.delete(ws);
     this.cookieSessions.delete(ws);
-    ws.close(code, reason);
-    setTimeout(() => ws.terminate(), 1000).unref();
+    closeWithin(ws, code, reason);
   }
 
-  /** Drops peers that did not answer the previous ping. */
+  /**
+   * Closes peers that did not answer the previous ping with 4408, which a peer that still reads sees; one that is
+   * gone costs the socket only until the close deadline.
+   */
   private beat(): void {
     for (const ws of this.sessions.keys()) {
+      // Already closing, under its own deadline.
+      if (ws.readyState !== ws.OPEN) continue;
       if (!this.alive.has(ws)) {
         this.ctx.log.info('dropping a peer that missed a ping', { sockets: this.sessions.size });
-        ws.terminate();
+        closeWithin(ws, CloseCode.slowConsumer, 'missed heartbeat');
         continue;
       }
       this.alive.delete(ws);
@@ -191,6 +195,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** Answers a refused upgrade and closes the connection from our side (its request was read whole). */
 function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  refuseConnection(socket, refusalResponse(status, text));
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { request, type IncomingHttpHeaders } from 'node:http';
+import { PROTOCOL } from '@dockpulse/shared';
 
 /** A response read whole. */
 export interface RawResponse {
@@ -99,4 +100,35 @@ export function rawUpgrade(baseUrl: string, path: string, protocolHeader: string
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * The text of a WebSocket upgrade request for `path` on `host` (`host:port`), with `headers` added or replacing
+ * the usual ones, as a raw socket sends it.
+ */
+export function upgradeRequest(host: string, path: string, headers: Record<string, string> = {}): string {
+  const all: Record<string, string> = {
+    Host: host,
+    Upgrade: 'websocket',
+    Connection: 'Upgrade',
+    'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+    'Sec-WebSocket-Version': '13',
+    'Sec-WebSocket-Protocol': PROTOCOL,
+    ...headers,
+  };
+  const lines = Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`);
+  return `GET ${path} HTTP/1.1\r\n${lines.join('')}\r\n`;
+}
+
+/** A masked text frame (RFC 6455 §5.2) holding `text`, as a client must send it. */
+export function clientTextFrame(text: string): Buffer {
+  const payload = Buffer.from(text);
+  if (payload.length >= 126) throw new RangeError('only short frames are built here');
+  const mask = randomBytes(4);
+  const frame = Buffer.alloc(6 + payload.length);
+  frame[0] = 0x81;
+  frame[1] = 0x80 | payload.length;
+  mask.copy(frame, 2);
+  for (let i = 0; i < payload.length; i++) frame[6 + i] = payload[i]! ^ mask[i % 4]!;
+  return frame;
 }
