@@ -17,6 +17,8 @@ import { BusShares } from './bus/bus-shares.js';
 import { Agent } from './bus/agent.js';
 import { gatewayMetrics } from './metrics/gateway-metrics.js';
 import { containerMetrics } from './metrics/container-metrics.js';
+import { processMetrics } from './metrics/process-metrics.js';
+import { readProcessFigures } from './metrics/process-figures.js';
 import { localEngineSource } from './source/local-engine.js';
 import { WsTransport } from './transport/ws-server.js';
 import { createRequestHandler } from './http/routes.js';
@@ -274,6 +276,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
           bus: bus ? { state: bus.link.state, rejected: bus.hosts.rejected } : undefined,
           history: recorder?.stats,
         }),
+        ...processMetrics(readProcessFigures()),
         ...containerMetrics({
           containers: hosts.all(),
           hosts: hosts.hosts(),
