@@ -50,6 +50,33 @@ test('shares and revocations survive a restart; the secret is private and stable
     assert.ok(!JSON.stringify(file).includes(b.token), 'tokens are not stored');
   }));
 
+test('shares created and revoked at once are all kept: no write overwrites another with an older list', () =>
+  withDir(async (path) => {
+    const dir = new StateDir(path);
+    const secret = await dir.secret();
+    const store = await ShareStore.open(new FileShares(dir), secret);
+    const first = await store.create(C, 60_000, false);
+    assert.ok(first !== 'full');
+    // Each write used to carry the list as it was when it was asked for, without the shares still being written:
+    // the last write to land then dropped the others, though each had been acknowledged.
+    const [revoked, ...created] = await Promise.all([
+      store.revoke(first.share.id),
+      ...Array.from({ length: 5 }, () => store.create(C, 60_000, false)),
+    ]);
+    assert.equal(revoked, 'revoked');
+    const ids = created.map((c) => (c === 'full' ? assert.fail('full') : c.share.id));
+
+    const reopened = await ShareStore.open(new FileShares(new StateDir(path)), secret);
+    assert.deepEqual(
+      reopened
+        .active()
+        .map((s) => s.id)
+        .sort(),
+      [...ids].sort(),
+    );
+    assert.deepEqual(reopened.verify(first.token), { ok: false, error: 'revoked' });
+  }));
+
 test('a revocation is announced, for closing live sockets', () =>
   withDir(async (path) => {
     const dir = new StateDir(path);
