@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateDir } from './state-dir.js';
@@ -75,6 +75,19 @@ test('shares created and revoked at once are all kept: no write overwrites anoth
       [...ids].sort(),
     );
     assert.deepEqual(reopened.verify(first.token), { ok: false, error: 'revoked' });
+  }));
+
+test("a starting store removes the temporary files a killed gateway left, and no one else's", () =>
+  withDir(async (path) => {
+    const dir = new StateDir(path);
+    const secret = await dir.secret();
+    const dead = 'shares.json.999999999.0a1b2c3d.tmp';
+    const alive = `shares.json.${process.pid}.0a1b2c3d.tmp`;
+    const other = 'notes.json.999999999.0a1b2c3d.tmp';
+    for (const name of [dead, alive, other]) await writeFile(join(path, name), '{"shares":[');
+    await ShareStore.open(new FileShares(dir), secret);
+    const left = (await readdir(path)).sort();
+    assert.deepEqual(left, [other, alive, 'secret'].sort());
   }));
 
 test('a revocation is announced, for closing live sockets', () =>

@@ -44,6 +44,7 @@ export class FileShares implements SharePersistence {
   constructor(private readonly dir: StateDir) {}
 
   async load(): Promise<unknown[]> {
+    await this.dir.removeLeftovers(FILE);
     const raw = await this.dir.readJson(FILE);
     const shares: unknown = isObject(raw) ? raw['shares'] : undefined;
     return Array.isArray(shares) ? (shares as unknown[]) : [];

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const SECRET_FILE = 'secret';
@@ -62,6 +62,24 @@ export class StateDir {
     }
   }
 
+  /**
+   * Removes the temporary files of `name` that a process killed in the middle of `writeJson` left behind (each
+   * crash would leave one more); those of a process still running are its writes in progress, and stay.
+   */
+  async removeLeftovers(name: string): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const file of names) {
+      const pid = leftoverPid(file, name);
+      if (pid !== undefined && !running(pid)) await rm(join(this.path, file), { force: true });
+    }
+  }
+
   private async write(name: string, text: string, flags: 'w' | 'wx'): Promise<void> {
     const handle = await open(join(this.path, name), flags, 0o600);
     try {
@@ -70,5 +88,22 @@ export class StateDir {
     } finally {
       await handle.close();
     }
+  }
+}
+
+/** The process id in the name of a temporary file of `name` (`<name>.<pid>.<hex>.tmp`); undefined for another file. */
+function leftoverPid(file: string, name: string): number | undefined {
+  if (!file.startsWith(`${name}.`)) return undefined;
+  const m = /^(\d{1,10})\.[0-9a-f]{8}\.tmp$/.exec(file.slice(name.length + 1));
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Whether a process with this id runs (one of another user's counts too). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
