@@ -16,7 +16,7 @@ import { parseShare } from '../src/auth/share-store.js';
 import { TestContainers, ensureTestImage } from '../test/helpers/docker.js';
 import { postJson, raw } from '../test/helpers/raw-http.js';
 import { TestClient } from '../test/helpers/ws-client.js';
-import { GatewayProcess } from './helpers/gateway-process.js';
+import { GatewayProcess, startKilledAtFirstWrite } from './helpers/gateway-process.js';
 import { soakSettings } from './helpers/soak-settings.js';
 
 const settings = soakSettings();
@@ -146,6 +146,18 @@ describe(`kill -9 of the gateway during share writes, ${settings.killRounds} rou
     }
     return gateway;
   }
+
+  test('a gateway killed as it writes its first state starts again on what it left', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'dockpulse-kill-'));
+    dirs.push(parent);
+    const stateDir = join(parent, 'state');
+    assert.equal(await startKilledAtFirstWrite({ DOCKPULSE_STATE_DIR: stateDir }), 'SIGKILL', 'the first start died at its first write');
+    // The secret used to be written in place: the kill left it empty, and no gateway would start on it again.
+    const revived = await boot(stateDir);
+    await revived.stop();
+    assert.deepEqual(revived.errors, []);
+    await checkStateDir(stateDir, false);
+  });
 
   for (let round = 1; round <= settings.killRounds; round++) {
     test(`round ${round}: the state directory is whole and holds every acknowledged change`, async (t) => {

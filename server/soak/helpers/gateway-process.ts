@@ -46,25 +46,20 @@ export class GatewayProcess {
    * resolves once it listens. `pnpm test:soak` builds it first.
    */
   static async start(env: Record<string, string>, timeoutMs = 30_000): Promise<GatewayProcess> {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build the server first (pnpm test:soak does)`);
-    const child = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, DOCKPULSE_HOST: '127.0.0.1', DOCKPULSE_PORT: '0', DOCKPULSE_LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawnGateway(env);
     let log = '';
     const collect = (chunk: Buffer): void => {
       log += chunk.toString();
     };
     child.stderr?.on('data', collect);
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', () => reject(new Error(`the gateway exited as it started: ${log.slice(-2000)}`))),
+    );
     try {
-      const url = await waitUntil(
-        () => {
-          if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the gateway exited: ${log.slice(-2000)}`);
-          return /"msg":"dockpulse listening","url":"(http:\/\/[^"]+)"/.exec(log)?.[1];
-        },
-        timeoutMs,
-        'the gateway to listen',
-      );
+      const url = await Promise.race([
+        exited,
+        waitUntil(() => /"msg":"dockpulse listening","url":"(http:\/\/[^"]+)"/.exec(log)?.[1], timeoutMs, 'the gateway to listen'),
+      ]);
       child.stderr?.off('data', collect);
       return new GatewayProcess(child, url, log);
     } catch (e) {
@@ -133,6 +128,31 @@ export class GatewayProcess {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/** Runs `dist/main.js` with `env` on top of this process's environment and Node.js options `nodeArgs`, its log piped. */
+function spawnGateway(env: Record<string, string>, nodeArgs: readonly string[] = []): ChildProcess {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build the server first (pnpm test:soak does)`);
+  return spawn(process.execPath, [...nodeArgs, MAIN], {
+    env: { ...process.env, DOCKPULSE_HOST: '127.0.0.1', DOCKPULSE_PORT: '0', DOCKPULSE_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+/**
+ * Loaded before the gateway: the process kills itself with SIGKILL as it starts to write its first file, as a
+ * crash or a power cut at that moment would leave things.
+ */
+const KILL_AT_FIRST_WRITE =
+  'data:text/javascript,import { open } from "node:fs/promises";' +
+  'const handle = await open("/dev/null"); const proto = Object.getPrototypeOf(handle); await handle.close();' +
+  'proto.writeFile = function () { process.kill(process.pid, "SIGKILL"); };';
+
+/** Starts a gateway that dies at its first file write, and resolves with the signal it died of (or its exit code). */
+export function startKilledAtFirstWrite(env: Record<string, string>): Promise<string> {
+  const child = spawnGateway(env, ['--import', KILL_AT_FIRST_WRITE]);
+  child.stderr?.resume();
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit ${code}`)));
 }
 
 /** A metric's value, or 0 when the scrape does not have it (an `nodejs_active_resources` type with none open). */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const SECRET_FILE = 'secret';
@@ -20,6 +20,7 @@ export class StateDir {
   /** The signing secret, created on first use. */
   async secret(): Promise<Buffer> {
     await this.ensure();
+    await this.removeLeftovers(SECRET_FILE);
     const file = join(this.path, SECRET_FILE);
     try {
       const hex = (await readFile(file, 'utf8')).trim();
@@ -29,13 +30,19 @@ export class StateDir {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
     const secret = randomBytes(SECRET_BYTES);
-    // `wx`: if another process made one in between, use theirs rather than overwrite it.
+    // Written whole under another name, then linked into place: a crash in between leaves no secret (and one is
+    // made at the next start), never a part of one that no gateway would start on. A link, unlike a rename, fails
+    // when another process made the secret in between: theirs is then used rather than overwritten.
+    const tmp = tempName(SECRET_FILE);
     try {
-      await this.write(SECRET_FILE, `${secret.toString('hex')}\n`, 'wx');
+      await this.write(tmp, `${secret.toString('hex')}\n`, 'wx');
+      await link(join(this.path, tmp), file);
       return secret;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') return this.secret();
       throw e;
+    } finally {
+      await rm(join(this.path, tmp), { force: true });
     }
   }
 
@@ -52,7 +59,7 @@ export class StateDir {
   /** Replaces a JSON file atomically: write a temporary file, flush it, rename it over the old one. */
   async writeJson(name: string, value: unknown): Promise<void> {
     await this.ensure();
-    const tmp = `${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const tmp = tempName(name);
     try {
       await this.write(tmp, `${JSON.stringify(value, null, 2)}\n`, 'w');
       await rename(join(this.path, tmp), join(this.path, name));
@@ -89,6 +96,11 @@ export class StateDir {
       await handle.close();
     }
   }
+}
+
+/** A temporary file's name for a write of `name` by this process; `removeLeftovers` knows it by its shape. */
+function tempName(name: string): string {
+  return `${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
 }
 
 /** The process id in the name of a temporary file of `name` (`<name>.<pid>.<hex>.tmp`); undefined for another file. */
