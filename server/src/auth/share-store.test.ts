@@ -82,9 +82,11 @@ test("a starting store removes the temporary files a killed gateway left, and no
     const dir = new StateDir(path);
     const secret = await dir.secret();
     const dead = 'shares.json.999999999.0a1b2c3d.tmp';
-    const alive = `shares.json.${process.pid}.0a1b2c3d.tmp`;
+    // A gateway that is pid 1 in a container has the same id after its restart.
+    const own = `shares.json.${process.pid}.0a1b2c3d.tmp`;
+    const alive = `shares.json.${process.ppid}.0a1b2c3d.tmp`;
     const other = 'notes.json.999999999.0a1b2c3d.tmp';
-    for (const name of [dead, alive, other]) await writeFile(join(path, name), '{"shares":[');
+    for (const name of [dead, own, alive, other]) await writeFile(join(path, name), '{"shares":[');
     await ShareStore.open(new FileShares(dir), secret);
     const left = (await readdir(path)).sort();
     assert.deepEqual(left, [other, alive, 'secret'].sort());

@@ -70,8 +70,10 @@ export class StateDir {
   }
 
   /**
-   * Removes the temporary files of `name` that a process killed in the middle of `writeJson` left behind (each
-   * crash would leave one more); those of a process still running are its writes in progress, and stay.
+   * Removes the temporary files of `name` that a process killed in the middle of a write left behind (each crash
+   * would leave one more); those of another process still running are its writes in progress, and stay. Called
+   * before this process writes `name`, so that its own process id marks a leftover too: a gateway that is pid 1
+   * in a container has the same id after every restart.
    */
   async removeLeftovers(name: string): Promise<void> {
     let names: string[];
@@ -83,7 +85,7 @@ export class StateDir {
     }
     for (const file of names) {
       const pid = leftoverPid(file, name);
-      if (pid !== undefined && !running(pid)) await rm(join(this.path, file), { force: true });
+      if (pid !== undefined && (pid === process.pid || !running(pid))) await rm(join(this.path, file), { force: true });
     }
   }
 
