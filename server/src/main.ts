@@ -20,6 +20,8 @@ import { Agent } from './bus/agent.js';
 import { SourceFeed } from './bus/source-feed.js';
 import { gatewayMetrics } from './metrics/gateway-metrics.js';
 import { containerMetrics } from './metrics/container-metrics.js';
+import { processMetrics } from './metrics/process-metrics.js';
+import { readProcessFigures } from './metrics/process-figures.js';
 import { localEngineSource } from './source/local-engine.js';
 import { WsTransport } from './transport/ws-server.js';
 import { ConnectionLimit } from './transport/connection-limit.js';
@@ -288,6 +290,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
         history: recorder?.stats,
         connections: connections.stats,
       }),
+      ...processMetrics(readProcessFigures()),
       ...containerMetrics({
         containers: hosts.all(),
         hosts: hosts.hosts(),

@@ -130,6 +130,7 @@ test('names, codes and close codes are the documented ones', () => {
   assert.deepEqual(CloseCode, {
     normal: 1000,
     goingAway: 1001,
+    invalidText: 1007,
     tooBig: 1009,
     internalError: 1011,
     protocolViolation: 4400,

@@ -56,6 +56,8 @@ export const CloseCode = {
   normal: 1000,
   /** The server is shutting down; reconnect later. */
   goingAway: 1001,
+  /** A text frame was not valid UTF-8 (the WebSocket layer's own check). */
+  invalidText: 1007,
   /** A client frame exceeded `maxPayloadBytes`. */
   tooBig: 1009,
   /** The server failed; reconnect later. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateDir } from './state-dir.js';
@@ -49,6 +49,48 @@ test('shares and revocations survive a restart; the secret is private and stable
     const file = JSON.parse(await readFile(join(path, 'shares.json'), 'utf8')) as { shares: unknown[] };
     assert.equal(file.shares.length, 2);
     assert.ok(!JSON.stringify(file).includes(b.token), 'tokens are not stored');
+  }));
+
+test('shares created and revoked at once are all kept: no write overwrites another with an older list', () =>
+  withDir(async (path) => {
+    const dir = new StateDir(path);
+    const secret = await dir.secret();
+    const store = await ShareStore.open(new FileShares(dir), secret);
+    const first = await store.create(C, 60_000, false);
+    assert.ok(first !== 'full');
+    // Each write used to carry the list as it was when it was asked for, without the shares still being written:
+    // the last write to land then dropped the others, though each had been acknowledged.
+    const [revoked, ...created] = await Promise.all([
+      store.revoke(first.share.id),
+      ...Array.from({ length: 5 }, () => store.create(C, 60_000, false)),
+    ]);
+    assert.equal(revoked, 'revoked');
+    const ids = created.map((c) => (c === 'full' ? assert.fail('full') : c.share.id));
+
+    const reopened = await ShareStore.open(new FileShares(new StateDir(path)), secret);
+    assert.deepEqual(
+      reopened
+        .active()
+        .map((s) => s.id)
+        .sort(),
+      [...ids].sort(),
+    );
+    assert.deepEqual(reopened.verify(first.token), { ok: false, error: 'revoked' });
+  }));
+
+test("a starting store removes the temporary files a killed gateway left, and no one else's", () =>
+  withDir(async (path) => {
+    const dir = new StateDir(path);
+    const secret = await dir.secret();
+    const dead = 'shares.json.999999999.0a1b2c3d.tmp';
+    // A gateway that is pid 1 in a container has the same id after its restart.
+    const own = `shares.json.${process.pid}.0a1b2c3d.tmp`;
+    const alive = `shares.json.${process.ppid}.0a1b2c3d.tmp`;
+    const other = 'notes.json.999999999.0a1b2c3d.tmp';
+    for (const name of [dead, own, alive, other]) await writeFile(join(path, name), '{"shares":[');
+    await ShareStore.open(new FileShares(dir), secret);
+    const left = (await readdir(path)).sort();
+    assert.deepEqual(left, [other, alive, 'secret'].sort());
   }));
 
 test('a revocation is announced, for closing live sockets', () =>

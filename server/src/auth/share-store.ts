@@ -44,6 +44,7 @@ export class FileShares implements SharePersistence {
   constructor(private readonly dir: StateDir) {}
 
   async load(): Promise<unknown[]> {
+    await this.dir.removeLeftovers(FILE);
     const raw = await this.dir.readJson(FILE);
     const shares: unknown = isObject(raw) ? raw['shares'] : undefined;
     return Array.isArray(shares) ? (shares as unknown[]) : [];
@@ -66,6 +67,11 @@ const RESAVE_MS = 5000;
  */
 export class ShareStore {
   private shares = new Map<string, Share>();
+  /**
+   * Shares being created: not yet handed out, but in every list written meanwhile, so that a write that
+   * lands after theirs does not drop them.
+   */
+  private readonly creating = new Map<string, Share>();
   private readonly listeners = new Set<(share: Share) => void>();
   /** Revocations in force here but not yet kept, tried again until they are. */
   private readonly unsaved = new Map<string, Share>();
@@ -94,7 +100,7 @@ export class ShareStore {
     follow: boolean,
   ): Promise<{ share: Share; token: string } | 'full'> {
     this.prune();
-    if (this.shares.size >= MAX_SHARES) return 'full';
+    if (this.shares.size + this.creating.size >= MAX_SHARES) return 'full';
     const now = this.now();
     const share: Share = {
       id: randomBytes(9).toString('base64url'),
@@ -106,7 +112,12 @@ export class ShareStore {
       expiresAt: now + ttlMs,
     };
     // Kept first: a link is handed out only once it will still open after a restart.
-    await this.persistence.save(share, [...this.shares.values(), share]);
+    this.creating.set(share.id, share);
+    try {
+      await this.persistence.save(share, this.all());
+    } finally {
+      this.creating.delete(share.id);
+    }
     this.shares.set(share.id, share);
     return { share, token: this.tokenOf(share) };
   }
@@ -141,7 +152,7 @@ export class ShareStore {
       for (const fn of [...this.listeners]) fn(share);
     }
     try {
-      await this.persistence.save(share, [...this.shares.values()]);
+      await this.persistence.save(share, this.all());
       this.unsaved.delete(share.id);
       return 'revoked';
     } catch {
@@ -173,6 +184,11 @@ export class ShareStore {
     for (const fn of [...this.listeners]) fn(this.shares.get(share.id)!);
   }
 
+  /** Every share to keep: those in force and those being created. */
+  private all(): Share[] {
+    return [...this.shares.values(), ...this.creating.values()];
+  }
+
   /**
    * Stops retrying unsaved revocations, after one last try; the ids of those still not kept, which a restart
    * would undo (the caller says so loudly).
@@ -190,7 +206,7 @@ export class ShareStore {
     this.resaveTimer = undefined;
     for (const share of [...this.unsaved.values()]) {
       try {
-        await this.persistence.save(share, [...this.shares.values()]);
+        await this.persistence.save(share, this.all());
         this.unsaved.delete(share.id);
       } catch {
         break;

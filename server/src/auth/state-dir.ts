@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 
@@ -27,6 +27,7 @@ export class StateDir {
   /** The signing secret, created on first use. */
   async secret(): Promise<Buffer> {
     await this.ensure();
+    await this.removeLeftovers(SECRET_FILE);
     const file = join(this.path, SECRET_FILE);
     try {
       await this.ownerOnly(file, 0o600);
@@ -37,13 +38,19 @@ export class StateDir {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
     const secret = randomBytes(SECRET_BYTES);
-    // `wx`: if another process made one in between, use theirs rather than overwrite it.
+    // Written whole under another name, then linked into place: a crash in between leaves no secret (and one is
+    // made at the next start), never a part of one that no gateway would start on. A link, unlike a rename, fails
+    // when another process made the secret in between: theirs is then used rather than overwritten.
+    const tmp = tempName(SECRET_FILE);
     try {
-      await this.write(SECRET_FILE, `${secret.toString('hex')}\n`, 'wx');
+      await this.write(tmp, `${secret.toString('hex')}\n`, 'wx');
+      await link(join(this.path, tmp), file);
       return secret;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') return this.secret();
       throw e;
+    } finally {
+      await rm(join(this.path, tmp), { force: true });
     }
   }
 
@@ -60,7 +67,7 @@ export class StateDir {
   /** Replaces a JSON file atomically: write a temporary file, flush it, rename it over the old one. */
   async writeJson(name: string, value: unknown): Promise<void> {
     await this.ensure();
-    const tmp = `${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const tmp = tempName(name);
     try {
       await this.write(tmp, `${JSON.stringify(value, null, 2)}\n`, 'w');
       await rename(join(this.path, tmp), join(this.path, name));
@@ -88,6 +95,26 @@ export class StateDir {
     this.log?.warn('made the state directory owner-only', { path, was: was.toString(8), now: (was & mode).toString(8) });
   }
 
+  /**
+   * Removes the temporary files of `name` that a process killed in the middle of a write left behind (each crash
+   * would leave one more); those of another process still running are its writes in progress, and stay. Called
+   * before this process writes `name`, so that its own process id marks a leftover too: a gateway that is pid 1
+   * in a container has the same id after every restart.
+   */
+  async removeLeftovers(name: string): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const file of names) {
+      const pid = leftoverPid(file, name);
+      if (pid !== undefined && (pid === process.pid || !running(pid))) await rm(join(this.path, file), { force: true });
+    }
+  }
+
   private async write(name: string, text: string, flags: 'w' | 'wx'): Promise<void> {
     const handle = await open(join(this.path, name), flags, 0o600);
     try {
@@ -96,5 +123,27 @@ export class StateDir {
     } finally {
       await handle.close();
     }
+  }
+}
+
+/** A temporary file's name for a write of `name` by this process; `removeLeftovers` knows it by its shape. */
+function tempName(name: string): string {
+  return `${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+}
+
+/** The process id in the name of a temporary file of `name` (`<name>.<pid>.<hex>.tmp`); undefined for another file. */
+function leftoverPid(file: string, name: string): number | undefined {
+  if (!file.startsWith(`${name}.`)) return undefined;
+  const m = /^(\d{1,10})\.[0-9a-f]{8}\.tmp$/.exec(file.slice(name.length + 1));
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Whether a process with this id runs (one of another user's counts too). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

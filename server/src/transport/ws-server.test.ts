@@ -309,6 +309,17 @@ test('a frame larger than maxPayloadBytes closes the socket with 1009', async ()
   }
 });
 
+test('a text frame that is not UTF-8 closes the socket with 1007', async () => {
+  const r = await rig();
+  try {
+    const c = await r.connect();
+    c.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+    assert.equal((await c.waitForClose(WAIT_MS)).code, CloseCode.invalidText);
+  } finally {
+    await r.done();
+  }
+});
+
 test('a socket that goes away leaves nothing behind: no session, no subscription, no upstream', async () => {
   const r = await rig((c) => (c.graceMs = 10));
   try {

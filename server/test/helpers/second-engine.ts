@@ -83,6 +83,13 @@ export interface SecondEngine {
   readonly containers: TestContainers;
   /** The daemon's output, for a failing test's message. */
   readonly logFile: string;
+  /**
+   * Stops the daemon alone (SIGTERM, then SIGKILL), keeping its data, bridge and socket path, as an operator
+   * restarting it does; its containers stop with it unless they run with `--live-restore`'s help.
+   */
+  stopDaemon(): Promise<void>;
+  /** Starts the daemon again with the same settings and data, and resolves once it answers. */
+  startDaemon(): Promise<void>;
   /** Removes its containers, stops the daemon, deletes the bridge and the directories. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -308,23 +315,9 @@ export async function startSecondEngine(options: SecondEngineOptions = {}): Prom
       '--iptables=false',
       '--ip-forward=false',
     ];
-    const log = openSync(logFile, 'a');
-    let daemon: ChildProcess;
-    try {
-      daemon = spawn('dockerd', args, { stdio: ['ignore', log, log] });
-      made.daemon = daemon;
-      await new Promise<void>((resolve, reject) => {
-        daemon.once('spawn', resolve);
-        daemon.once('error', reject);
-      });
-    } catch (e) {
-      return await cannot(`cannot run dockerd for a second Docker engine: ${message(e)}`);
-    } finally {
-      closeSync(log);
-    }
     // A test process that ends without stop() still leaves no daemon or bridge behind.
     made.onExit = () => {
-      if (!exited(daemon)) daemon.kill('SIGKILL');
+      if (made.daemon && !exited(made.daemon)) made.daemon.kill('SIGKILL');
       try {
         execFileSync('ip', ['link', 'del', name], { stdio: 'ignore' });
       } catch {
@@ -332,15 +325,8 @@ export async function startSecondEngine(options: SecondEngineOptions = {}): Prom
       }
     };
     process.once('exit', made.onExit);
-
-    const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
-    while (!(await pings(socketPath))) {
-      if (exited(daemon) || Date.now() > deadline) {
-        const why = exited(daemon) ? `dockerd exited (${daemon.exitCode ?? daemon.signalCode})` : 'dockerd did not answer in time';
-        return await cannot(`cannot start a second Docker engine: ${why}; its log ends:\n${await logTail(logFile)}`);
-      }
-      await delay(100);
-    }
+    const started = await launch(made, args, socketPath, logFile, options.startTimeoutMs ?? 60_000);
+    if (started !== undefined) return await cannot(started);
 
     const cli = dockerCli(`unix://${socketPath}`);
     const containers = new TestContainers(cli);
@@ -351,7 +337,9 @@ export async function startSecondEngine(options: SecondEngineOptions = {}): Prom
     let stopped: Promise<void> | undefined;
     return ok({
       name,
-      pid: daemon.pid!,
+      get pid() {
+        return made.daemon!.pid!;
+      },
       socketPath,
       socketUrl: `unix://${socketPath}`,
       bridge: { name, address },
@@ -359,6 +347,20 @@ export async function startSecondEngine(options: SecondEngineOptions = {}): Prom
       docker: cli,
       containers,
       logFile,
+      stopDaemon: async () => {
+        const daemon = made.daemon!;
+        if (exited(daemon)) return;
+        daemon.kill('SIGTERM');
+        if (!(await waitForExit(daemon, stopTimeoutMs))) {
+          daemon.kill('SIGKILL');
+          await waitForExit(daemon, 5_000);
+        }
+      },
+      startDaemon: async () => {
+        if (!exited(made.daemon!)) throw new Error(`dockerd ${made.daemon!.pid} is still running`);
+        const why = await launch(made, args, socketPath, logFile, options.startTimeoutMs ?? 60_000);
+        if (why !== undefined) throw new Error(why);
+      },
       stop: () =>
         (stopped ??= teardown(made, stopTimeoutMs).then((problems) => {
           if (problems.length > 0) throw new Error(`second engine ${name} was not wholly removed: ${problems.join('; ')}`);
@@ -368,4 +370,40 @@ export async function startSecondEngine(options: SecondEngineOptions = {}): Prom
     await teardown(made, stopTimeoutMs);
     throw e;
   }
+}
+
+/**
+ * Runs dockerd with `args` (its output appended to `logFile`) as `made.daemon`, and waits until it answers on
+ * `socketPath`; resolves with why not when it cannot run, exits or does not answer in time.
+ */
+async function launch(
+  made: Made,
+  args: readonly string[],
+  socketPath: string,
+  logFile: string,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  const log = openSync(logFile, 'a');
+  let daemon: ChildProcess;
+  try {
+    daemon = spawn('dockerd', args, { stdio: ['ignore', log, log] });
+    made.daemon = daemon;
+    await new Promise<void>((resolve, reject) => {
+      daemon.once('spawn', resolve);
+      daemon.once('error', reject);
+    });
+  } catch (e) {
+    return `cannot run dockerd for a second Docker engine: ${message(e)}`;
+  } finally {
+    closeSync(log);
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (!(await pings(socketPath))) {
+    if (exited(daemon) || Date.now() > deadline) {
+      const why = exited(daemon) ? `dockerd exited (${daemon.exitCode ?? daemon.signalCode})` : 'dockerd did not answer in time';
+      return `cannot start a second Docker engine: ${why}; its log ends:\n${await logTail(logFile)}`;
+    }
+    await delay(100);
+  }
+  return undefined;
 }

@@ -34,13 +34,17 @@ export class TestClient {
   /** Resolves when the socket closes, with the code the client saw. */
   readonly closed: Promise<Closed>;
   private isClosed = false;
+  private closedWith: Closed | undefined;
+  /** Frames dropped by `forget`: `mark()` and `since` count them, so that marks stay valid across it. */
+  private forgotten = 0;
   private readonly listeners = new Set<() => void>();
 
   private constructor(readonly ws: WebSocket) {
     this.closed = new Promise((resolve) => {
       ws.on('close', (code, reason) => {
         this.isClosed = true;
-        resolve({ code, reason: reason.toString('utf8') });
+        this.closedWith = { code, reason: reason.toString('utf8') };
+        resolve(this.closedWith);
         this.notify();
       });
     });
@@ -90,7 +94,16 @@ export class TestClient {
 
   /** Number of frames received so far; pass it to `waitFor` to look only at frames after this point. */
   mark(): number {
-    return this.frames.length;
+    return this.forgotten + this.frames.length;
+  }
+
+  /**
+   * Drops the frames received so far, so that a client that runs for long holds only what came since; marks
+   * taken before stay valid for what comes after. Call it only while no `waitFor` needs frames that came before.
+   */
+  forget(): void {
+    this.forgotten += this.frames.length;
+    this.frames.length = 0;
   }
 
   /** Resolves with the first frame from index `since` on that satisfies `match`; rejects on timeout or close. */
@@ -101,11 +114,14 @@ export class TestClient {
       let next = since;
       const check = (): void => {
         if (this.malformed.length > 0) return finish(new Error(`server sent a malformed frame: ${JSON.stringify(this.malformed[0])}`));
-        for (; next < this.frames.length; next++) {
-          const frame = this.frames[next]!;
+        for (next = Math.max(next, this.forgotten); next < this.mark(); next++) {
+          const frame = this.frames[next - this.forgotten]!;
           if (match(frame.msg)) return finish(undefined, frame.msg);
         }
-        if (this.isClosed) return finish(new Error(`socket closed before the frame waited for arrived (${show(match)})`));
+        if (this.isClosed) {
+          const { code, reason } = this.closedWith!;
+          return finish(new Error(`socket closed (${code} ${reason}) before the frame waited for arrived (${show(match)})`));
+        }
       };
       const timer = setTimeout(() => finish(new Error(`timed out after ${timeoutMs} ms waiting for a frame (${show(match)})`)), timeoutMs);
       const finish = (error: Error | undefined, msg?: ServerMessage): void => {
@@ -129,7 +145,7 @@ export class TestClient {
   /** Live samples (from `stats` frames) of container `id` received from index `since` on, in arrival order. */
   samples(id: string, since = 0): Sample[] {
     const out: Sample[] = [];
-    for (const f of this.frames.slice(since)) {
+    for (const f of this.frames.slice(Math.max(0, since - this.forgotten))) {
       if (f.msg.type === 'stats') for (const s of f.msg.samples) if (s.id === id) out.push(s);
     }
     return out;
