@@ -296,7 +296,9 @@ describe('rootful Podman through its Docker-compatible socket', { skip: problem 
       const topic = topicOf(id);
       const since = watcher!.mark();
       const listSince = list!.mark();
-      await podman.cli(['rm', '-f', '-t', '0', id]);
+      // Through the test's own list of containers, so that the clean-up does not ask Podman for it again: a
+      // `podman rm` of several ids removes none when one of them is gone.
+      await podman.containers.remove(id);
       await watcher!.waitFor((m) => m.type === 'state' && m.topic === topic && m.state === 'removed', 10_000, since);
       await list!.waitFor((m) => isContainers(m) && !m.containers.some((c) => c.id === id), 10_000, listSince);
       await waitUntil(

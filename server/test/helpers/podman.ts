@@ -21,6 +21,8 @@ const CONTAINERS_CONF = '[containers]\ndefault_ulimits = ["nofile=1024:1024", "n
 
 /** A running Podman service and what talks to it. */
 export interface PodmanService {
+  /** The service's process. */
+  pid: number;
   /** `unix:///…/podman.sock`. */
   endpoint: string;
   engine: Engine;
@@ -128,6 +130,7 @@ export async function startPodman(): Promise<PodmanService> {
     await ensureTestImage(cli);
     const containers = new TestContainers(cli);
     return {
+      pid: child.pid!,
       endpoint,
       engine: engine.value,
       cli,
