@@ -64,14 +64,17 @@ async function withGateway(
   });
   let ws: WebSocket | undefined;
   try {
-    for (let i = 0; i < 100; i++) {
+    // A loaded machine can take a while to start a gateway: up to a minute.
+    let up = false;
+    for (let i = 0; i < 600 && !up; i++) {
       try {
-        if ((await fetch(`http://127.0.0.1:${o.port}/healthz`)).ok) break;
+        up = (await fetch(`http://127.0.0.1:${o.port}/healthz`)).ok;
       } catch {
         // not up yet
       }
-      await sleep(100);
+      if (!up) await sleep(100);
     }
+    if (!up) throw new Error(`the gateway did not answer on port ${o.port} within a minute`);
     let samples = 0;
     ws = new WebSocket(`ws://127.0.0.1:${o.port}/ws`, ['dockpulse.v1']);
     ws.on('open', () => {
@@ -79,6 +82,7 @@ async function withGateway(
         ws!.send(JSON.stringify({ type: 'subscribe', topics: ids.slice(i, i + 100).map((id) => `stats:${id}`), history: 0 }));
       }
     });
+    ws.on('error', (e) => console.error(`dashboard socket: ${e.message}`));
     ws.on('message', (d) => {
       const m = JSON.parse((d as Buffer).toString()) as { type: string; samples?: unknown[] };
       if (m.type === 'stats' && m.samples) samples += m.samples.length;
