@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a Debian machine to run dockpulse's tests: a Docker engine (started if none answers), a static
 # busybox for the local test image, Chromium for the browser tests, nats-server and Prometheus for the tests
-# of agents on a bus and of /metrics (they start their own), the compiler the history store is built with,
-# and the pinned pnpm. Safe to run again.
+# of agents on a bus and of /metrics, Podman for the tests against it (each starts its own), the compiler the
+# history store is built with, and the pinned pnpm. Safe to run again.
 set -euo pipefail
 
 PNPM_VERSION=12.4.2
@@ -18,6 +18,7 @@ command -v docker >/dev/null 2>&1 || missing+=(docker.io)
 dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
+command -v podman >/dev/null 2>&1 || missing+=(podman)
 # better-sqlite3, the history store, is compiled at install where no prebuilt binary can be fetched.
 for tool in python3 make g++; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
 if [ ${#missing[@]} -gt 0 ]; then

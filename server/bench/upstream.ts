@@ -5,7 +5,10 @@
  * containers and next to nobody watching, in one run, alternating, with medians over rounds.
  *
  *   pnpm --filter @dockpulse/server bench:upstream [--containers 50] [--rounds 3] [--seconds 30]
- *       [--warmup 30] [--viewers 1,20] [--phases idle,cgroup,docker,docker-stats] [--network default|none]
+ *       [--warmup 30] [--viewers 1,20] [--phases idle,cgroup,docker,docker-stats,podman] [--network default|none]
+ *
+ * `--phases podman` adds (or, alone, runs only) the Podman phase of `upstream-podman.ts`: the same containers
+ * on a rootful Podman, read through the cgroup files and through Podman's API, next to `podman stats`.
  *
  * Windows are 30 s because every containerd shim does a little work every 30 s (≈ 12 ms each, staggered
  * over about 10 s): a 20 s window catches that wave or misses it, and the daemons' "idle" moved by 20 ms/s
@@ -33,6 +36,7 @@ import WebSocket from 'ws';
 import { machine, writeResults } from './fanout-harness.js';
 import { cpuDelta, cpuOf, median, pidsByName } from './proc-cpu.js';
 import { DockerProxy } from '../test/helpers/docker-proxy.js';
+import { podmanPhase } from './upstream-podman.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = new Map<string, string>();
@@ -234,6 +238,19 @@ interface Row {
 }
 
 async function main(): Promise<void> {
+  if (PHASES.has('podman')) {
+    const rows = await podmanPhase({
+      containers: CONTAINERS,
+      rounds: ROUNDS,
+      seconds: SECONDS,
+      warmupMs: GATEWAY_WARMUP_MS,
+      network: NETWORK,
+      port: PORT,
+      main: resolve(here, '../dist/main.js'),
+    });
+    writeResults(`upstream-podman-${CONTAINERS}c`, { machine: machine(), containers: CONTAINERS, rounds: ROUNDS, seconds: SECONDS, rows });
+    if (PHASES.size === 1) return;
+  }
   console.error(`starting ${CONTAINERS} idle containers…`);
   const t0 = Date.now();
   let ids: string[] | undefined;

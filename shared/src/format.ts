@@ -6,6 +6,9 @@
 /** What a missing value (no sample yet, first sample after a gap, not reported) shows as. */
 export const MISSING = '—';
 
+/** What a figure the engine does not report reads as (a rootless Podman's network, for one): never 0. */
+export const NOT_REPORTED = 'not reported';
+
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 
 function isNumber(v: number | null | undefined): v is number {

@@ -15,6 +15,7 @@ const SERVER_FRAMES: Record<string, string> = {
   containers: `{"type":"containers","engine":{"status":"up","endpoint":"unix:///var/run/docker.sock"},"containers":[{"host":"web-01","id":"${ID}","name":"web-1","image":"nginx:1.27","state":"running","status":"Up 3 minutes (healthy)","health":"healthy","createdAt":1795789300000,"compose":{"project":"shop","service":"web"}}],"hosts":[{"name":"web-01","state":"up","lastSeen":1795789476787,"containers":1,"running":1,"engine":{"status":"up","endpoint":"unix:///var/run/docker.sock"}},{"name":"db-01","state":"unavailable","lastSeen":1795789400000,"containers":0,"running":0,"engine":{"status":"down","endpoint":"nats://bus:4222","error":"no heartbeat from its agent since 2026-11-27T14:23:20Z"},"conflict":"two agents claim db-01"}]}`,
   history: `{"type":"history","topic":"stats:web-01/${ID}","samples":[${SAMPLE}]}`,
   stats: `{"type":"stats","samples":[${SAMPLE.slice(0, -1)},"dropped":3}]}`,
+  statsUnreported: `{"type":"stats","samples":[${SAMPLE.slice(0, -1)},"unreported":["mem","net"]}]}`,
   state: `{"type":"state","topic":"stats:${ID}","state":"stopped"}`,
   pong: `{"type":"pong","t":1795789476787}`,
   alerts: `{"type":"alerts","firing":[{"rule":{"id":"q1w2e3r4t5y6","name":"busy web"},"state":"firing","container":{"host":"web-01","id":"${ID}","name":"web-1"},"metric":"cpu","op":">","value":97.52,"threshold":80,"time":1795789476787}],"change":{"rule":{"id":"q1w2e3r4t5y6","name":"busy web"},"state":"firing","container":{"host":"web-01","id":"${ID}","name":"web-1"},"metric":"cpu","op":">","value":97.52,"threshold":80,"time":1795789476787}}`,
@@ -27,7 +28,7 @@ test('every server message type parses from its documented frame, field for fiel
   for (const [type, frame] of Object.entries(SERVER_FRAMES)) {
     const parsed = parseServerMessage(frame);
     assert.ok(parsed.ok, `${type}: ${parsed.ok ? '' : parsed.error}`);
-    assert.equal(parsed.value.type, type.replace(/Share$|Range$/, ''));
+    assert.equal(parsed.value.type, type.replace(/Share$|Range$|Unreported$/, ''));
     // Nothing the frame carries is lost in parsing (every field is part of the contract).
     assert.deepEqual(parsed.value, JSON.parse(frame), type);
   }

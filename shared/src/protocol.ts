@@ -167,6 +167,10 @@ export interface EngineStatus {
   error?: string;
 }
 
+/** The figures of a sample that an engine may not report: memory, network, block I/O. */
+export const UNREPORTED_FIGURES = ['mem', 'net', 'blk'] as const;
+export type UnreportedFigure = (typeof UNREPORTED_FIGURES)[number];
+
 /**
  * One reading of one container, computed as `docker stats` computes it. Counters are totals since the
  * container started; rates are per second over the interval since the previous sample, null when there is none.
@@ -199,6 +203,12 @@ export interface Sample {
   blk: { read: number; write: number; readRate: number | null; writeRate: number | null };
   /** Processes and threads; null when the engine does not report them. */
   pids: number | null;
+  /**
+   * Figures the engine does not report for this container, whose numbers above are 0 and mean nothing: a
+   * rootless Podman reports no network, nor memory or block I/O without their cgroup controller. A UI shows
+   * them as "not reported", never as 0. Absent when every figure is reported. Optional: gateways before it omit it.
+   */
+  unreported?: UnreportedFigure[];
   /** Samples of this topic dropped for this socket since the last one it received, when any were. */
   dropped?: number;
 }

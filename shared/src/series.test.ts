@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Sample } from './protocol.js';
-import { SeriesRing, columnMax, toColumns } from './series.js';
+import { SeriesRing, columnMax, sampleField, toColumns } from './series.js';
 
 const ID = 'a'.repeat(64);
 
@@ -156,4 +156,15 @@ test('columnMax skips nulls', () => {
   assert.equal(columnMax([null, 3, 7, null, 2]), 7);
   assert.equal(columnMax([null]), undefined);
   assert.equal(columnMax([]), undefined);
+});
+
+test('a figure the engine does not report reads as no value, not as its 0', () => {
+  const s = sample(1000, 12, { unreported: ['mem', 'net'] });
+  assert.equal(sampleField(s, 'memUsed'), null);
+  assert.equal(sampleField(s, 'memPercent'), null);
+  assert.equal(sampleField(s, 'rxRate'), null);
+  assert.equal(sampleField(s, 'txRate'), null);
+  assert.equal(sampleField(s, 'readRate'), 0, 'block I/O is reported');
+  assert.equal(sampleField(s, 'cpu'), 12);
+  assert.equal(sampleField(sample(1000, 12), 'memUsed'), 1100);
 });

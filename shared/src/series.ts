@@ -3,7 +3,7 @@
  * A ring of typed arrays rather than an array of `Sample` objects: 200 containers × 15 minutes of samples is
  * 180 000 readings, which as objects would cost tens of megabytes and keep the garbage collector busy.
  */
-import type { Sample } from './protocol.js';
+import type { Sample, UnreportedFigure } from './protocol.js';
 
 /** The numeric fields a ring keeps for each sample. */
 export const SERIES_FIELDS = ['cpu', 'memUsed', 'memLimit', 'memPercent', 'rxRate', 'txRate', 'readRate', 'writeRate', 'pids'] as const;
@@ -12,25 +12,30 @@ export type SeriesField = (typeof SERIES_FIELDS)[number];
 /** A gap is drawn where consecutive samples are further apart than this many sampling intervals. */
 export const GAP_FACTOR = 1.5;
 
-/** Reads a field of a sample; null where the sample has no value. */
+/** Whether the engine does not report `figure` for the container of `s`: its numbers are 0 and mean nothing. */
+export function isUnreported(s: Pick<Sample, 'unreported'> | null | undefined, figure: UnreportedFigure): boolean {
+  return s?.unreported?.includes(figure) ?? false;
+}
+
+/** Reads a field of a sample; null where the sample has no value, or its engine does not report it. */
 export function sampleField(s: Sample, field: SeriesField): number | null {
   switch (field) {
     case 'cpu':
       return s.cpu;
     case 'memUsed':
-      return s.mem.used;
+      return isUnreported(s, 'mem') ? null : s.mem.used;
     case 'memLimit':
       return s.mem.limit;
     case 'memPercent':
-      return s.mem.percent;
+      return isUnreported(s, 'mem') ? null : s.mem.percent;
     case 'rxRate':
-      return s.net.rxRate;
+      return isUnreported(s, 'net') ? null : s.net.rxRate;
     case 'txRate':
-      return s.net.txRate;
+      return isUnreported(s, 'net') ? null : s.net.txRate;
     case 'readRate':
-      return s.blk.readRate;
+      return isUnreported(s, 'blk') ? null : s.blk.readRate;
     case 'writeRate':
-      return s.blk.writeRate;
+      return isUnreported(s, 'blk') ? null : s.blk.writeRate;
     case 'pids':
       return s.pids;
   }

@@ -4,6 +4,7 @@ import {
   HEALTH_STATUSES,
   PROTOCOL,
   TOPIC_STATES,
+  UNREPORTED_FIGURES,
   type AlertsMessage,
   type ContainerSummary,
   type EngineStatus,
@@ -225,7 +226,7 @@ function pair(v: unknown, a: string, b: string, ra: string, rb: string): JsonObj
 /** Parses a `Sample`; undefined when it is malformed. */
 export function parseSample(v: unknown): Sample | undefined {
   if (!isObject(v)) return undefined;
-  const { host, id, t, cpu, cpuTime, mem, pids, dropped } = v;
+  const { host, id, t, cpu, cpuTime, mem, pids, dropped, unreported } = v;
   if (typeof host !== 'string' || typeof id !== 'string' || !isFiniteNumber(t) || !isNumberOrNull(cpu) || !isNumberOrNull(pids))
     return undefined;
   if (!isObject(mem) || !isFiniteNumber(mem['used']) || !isFiniteNumber(mem['limit']) || !isNumberOrNull(mem['percent'])) {
@@ -257,5 +258,9 @@ export function parseSample(v: unknown): Sample | undefined {
   if (isFiniteNumber(cpuTime)) sample.cpuTime = cpuTime;
   if (isFiniteNumber(mem['charged'])) sample.mem.charged = mem['charged'];
   if (isFiniteNumber(dropped) && dropped > 0) sample.dropped = dropped;
+  if (Array.isArray(unreported)) {
+    const figures = UNREPORTED_FIGURES.filter((f) => unreported.includes(f));
+    if (figures.length > 0) sample.unreported = figures;
+  }
   return sample;
 }

@@ -12,6 +12,7 @@ import { locateContainer, type CgroupLayout } from './layout.js';
 import { parseMemTotal, parseProcStat, type NetTotals } from './proc-parse.js';
 import { toEngineReading, type HostReading } from './reading.js';
 import { FdBudget, HeldFile, readSmallFile } from './small-file.js';
+import { asPodmanReports } from '../podman/libpod-stats.js';
 
 /** What the cgroup source is built from. */
 export interface CgroupSourceOptions {
@@ -286,7 +287,7 @@ export class CgroupStatsSource implements StatsUpstream {
     }
     if (parsed === undefined || !parsed.ok) return w.readFailures.failed(new Error(parsed?.error ?? 'unreadable'));
     let prev = w.prev;
-    let reading = parsed.value;
+    let reading = layout.engine === 'podman' ? asPodmanReports(parsed.value) : parsed.value;
     // A new cgroup counts from zero: one that replaced the old between two ticks shows as a smaller total.
     if (prev !== undefined && reading.cpuTotal < prev.cpuTotal) {
       prev = undefined;

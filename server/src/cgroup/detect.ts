@@ -7,13 +7,24 @@ import { join } from 'node:path';
 import { err, isObject, ok, type Result } from '@dockpulse/shared';
 import type { Engine } from '../docker/engine.js';
 import { enginePidLookup } from './container-process.js';
-import { cgroupPathOf, containerDirsAt, findLayout, procRootOf, type CgroupDriver, type CgroupLayout, type CgroupRoots } from './layout.js';
+import {
+  cgroupPathOf,
+  containerDirsAt,
+  findLayout,
+  procRootOf,
+  type CgroupDriver,
+  type CgroupEngine,
+  type CgroupLayout,
+  type CgroupRoots,
+} from './layout.js';
 import { parseMemTotal, parseNetDev, parseProcStat } from './proc-parse.js';
 
 /** What detection looks at. */
 export interface DetectOptions extends CgroupRoots {
   /** The engine endpoint, as `Engine.endpoint` spells it (`unix:///var/run/docker.sock`, `tcp://…`). */
   endpoint: string;
+  /** Whose containers to look for (the engine answering at `endpoint`); Docker's when absent. */
+  engine?: CgroupEngine;
   /**
    * Running containers (`probeRunningContainers`): the first whose cgroup is found proves the layout, the
    * driver, and that /proc is the host's. Without one there is no proof, and detection says so.
@@ -42,15 +53,16 @@ export function awaitingProof(reason: string): boolean {
 const MAX_PROBES = 3;
 
 /**
- * The cgroup layout when this process can read Docker containers' cgroups and /proc, or why not: a remote,
- * rootless or Podman engine, no cgroup filesystem, a cgroup namespace, or a /proc that is not the host's.
+ * The cgroup layout when this process can read the engine's containers' cgroups and /proc, or why not: a remote
+ * or rootless engine, no cgroup filesystem, a cgroup namespace, or a /proc that is not the host's.
  */
 export function detectCgroupAccess(opts: DetectOptions): Result<CgroupLayout, string> {
-  const engine = engineProblem(opts.endpoint);
-  if (engine !== undefined) return err(engine);
+  const remote = engineProblem(opts.endpoint);
+  if (remote !== undefined) return err(remote);
   const found = findLayout(opts);
   if (!found.ok) return found;
-  const layout = found.value;
+  const engine = opts.engine ?? 'docker';
+  const layout: CgroupLayout = engine === 'docker' ? found.value : { ...found.value, engine };
   const procRoot = procRootOf(opts);
   for (const [file, parse] of [
     ['stat', parseProcStat],
@@ -66,7 +78,7 @@ export function detectCgroupAccess(opts: DetectOptions): Result<CgroupLayout, st
   let foundWithoutPid: string | undefined;
   for (const { id, pid } of probes) {
     for (const driver of ['cgroupfs', 'systemd'] as const satisfies readonly CgroupDriver[]) {
-      const dirs = containerDirsAt(layout, cgroupPathOf(id, driver));
+      const dirs = containerDirsAt(layout, cgroupPathOf(id, driver, engine));
       if (!existsSync(dirs.cpu) || !existsSync(dirs.memory)) continue;
       const known = pid ?? pidFromCgroup(dirs.memory);
       if (known === undefined) {
@@ -83,8 +95,9 @@ export function detectCgroupAccess(opts: DetectOptions): Result<CgroupLayout, st
     return err(`${FOUND_WITHOUT_PID} ${foundWithoutPid.slice(0, 12)} but no pid of it to check ${procRoot} with`);
   }
   const where = layout.version === 2 ? layout.root : layout.memory;
+  const looked = `${cgroupPathOf('<id>', 'cgroupfs', engine)} and ${cgroupPathOf('<id>', 'systemd', engine)}`;
   return err(
-    `no running container's cgroup is under ${where} (looked for docker/<id> and system.slice/docker-<id>.scope): ` +
+    `no running container's cgroup is under ${where} (looked for ${looked}): ` +
       "a rootless engine, a custom --cgroup-parent, an engine inside a VM, or a cgroup tree that is not the host's",
   );
 }
@@ -95,7 +108,6 @@ function engineProblem(endpoint: string): string | undefined {
   const scheme = m ? m[1]!.toLowerCase() : 'unix';
   const path = m ? m[2]! : endpoint;
   if (scheme !== 'unix') return `the engine is remote (${endpoint}): its containers' cgroups are on another machine`;
-  if (/podman/i.test(path)) return `the engine at ${endpoint} is Podman, whose containers are not in Docker's cgroups`;
   if (/^\/run\/user\/|rootless|\/\.docker\/(run|desktop)\//i.test(path)) {
     return `the engine at ${endpoint} is rootless or Docker Desktop: its containers' cgroups are not where the host's engine puts them`;
   }
@@ -103,14 +115,18 @@ function engineProblem(endpoint: string): string | undefined {
 }
 
 /**
- * A pid in the cgroup, if this process shares the host's pid namespace (in another, `cgroup.procs` shows 0 for
+ * A pid in the cgroup (or in its `container` child), if this process shares the host's pid namespace (in another, `cgroup.procs` shows 0 for
  * every process it cannot see).
  */
 function pidFromCgroup(dir: string): number | undefined {
-  const line = readText(join(dir, 'cgroup.procs'))
-    ?.split('\n')
-    .find((l) => /^\d+$/.test(l) && l !== '0');
-  return line === undefined ? undefined : Number(line);
+  // crun under systemd on cgroup v2 puts a Podman container's processes in a `container` cgroup inside its scope.
+  for (const procs of [join(dir, 'cgroup.procs'), join(dir, 'container', 'cgroup.procs')]) {
+    const line = readText(procs)
+      ?.split('\n')
+      .find((l) => /^\d+$/.test(l) && l !== '0');
+    if (line !== undefined) return Number(line);
+  }
+  return undefined;
 }
 
 /**

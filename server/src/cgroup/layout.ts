@@ -26,11 +26,16 @@ export interface CgroupRoots {
 /** The engine's cgroup driver, as seen in a container's cgroup path. */
 export type CgroupDriver = 'cgroupfs' | 'systemd';
 
+/** Whose naming the containers' cgroups follow: Docker's (`docker-<id>`) or Podman's (`libpod-<id>`). */
+export type CgroupEngine = 'docker' | 'podman';
+
 interface LayoutCommon {
   /** The host's /proc. */
   procRoot: string;
   /** Known once a running container's cgroup was found; undefined when detection had none to look at. */
   driver: CgroupDriver | undefined;
+  /** The engine whose containers are looked for; Docker when absent. */
+  engine?: CgroupEngine;
 }
 
 /** cgroup v1: one directory per controller hierarchy. `blkio` and `pids` are absent on kernels without them. */
@@ -136,8 +141,13 @@ export function layoutUnder(cgroupRoot: string, procRoot: string): Result<Cgroup
   return ok({ version: 1, procRoot, driver: undefined, cpuacct, memory, blkio: dir('blkio'), pids: dir('pids') });
 }
 
-/** A container's cgroup relative to a hierarchy's root, for each driver: `docker/<id>`, `system.slice/docker-<id>.scope`. */
-export function cgroupPathOf(id: string, driver: CgroupDriver): string {
+/**
+ * A container's cgroup relative to a hierarchy's root, for each driver: Docker's `docker/<id>` and
+ * `system.slice/docker-<id>.scope`, rootful Podman's `libpod_parent/libpod-<id>` and `machine.slice/libpod-<id>.scope`
+ * (its conmon has a cgroup of its own beside it, `libpod_parent/conmon` or `machine.slice/libpod-conmon-<id>.scope`).
+ */
+export function cgroupPathOf(id: string, driver: CgroupDriver, engine: CgroupEngine = 'docker'): string {
+  if (engine === 'podman') return driver === 'cgroupfs' ? `libpod_parent/libpod-${id}` : `machine.slice/libpod-${id}.scope`;
   return driver === 'cgroupfs' ? `docker/${id}` : `system.slice/docker-${id}.scope`;
 }
 
@@ -163,7 +173,7 @@ export function containerDirsAt(layout: CgroupLayout, path: string): ContainerDi
 export function locateContainer(layout: CgroupLayout, id: string, pid?: number): ContainerDirs | undefined {
   const drivers: CgroupDriver[] = layout.driver === 'systemd' ? ['systemd', 'cgroupfs'] : ['cgroupfs', 'systemd'];
   for (const driver of drivers) {
-    const dirs = containerDirsAt(layout, cgroupPathOf(id, driver));
+    const dirs = containerDirsAt(layout, cgroupPathOf(id, driver, layout.engine));
     if (existsSync(dirs.cpu) && existsSync(dirs.memory)) return dirs;
   }
   if (pid === undefined) return undefined;
@@ -208,7 +218,7 @@ export function dirsFromProcCgroup(
 
 /** One line for the start-up log. */
 export function describeLayout(layout: CgroupLayout): string {
-  const driver = layout.driver === undefined ? 'driver not yet seen' : `${layout.driver} driver`;
+  const driver = `${layout.engine === 'podman' ? 'Podman, ' : ''}${layout.driver === undefined ? 'driver not yet seen' : `${layout.driver} driver`}`;
   const where = layout.version === 2 ? layout.root : layout.memory.replace(/\/memory$/, '');
   return `cgroup v${layout.version} at ${where} (${driver}), /proc at ${layout.procRoot}`;
 }

@@ -1,9 +1,9 @@
-import type { TopicState } from '@dockpulse/shared';
+import type { Result, TopicState } from '@dockpulse/shared';
 import { listStateOf, type StatsSink, type StatsUpstream, type StreamCounters } from '../source/source.js';
 import type { Engine } from './engine.js';
 import type { ContainerList } from './container-list.js';
 import { NdjsonDecoder } from './ndjson.js';
-import { parseEngineStats, type EngineReading } from '../stats/engine-stats.js';
+import { parseEngineStats, type EngineReading, type NotRunning } from '../stats/engine-stats.js';
 import { toSample } from '../stats/sample.js';
 import { DEFAULT_BACKOFF, FailureLog, backoffDelay, type BackoffOptions } from '../backoff.js';
 import type { Logger } from '../log.js';
@@ -17,6 +17,31 @@ const ENGINE_INTERVAL_MS = 1000;
 /** How long to wait for a container to change state before looking again. */
 const IDLE_RECHECK_MS = 30_000;
 
+/** An engine's stats stream of one container, as the engine sends it. */
+export type StatsStream = NodeJS.ReadableStream & { destroy(): void };
+
+/** How one container's stats stream is opened and read: Docker's endpoint, or another engine's. */
+export interface StatsEndpoint {
+  open(id: string, signal: AbortSignal): Promise<StatsStream>;
+  /** One decoded frame of container `id`'s stream, given the reading this stream delivered before it. */
+  parse(raw: unknown, id: string, prev: EngineReading | undefined): Result<EngineReading | NotRunning, string>;
+  /**
+   * Whether the stream is ended at a frame saying the container is not running; else it is read on until the
+   * list says the container stopped (dockerd sends such a frame once a second, which costs nothing to read).
+   */
+  endWhenNotRunning: boolean;
+}
+
+/** `GET /containers/{id}/stats?stream=1`, whose frames carry the engine's previous reading (`precpu_stats`). */
+export function dockerStatsEndpoint(engine: Engine): StatsEndpoint {
+  return {
+    open: async (id, signal) =>
+      (await engine.docker.getContainer(id).stats({ stream: true, abortSignal: signal } as { stream: true })) as unknown as StatsStream,
+    parse: (raw) => parseEngineStats(raw),
+    endWhenNotRunning: false,
+  };
+}
+
 /**
  * Stats from the engine's API: one `GET /containers/{id}/stats?stream=1` per watched container, open while
  * the container runs, shared by all of its subscribers through the hub, and destroyed when the hub stops
@@ -28,12 +53,13 @@ export class DockerStatsSource implements StatsUpstream {
 
   constructor(
     private readonly host: string,
-    private readonly engine: Engine,
+    engine: Engine,
     private readonly list: ContainerList,
     private readonly log: Logger,
     /** Samples closer together than this are skipped; the engine itself reads once a second. */
     private readonly intervalMs: number = 1000,
     private readonly backoff: BackoffOptions = DEFAULT_BACKOFF,
+    private readonly endpoint: StatsEndpoint = dockerStatsEndpoint(engine),
   ) {}
 
   watch(id: string, sink: StatsSink, signal: AbortSignal): void {
@@ -119,9 +145,7 @@ export class DockerStatsSource implements StatsUpstream {
     onReading: (r: EngineReading | { kind: 'not-running' }) => void,
     sink: StatsSink,
   ): Promise<void> {
-    const res = (await this.engine.docker.getContainer(id).stats({ stream: true, abortSignal: signal } as {
-      stream: true;
-    })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+    const res = await this.endpoint.open(id, signal);
     this.streams.open++;
     this.streams.opened++;
     const decoder = new NdjsonDecoder(MAX_STATS_BYTES);
@@ -140,7 +164,7 @@ export class DockerStatsSource implements StatsUpstream {
               this.log.debug('unreadable stats frame', { container: id, error: line.error });
               continue;
             }
-            const parsed = parseEngineStats(line.value);
+            const parsed = this.endpoint.parse(line.value, id, prev);
             if (!parsed.ok) {
               this.log.debug('malformed stats frame', { container: id, error: parsed.error });
               continue;
@@ -150,6 +174,7 @@ export class DockerStatsSource implements StatsUpstream {
             if (reading.kind === 'not-running') {
               // Counters start again from zero when it runs again.
               prev = undefined;
+              if (this.endpoint.endWhenNotRunning) return abort();
               continue;
             }
             // The engine reads about once a second, with jitter; only a longer interval thins its readings,

@@ -21,11 +21,11 @@ function sample(t: number, nulls = false): Sample {
 
 test('a sample comes back exactly as it went in, nulls and absent counters included', () => {
   const ring = new SampleRing(4, 'h1', ID);
-  const kept = [sample(1), sample(2, true)];
+  const kept = [sample(1), sample(2, true), { ...sample(3), unreported: ['mem' as const, 'net' as const] }];
   for (const s of kept) ring.push(s);
   assert.deepEqual(ring.samples(-Infinity), kept);
-  assert.deepEqual(ring.newest(), kept[1]);
-  assert.equal(ring.lastT, 2);
+  assert.deepEqual(ring.newest(), kept[2]);
+  assert.equal(ring.lastT, 3);
 });
 
 test('the oldest is overwritten past the capacity, while growing and once full', () => {

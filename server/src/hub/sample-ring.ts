@@ -2,13 +2,13 @@
  * A container's recent samples, kept for every container a gateway follows whether or not anyone watches it,
  * so that a page opened on any of them shows the recent past at once. Samples are kept as numbers in
  * columns rather than as objects or JSON: 1,000 containers × 15 minutes is 900,000 samples, which as JSON
- * strings would take about 300 MiB and as columns take 128 bytes each. A sample comes back out exactly as it
+ * strings would take about 300 MiB and as columns take 136 bytes each. A sample comes back out exactly as it
  * went in, less its `dropped` count, which belongs to one socket.
  */
-import type { Sample } from '@dockpulse/shared';
+import { UNREPORTED_FIGURES, type Sample, type UnreportedFigure } from '@dockpulse/shared';
 
 /** The numbers of a sample, in column order; null is kept as NaN. */
-const COLUMNS = 16;
+const COLUMNS = 17;
 const T = 0;
 const CPU = 1;
 const USED = 2;
@@ -25,12 +25,17 @@ const WRITE_RATE = 12;
 const PIDS = 13;
 const CPU_TIME = 14;
 const CHARGED = 15;
+/** `unreported` as bits, one per figure in `UNREPORTED_FIGURES` order; 0 when every figure is reported. */
+const UNREPORTED = 16;
 
 /** The first allocation; a ring grows by doubling up to its capacity, so a short-lived container costs little. */
 const INITIAL_SLOTS = 16;
 
 const num = (v: number | null): number => (v === null ? NaN : v);
 const orNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
+const toBits = (figures: readonly UnreportedFigure[] | undefined): number =>
+  figures === undefined ? 0 : UNREPORTED_FIGURES.reduce((bits, f, i) => (figures.includes(f) ? bits | (1 << i) : bits), 0);
+const fromBits = (bits: number): UnreportedFigure[] => UNREPORTED_FIGURES.filter((_, i) => (bits & (1 << i)) !== 0);
 
 export class SampleRing {
   private data: Float64Array;
@@ -85,6 +90,7 @@ export class SampleRing {
     d[i + PIDS] = num(s.pids);
     d[i + CPU_TIME] = s.cpuTime ?? NaN;
     d[i + CHARGED] = s.mem.charged ?? NaN;
+    d[i + UNREPORTED] = toBits(s.unreported);
   }
 
   /** The samples with `t >= since`, oldest first, less the newest `skipNewest`. */
@@ -122,6 +128,7 @@ export class SampleRing {
     };
     if (!Number.isNaN(d[i + CPU_TIME]!)) sample.cpuTime = d[i + CPU_TIME]!;
     if (!Number.isNaN(d[i + CHARGED]!)) sample.mem.charged = d[i + CHARGED]!;
+    if (d[i + UNREPORTED] !== 0) sample.unreported = fromBits(d[i + UNREPORTED]!);
     return sample;
   }
 

@@ -2,7 +2,7 @@
  * Parses one frame of the Docker Engine stats stream (`GET /containers/{id}/stats?stream=1`) into the few
  * numbers `docker stats` works from. Field names follow moby's `container.StatsResponse`.
  */
-import type { JsonObject, Result } from '@dockpulse/shared';
+import type { JsonObject, Result, UnreportedFigure } from '@dockpulse/shared';
 import { err, isObject, ok } from '@dockpulse/shared';
 
 /** One reading of a container that is running (or paused). Byte and nanosecond counters are totals since it started. */
@@ -36,6 +36,8 @@ export interface EngineReading {
   blkWrite: number;
   /** `pids_stats.current`; null when absent. */
   pids: number | null;
+  /** Figures the engine does not report, whose numbers here are 0 (a rootless Podman's network); absent when none. */
+  unreported?: UnreportedFigure[];
 }
 
 /** The frame dockerd publishes, once a second, for a container that is stopped or gone: zero read time, empty stats. */

@@ -18,7 +18,7 @@ export function toSample(host: string, id: string, cur: EngineReading, prev: Eng
   const seconds = prev === undefined ? 0 : (cur.read - prev.read) / 1000;
   const rate = (now: number, before: number | undefined): number | null =>
     before === undefined || seconds <= 0 || now < before ? null : (now - before) / seconds;
-  return {
+  const sample: Sample = {
     host,
     id,
     t: Math.floor(cur.read),
@@ -34,6 +34,8 @@ export function toSample(host: string, id: string, cur: EngineReading, prev: Eng
     },
     pids: cur.pids,
   };
+  if (cur.unreported !== undefined && cur.unreported.length > 0) sample.unreported = cur.unreported;
+  return sample;
 }
 
 /** Percent of one core. Null, not the CLI's average since start, when the frame carries no previous reading. */

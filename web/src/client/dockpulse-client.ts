@@ -37,6 +37,11 @@ export interface Sample {
   net: { rx: number; tx: number; rxRate: number | null; txRate: number | null };
   blk: { read: number; write: number; readRate: number | null; writeRate: number | null };
   pids: number | null;
+  /**
+   * Figures the engine does not report for this container (`mem`, `net`, `blk`), whose numbers are 0 and mean
+   * nothing: show them as "not reported". Absent when every figure is reported.
+   */
+  unreported?: ('mem' | 'net' | 'blk')[];
   /** Samples of this container the gateway dropped for this socket just before this one. */
   dropped?: number;
 }
