@@ -18,7 +18,7 @@ export interface ContainerTexts {
 }
 
 /** File names per cgroup version; `io` lists alternatives, the first that exists wins. */
-const NAMES = {
+export const STATS_FILES = {
   1: {
     cpu: 'cpuacct.usage',
     memUsage: 'memory.usage_in_bytes',
@@ -54,7 +54,7 @@ export class ContainerFiles {
     readonly dirs: ContainerDirs,
     budget: FdBudget,
   ) {
-    const names = NAMES[version];
+    const names = STATS_FILES[version];
     this.cpu = new HeldFile(join(dirs.cpu, names.cpu), budget);
     this.memUsage = new HeldFile(join(dirs.memory, names.memUsage), budget);
     this.memLimit = new HeldFile(join(dirs.memory, names.memLimit), budget);
