@@ -105,12 +105,13 @@ async function gatewayWindow(main: string): Promise<Window> {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
+    // A minute at most to start: on a loaded machine, loading its modules alone took over 10 s.
     for (let i = 0; ; i++) {
       try {
         await published();
         break;
       } catch (e) {
-        if (i > 100) throw e;
+        if (i > 600 || gw.exitCode !== null) throw e;
         await sleep(100);
       }
     }
