@@ -6,12 +6,12 @@ import type { EngineReading } from '../stats/engine-stats.js';
 import { toSample } from '../stats/sample.js';
 import { DEFAULT_BACKOFF, FailureLog, backoffDelay, type BackoffOptions } from '../backoff.js';
 import type { Logger } from '../log.js';
-import { ContainerFiles, type ContainerTexts } from './container-files.js';
+import { ContainerBuffers, ContainerFiles, type ContainerBytes } from './container-files.js';
 import { ProcessNet, describeProcess, type ContainerProcess, type PidLookup } from './container-process.js';
 import { locateContainer, type CgroupLayout } from './layout.js';
 import { parseMemTotal, parseProcStat, type NetTotals } from './proc-parse.js';
 import { toEngineReading, type HostReading } from './reading.js';
-import { FdBudget, HeldFile, halfTheOpenFileLimit, readSmallFile } from './small-file.js';
+import { FdBudget, HeldFile, ReadBuffer, halfTheOpenFileLimit, readSmallFile } from './small-file.js';
 
 /** What the cgroup source is built from. */
 export interface CgroupSourceOptions {
@@ -82,6 +82,10 @@ export class CgroupStatsSource implements StatsUpstream {
   private readonly batchListeners = new Set<() => void>();
   private readonly budget: FdBudget;
   private readonly procStat: HeldFile;
+  /** Every read goes into these, container after container. */
+  private readonly buffers = new ContainerBuffers();
+  private readonly netBuffer = new ReadBuffer();
+  private readonly hostBuffer = new ReadBuffer();
   private readonly hostFailures: FailureLog;
   private readonly intervalMs: number;
   private readonly batchSize: number;
@@ -250,8 +254,8 @@ export class CgroupStatsSource implements StatsUpstream {
         if (!parsed?.ok) throw new Error(parsed?.error ?? 'no meminfo');
         this.memTotal = parsed.value;
       }
-      const text = this.procStat.read();
-      const stat = text === undefined ? undefined : parseProcStat(text);
+      const bytes = this.procStat.read(this.hostBuffer);
+      const stat = bytes === undefined ? undefined : parseProcStat(bytes.toString('latin1'));
       if (!stat?.ok) throw new Error(stat?.error ?? 'no /proc/stat');
       this.hostFailures.recovered();
       return { ...stat.value, memTotal: this.memTotal };
@@ -274,18 +278,18 @@ export class CgroupStatsSource implements StatsUpstream {
       w.net = new ProcessNet(layout.procRoot, w.proc, this.budget);
     }
     const read = performance.timeOrigin + performance.now();
-    let texts: ContainerTexts | undefined;
+    let files: ContainerBytes | undefined;
     let net: NetTotals | undefined;
     let parsed: Result<EngineReading, string> | undefined;
     try {
-      texts = w.files.read();
-      net = texts === undefined ? undefined : w.net.read();
-      parsed = texts === undefined || net === undefined ? undefined : toEngineReading(layout.version, texts, net, host, w.prev, read);
+      files = w.files.read(this.buffers);
+      net = files === undefined ? undefined : w.net.read(this.netBuffer);
+      parsed = files === undefined || net === undefined ? undefined : toEngineReading(layout.version, files, net, host, w.prev, read);
     } catch (e) {
       // EACCES, EMFILE: the files are there but cannot be read; the next tick tries again.
       return w.readFailures.failed(e);
     }
-    if (texts === undefined) {
+    if (files === undefined) {
       // Gone from where it was: stopped, or restarted into a new cgroup at the same path, with a new process
       // and network namespace, whose pid is asked again rather than the old one's files kept.
       this.closeRun(w);

@@ -6,8 +6,8 @@ import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { isObject } from '@dockpulse/shared';
 import type { Engine } from '../docker/engine.js';
-import { HeldFile, readSmallFile, type FdBudget } from './small-file.js';
-import { parseNetDev, parseParentPid, type NetTotals } from './proc-parse.js';
+import { HeldFile, readSmallFile, type FdBudget, type ReadBuffer } from './small-file.js';
+import { parseNetDevBytes, parseParentPid, type NetTotals } from './proc-parse.js';
 
 /** A container's init pid as the host sees it; undefined when it is not running. Rejects when the engine cannot say. */
 export type PidLookup = (id: string, signal: AbortSignal) => Promise<number | undefined>;
@@ -71,15 +71,15 @@ export class ProcessNet {
   }
 
   /** The totals (0 for a host-network container, as dockerd reports none), or undefined when the process is gone. */
-  read(): NetTotals | undefined {
+  read(into: ReadBuffer): NetTotals | undefined {
     if (this.file === undefined) return { rx: 0, tx: 0 };
-    const text = this.file.read();
+    const bytes = this.file.read(into);
     // An exiting process can still be opened but has no namespace left to describe.
-    if (text === undefined || text === '') {
+    if (bytes === undefined || bytes.length === 0) {
       this.file.close();
       return undefined;
     }
-    const parsed = parseNetDev(text);
+    const parsed = parseNetDevBytes(bytes);
     if (!parsed.ok) throw new Error(parsed.error);
     return parsed.value;
   }
