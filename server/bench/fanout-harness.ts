@@ -131,7 +131,7 @@ export function checkFileLimit(sockets: number): void {
 }
 
 /** What the figures were measured on. */
-export function machine(): Record<string, string | number> {
+export function machine(): { nproc: number; model: string; node: string; loadavg1: number } {
   const model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
   return { nproc: cpus().length, model, node: process.version, loadavg1: Number(loadavg()[0]!.toFixed(2)) };
 }

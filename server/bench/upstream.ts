@@ -26,17 +26,18 @@
  *
  * Needs a running engine, the local/busybox:latest image and a built gateway (`pnpm build`).
  */
-import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import { machine, writeResults } from './fanout-harness.js';
 import { cpuDelta, cpuOf, median, pidsByName } from './proc-cpu.js';
 import { DockerProxy } from '../test/helpers/docker-proxy.js';
 import { podmanPhase } from './upstream-podman.js';
+import { IdleContainers, docker } from './bench-containers.js';
+import { hostMachine } from './host-machine.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = new Map<string, string>();
@@ -47,9 +48,8 @@ const SECONDS = Number(args.get('seconds') ?? 30);
 const GATEWAY_WARMUP_MS = Number(args.get('warmup') ?? 30) * 1000;
 const VIEWERS = (args.get('viewers') ?? '1,20').split(',').map(Number);
 const PHASES = new Set((args.get('phases') ?? 'idle,cgroup,docker,docker-stats').split(','));
-const NETWORK = args.get('network') ?? 'default';
+const NETWORK = args.get('network') === 'none' ? 'none' : 'default';
 const WARMUP_MS = 5000;
-const START_CONCURRENCY = 4;
 const PREFIX = `dpbench-${process.pid}-`;
 const PORT = 18700 + (process.pid % 200);
 const ENGINE_SOCKET = process.env['DOCKER_HOST']?.startsWith('unix://')
@@ -57,8 +57,6 @@ const ENGINE_SOCKET = process.env['DOCKER_HOST']?.startsWith('unix://')
   : '/var/run/docker.sock';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const docker = (...a: string[]) => execFileSync('docker', a, { encoding: 'utf8' }).trim();
-const dockerAsync = promisify(execFile);
 
 function daemonPids(): number[] {
   return pidsByName(/^(dockerd|containerd|containerd-shim.*)$/);
@@ -71,9 +69,13 @@ interface Window {
   client: number;
 }
 
+/** The 1-minute load average at the start of each window, for the results: the machine may be shared. */
+const loads: number[] = [];
+
 async function measure(clientPids: () => number[], onStart: () => void = () => {}, warmupMs = WARMUP_MS): Promise<Window> {
   await sleep(warmupMs);
   onStart();
+  loads.push(loadavg()[0]!);
   const dp = daemonPids();
   const cp = clientPids();
   const d0 = cpuOf(dp);
@@ -189,40 +191,6 @@ async function withDockerStats(ids: string[]): Promise<Window> {
   }
 }
 
-/** Starts `n` idle containers, a few at a time; returns the ids of those that started. */
-async function startContainers(n: number): Promise<string[]> {
-  const ids: string[] = [];
-  let next = 0;
-  let failed = 0;
-  const network = NETWORK === 'default' ? [] : ['--network', NETWORK];
-  const worker = async (): Promise<void> => {
-    while (next < n) {
-      const i = next++;
-      try {
-        const { stdout } = await dockerAsync('docker', [
-          'run',
-          '-d',
-          ...network,
-          '--label',
-          'dockpulse.bench=upstream',
-          '--name',
-          `${PREFIX}${i}`,
-          'local/busybox:latest',
-          'sleep',
-          '1d',
-        ]);
-        ids.push(stdout.trim());
-      } catch (e) {
-        if (failed++ === 0) console.error(`a container failed to start: ${(e as Error).message.split('\n')[0]}`);
-      }
-      if (ids.length % 100 === 0 && ids.length > 0) console.error(`  ${ids.length} running`);
-    }
-  };
-  await Promise.all(Array.from({ length: START_CONCURRENCY }, worker));
-  if (failed > 0) console.error(`${failed} of ${n} containers failed to start`);
-  return ids;
-}
-
 interface Row {
   phase: string;
   daemon: number[];
@@ -251,11 +219,20 @@ async function main(): Promise<void> {
     writeResults(`upstream-podman-${CONTAINERS}c`, { machine: machine(), containers: CONTAINERS, rounds: ROUNDS, seconds: SECONDS, rows });
     if (PHASES.size === 1) return;
   }
+  const host = {
+    ...machine(),
+    ...hostMachine(),
+    engine: docker('version', '--format', '{{.Server.Version}}'),
+    cgroupDriver: docker('info', '--format', '{{.CgroupDriver}}'),
+  };
+  /** The machine in a few words, printed beside each ratio: figures differ from one machine to the next. */
+  const on = `on ${host.model} ×${host.nproc}, kernel ${host.kernel}, cgroup ${host.cgroup}, dockerd ${host.engine}`;
+  console.log(`machine: ${JSON.stringify(host)}`);
   console.error(`starting ${CONTAINERS} idle containers…`);
   const t0 = Date.now();
-  let ids: string[] | undefined;
+  const containers = new IdleContainers(PREFIX, 'dockpulse.bench=upstream', NETWORK);
   try {
-    ids = await startContainers(CONTAINERS);
+    const ids = await containers.grow(CONTAINERS);
     console.error(`${ids.length} containers running after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     const rows = new Map<string, Row>();
     const row = (phase: string): Row => {
@@ -363,6 +340,7 @@ async function main(): Promise<void> {
       });
     }
     console.log('(engine req/KiB: the most requests, and KiB/s, the gateway got from the engine in one window)');
+    console.log(`load average (1 min) at the windows' starts: ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)}`);
     const ratios: Record<string, number> = {};
     const cli = perSample.get('docker stats');
     if (cli !== undefined) {
@@ -376,7 +354,7 @@ async function main(): Promise<void> {
           ratios[`docker stats over ${phase}, daemons' share zero`] = cli.total / ms.own;
           line += `; ${(cli.total / ms.own).toFixed(1)}× counting the daemons' share as zero (no request, no byte from the engine)`;
         }
-        console.log(line);
+        console.log(`${line}; ${on}`);
       }
     }
     for (const source of ['cgroup', 'docker']) {
@@ -393,11 +371,7 @@ async function main(): Promise<void> {
       );
     }
     writeResults(`upstream-${ids.length}c`, {
-      machine: {
-        ...machine(),
-        engine: docker('version', '--format', '{{.Server.Version}}'),
-        cgroup: docker('info', '--format', '{{.CgroupVersion}} {{.CgroupDriver}}'),
-      },
+      machine: { ...host, loadavg1: { min: Math.min(...loads), max: Math.max(...loads) } },
       containers: ids.length,
       requested: CONTAINERS,
       network: NETWORK,
@@ -408,11 +382,7 @@ async function main(): Promise<void> {
       ratios,
     });
   } finally {
-    const mine = docker('ps', '-aq', '--filter', `name=${PREFIX}`);
-    if (mine) {
-      const all = mine.split('\n');
-      for (let i = 0; i < all.length; i += 100) execFileSync('docker', ['rm', '-f', ...all.slice(i, i + 100)], { stdio: 'ignore' });
-    }
+    containers.removeAll();
   }
 }
 

@@ -177,7 +177,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
     coalesceMs: config.coalesceMs,
     retryMs: Math.max(5, Math.min(25, Math.floor(config.outbox.sendTimeoutMs / 4))),
   });
-  hosts.onChange(() => hub.publishContainers(containersFrame(hosts.all(), hosts.engineStatus(), hosts.hosts())));
+  hosts.onChange(() => hub.publishContainers(() => containersFrame(hosts.all(), hosts.engineStatus(), hosts.hosts())));
   const keepS = { minute: config.keepMinutesS, hour: config.keepHoursS };
   const store = keepS.minute + keepS.hour > 0 ? await openStore(state, log) : undefined;
   const recorder = store

@@ -68,7 +68,7 @@ export class Alerts {
       this.openFirings.set(key, f.id);
       this.evaluator.restoreFiring(f.ruleId, { host: f.host, id: f.containerId, name: f.containerName }, f.firedAt, f.value, now);
     }
-    this.offs.push(this.opts.onSample((s) => this.evaluator.sample(s, this.facts(s.host, s.id, s))));
+    this.offs.push(this.opts.onSample((s) => this.sample(s)));
     this.offs.push(this.opts.hosts.onChange(() => this.followHosts()));
     this.followHosts();
     this.timer = setInterval(() => this.evaluator.tick(this.now()), TICK_MS);
@@ -205,6 +205,15 @@ export class Alerts {
     }
   }
 
+  /** One sample of any container: its host's memory noted, and the rules judged when there are any. */
+  private sample(s: Sample): void {
+    const known = this.hostMemory.get(s.host) ?? 0;
+    if (s.host !== this.opts.localHost && s.mem.limit > known) this.hostMemory.set(s.host, s.mem.limit);
+    // Every container is sampled every second: its name and labels are looked up only for a rule to match.
+    if (this.rules.size === 0) return;
+    this.evaluator.sample(s, this.facts(s.host, s.id, s));
+  }
+
   private facts(host: string, id: string, s?: Sample): ContainerFacts {
     const c = this.opts.hosts.find(host, id);
     const facts: ContainerFacts = {
@@ -214,11 +223,7 @@ export class Alerts {
       project: c?.compose?.project,
       labels: this.opts.hosts.labelsOf(host, id),
     };
-    if (s) {
-      const known = this.hostMemory.get(host) ?? 0;
-      if (host !== this.opts.localHost && s.mem.limit > known) this.hostMemory.set(host, s.mem.limit);
-      facts.memoryLimited = s.mem.limit < (this.hostMemory.get(host) ?? Infinity);
-    }
+    if (s) facts.memoryLimited = s.mem.limit < (this.hostMemory.get(host) ?? Infinity);
     return facts;
   }
 }

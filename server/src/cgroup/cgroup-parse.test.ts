@@ -1,15 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  FlatKey,
   cpuUsageV2,
+  digitsAt,
   effectiveMemLimit,
+  flatKeyed,
   inactiveFileOf,
   parseBlkioV1,
   parseCount,
-  pickFlatKeyed,
   parseIoStatV2,
   parseMemoryLimit,
 } from './cgroup-parse.js';
+
+/** A file's content as the source reads it. */
+const bytes = (text: string): Buffer => Buffer.from(text, 'latin1');
 
 describe('parseCount', () => {
   const cases: [string, string, number | 'error'][] = [
@@ -24,7 +29,7 @@ describe('parseCount', () => {
   ];
   for (const [name, text, want] of cases) {
     test(name, () => {
-      const r = parseCount(text);
+      const r = parseCount(bytes(text));
       if (want === 'error') assert.equal(r.ok, false);
       else assert.deepEqual(r, { ok: true, value: want });
     });
@@ -43,53 +48,64 @@ describe('parseMemoryLimit and effectiveMemLimit', () => {
   ];
   for (const [name, text, want] of cases) {
     test(name, () => {
-      const limit = parseMemoryLimit(text);
+      const limit = parseMemoryLimit(bytes(text));
       assert.ok(limit.ok);
       assert.equal(effectiveMemLimit(limit.value, memTotal), want);
     });
   }
-  test('garbage is an error', () => assert.equal(parseMemoryLimit('unlimited').ok, false));
+  test('garbage is an error', () => assert.equal(parseMemoryLimit(bytes('unlimited')).ok, false));
 });
 
-describe('pickFlatKeyed', () => {
-  const V1 = 'cache 4096\nrss 49152\ninactive_file 8192\ntotal_inactive_file 12288\nhierarchical_memory_limit 9223372036854771712\n';
-  test('v1 memory.stat: the wanted keys only, a key that is a suffix of another not mistaken for it', () => {
-    const r = pickFlatKeyed(V1, ['total_inactive_file', 'inactive_file']);
-    assert.deepEqual(r, {
-      ok: true,
-      value: new Map([
-        ['total_inactive_file', 12288],
-        ['inactive_file', 8192],
-      ]),
-    });
+describe('flatKeyed', () => {
+  const V1 = bytes('cache 4096\nrss 49152\ninactive_file 8192\ntotal_inactive_file 12288\nhierarchical_memory_limit 9223372036854771712\n');
+  const key = (name: string) => new FlatKey(name);
+  test('v1 memory.stat: the wanted key only, a key that is a suffix of another not mistaken for it', () => {
+    assert.deepEqual(flatKeyed(V1, key('total_inactive_file')), { ok: true, value: 12288 });
+    assert.deepEqual(flatKeyed(V1, key('inactive_file')), { ok: true, value: 8192 });
   });
   test('the first line, and a last line without a newline', () => {
-    assert.deepEqual(pickFlatKeyed('usage_usec 8123456\nuser_usec 6010234', ['usage_usec', 'user_usec']), {
-      ok: true,
-      value: new Map([
-        ['usage_usec', 8123456],
-        ['user_usec', 6010234],
-      ]),
-    });
+    const stat = bytes('usage_usec 8123456\nuser_usec 6010234');
+    assert.deepEqual(flatKeyed(stat, key('usage_usec')), { ok: true, value: 8123456 });
+    assert.deepEqual(flatKeyed(stat, key('user_usec')), { ok: true, value: 6010234 });
   });
   test('a key only at the end of another key is not found', () => {
-    assert.deepEqual(pickFlatKeyed('total_rss 5\n', ['rss']), { ok: true, value: new Map() });
+    assert.deepEqual(flatKeyed(bytes('total_rss 5\n'), key('rss')), { ok: true, value: undefined });
   });
   test('a missing key is absent; an empty file has none', () => {
-    assert.deepEqual(pickFlatKeyed(V1, ['anon']), { ok: true, value: new Map() });
-    assert.deepEqual(pickFlatKeyed('', ['anon']), { ok: true, value: new Map() });
+    assert.deepEqual(flatKeyed(V1, key('anon')), { ok: true, value: undefined });
+    assert.deepEqual(flatKeyed(bytes(''), key('anon')), { ok: true, value: undefined });
   });
   test('a wanted line with a non-numeric or missing value is an error', () => {
-    assert.equal(pickFlatKeyed('anon lots\n', ['anon']).ok, false);
-    assert.equal(pickFlatKeyed('anon \nfile 1\n', ['anon']).ok, false);
+    assert.equal(flatKeyed(bytes('anon lots\n'), key('anon')).ok, false);
+    assert.equal(flatKeyed(bytes('anon \nfile 1\n'), key('anon')).ok, false);
+    assert.equal(flatKeyed(bytes('file 1\nanon -3\n'), key('anon')).ok, false);
+  });
+  test('only the bytes of the view are searched, not what lies past it in the buffer', () => {
+    const buffer = bytes('anon 1\nfile 2\n');
+    assert.deepEqual(flatKeyed(buffer.subarray(0, 7), key('file')), { ok: true, value: undefined });
+  });
+});
+
+describe('digitsAt', () => {
+  test('digits only, exact up to 15 and rounded as Number rounds past that', () => {
+    assert.equal(digitsAt(bytes('x123y'), 1, 4), 123);
+    assert.equal(digitsAt(bytes('999999999999999'), 0, 15), 999999999999999);
+    for (const long of ['9223372036854771712', '18446744073709551615', '12345678901234567']) {
+      assert.equal(digitsAt(bytes(long), 0, long.length), Number(long));
+    }
+  });
+  test('empty or not all digits: -1', () => {
+    assert.equal(digitsAt(bytes('12'), 1, 1), -1);
+    assert.equal(digitsAt(bytes('1 2'), 0, 3), -1);
+    assert.equal(digitsAt(bytes('+1'), 0, 2), -1);
   });
 });
 
 describe('cpuUsageV2', () => {
   test('usage_usec × 1000, as containerd reports total_usage in ns', () => {
-    assert.deepEqual(cpuUsageV2(new Map([['usage_usec', 8123456]])), { ok: true, value: 8123456000 });
+    assert.deepEqual(cpuUsageV2(8123456), { ok: true, value: 8123456000 });
   });
-  test('missing usage_usec is an error', () => assert.equal(cpuUsageV2(new Map([['user_usec', 1]])).ok, false));
+  test('missing usage_usec is an error', () => assert.equal(cpuUsageV2(undefined).ok, false));
 });
 
 describe('inactiveFileOf, as docker/cli chooses', () => {
@@ -117,7 +133,10 @@ describe('inactiveFileOf, as docker/cli chooses', () => {
     ['neither key', [['anon', 1]], 100, null],
   ];
   for (const [name, entries, usage, want] of cases) {
-    test(name, () => assert.equal(inactiveFileOf(new Map(entries), usage), want));
+    test(name, () => {
+      const stat = new Map(entries);
+      assert.equal(inactiveFileOf(stat.get('total_inactive_file'), stat.get('inactive_file'), usage), want);
+    });
   }
 });
 
@@ -139,7 +158,7 @@ describe('parseBlkioV1', () => {
   ];
   for (const [name, text, want] of cases) {
     test(name, () => {
-      const r = parseBlkioV1(text);
+      const r = parseBlkioV1(bytes(text));
       if (want === 'error') assert.equal(r.ok, false);
       else assert.deepEqual(r, { ok: true, value: want });
     });
@@ -164,7 +183,7 @@ describe('parseIoStatV2', () => {
   ];
   for (const [name, text, want] of cases) {
     test(name, () => {
-      const r = parseIoStatV2(text);
+      const r = parseIoStatV2(bytes(text));
       if (want === 'error') assert.equal(r.ok, false);
       else assert.deepEqual(r, { ok: true, value: want });
     });

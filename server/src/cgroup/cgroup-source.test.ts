@@ -239,7 +239,7 @@ describe('CgroupStatsSource on a fixture tree', () => {
     await a.until(() => a.samples.length > 1, 'samples');
     await b.until(() => b.samples.length > 1, 'samples');
     assert.equal(src.streams.open, 2);
-    assert.equal(src.heldFiles, 1 + 2 * 5, '/proc/stat, and five files per container (no io.stat here)');
+    assert.equal(src.heldFiles, 1 + 2 * 6, '/proc/stat, and six files per container: five cgroup files (no io.stat here) and net/dev');
     for (const ac of aborts.splice(0)) ac.abort();
     assert.deepEqual(src.streams, { open: 0, opened: 2 });
     assert.equal(src.heldFiles, 0);

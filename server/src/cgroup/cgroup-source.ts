@@ -6,12 +6,12 @@ import type { EngineReading } from '../stats/engine-stats.js';
 import { toSample } from '../stats/sample.js';
 import { DEFAULT_BACKOFF, FailureLog, backoffDelay, type BackoffOptions } from '../backoff.js';
 import type { Logger } from '../log.js';
-import { ContainerFiles, type ContainerTexts } from './container-files.js';
-import { describeProcess, readProcessNet, type ContainerProcess, type PidLookup } from './container-process.js';
+import { ContainerBuffers, ContainerFiles, type ContainerBytes } from './container-files.js';
+import { ProcessNet, describeProcess, type ContainerProcess, type PidLookup } from './container-process.js';
 import { locateContainer, type CgroupLayout } from './layout.js';
 import { parseMemTotal, parseProcStat, type NetTotals } from './proc-parse.js';
 import { toEngineReading, type HostReading } from './reading.js';
-import { FdBudget, HeldFile, readSmallFile } from './small-file.js';
+import { FdBudget, HeldFile, ReadBuffer, halfTheOpenFileLimit, readSmallFile } from './small-file.js';
 import { asPodmanReports } from '../podman/libpod-stats.js';
 
 /** What the cgroup source is built from. */
@@ -32,12 +32,16 @@ export interface CgroupSourceOptions {
    * host CPU time once, so a container's reading is never more than one run's duration from it.
    */
   batchSize?: number;
-  /** Files held open across reads (six per container); past it, files are opened for each read. */
+  /**
+   * Files held open across reads (seven per container); past it, files are opened for each read. Half the
+   * process's limit on open files by default.
+   */
   maxHeldFiles?: number;
 }
 
 const DEFAULT_BATCH = 64;
-const DEFAULT_MAX_HELD_FILES = 4096;
+/** The budget when the limit on open files cannot be read: 585 containers. */
+const FALLBACK_MAX_HELD_FILES = 4096;
 
 /** One watched container. */
 interface Watch {
@@ -55,6 +59,8 @@ interface Watch {
   everRead: boolean;
   files: ContainerFiles | undefined;
   proc: ContainerProcess | undefined;
+  /** Its net/dev, held for as long as `files`: both belong to one run of the container. */
+  net: ProcessNet | undefined;
   prev: EngineReading | undefined;
   lookup: AbortController | undefined;
   lookupAttempt: number;
@@ -77,6 +83,10 @@ export class CgroupStatsSource implements StatsUpstream {
   private readonly batchListeners = new Set<() => void>();
   private readonly budget: FdBudget;
   private readonly procStat: HeldFile;
+  /** Every read goes into these, container after container. */
+  private readonly buffers = new ContainerBuffers();
+  private readonly netBuffer = new ReadBuffer();
+  private readonly hostBuffer = new ReadBuffer();
   private readonly hostFailures: FailureLog;
   private readonly intervalMs: number;
   private readonly batchSize: number;
@@ -91,7 +101,7 @@ export class CgroupStatsSource implements StatsUpstream {
     if (!(this.intervalMs > 0)) throw new RangeError(`intervalMs must be positive, got ${this.intervalMs}`);
     this.batchSize = Math.max(1, opts.batchSize ?? DEFAULT_BATCH);
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
-    this.budget = new FdBudget(opts.maxHeldFiles ?? DEFAULT_MAX_HELD_FILES);
+    this.budget = new FdBudget(opts.maxHeldFiles ?? halfTheOpenFileLimit(FALLBACK_MAX_HELD_FILES));
     this.procStat = new HeldFile(join(opts.layout.procRoot, 'stat'), this.budget);
     this.hostFailures = new FailureLog(opts.log, 'host cpu and memory read');
   }
@@ -102,7 +112,7 @@ export class CgroupStatsSource implements StatsUpstream {
     return () => this.batchListeners.delete(listener);
   }
 
-  /** Files held open now: six per container that is being read, one for /proc/stat. */
+  /** Files held open now: seven per container that is being read (six cgroup files and net/dev), one for /proc/stat. */
   get heldFiles(): number {
     return this.budget.held;
   }
@@ -121,6 +131,7 @@ export class CgroupStatsSource implements StatsUpstream {
       everRead: false,
       files: undefined,
       proc: undefined,
+      net: undefined,
       prev: undefined,
       lookup: undefined,
       lookupAttempt: 0,
@@ -151,12 +162,19 @@ export class CgroupStatsSource implements StatsUpstream {
 
   /** Forgets what belongs to one run of the container: files, pid, previous reading, a lookup in flight. */
   private release(w: Watch): void {
-    w.files?.close();
-    w.files = undefined;
+    this.closeRun(w);
     w.proc = undefined;
     w.prev = undefined;
     w.lookup?.abort();
     w.lookup = undefined;
+  }
+
+  /** Closes the files of the container's run: its cgroup files and its net/dev, whose namespace they would hold. */
+  private closeRun(w: Watch): void {
+    w.files?.close();
+    w.files = undefined;
+    w.net?.close();
+    w.net = undefined;
   }
 
   /** Applies what the list says of one container. */
@@ -237,8 +255,8 @@ export class CgroupStatsSource implements StatsUpstream {
         if (!parsed?.ok) throw new Error(parsed?.error ?? 'no meminfo');
         this.memTotal = parsed.value;
       }
-      const text = this.procStat.read();
-      const stat = text === undefined ? undefined : parseProcStat(text);
+      const bytes = this.procStat.read(this.hostBuffer);
+      const stat = bytes === undefined ? undefined : parseProcStat(bytes.toString('latin1'));
       if (!stat?.ok) throw new Error(stat?.error ?? 'no /proc/stat');
       this.hostFailures.recovered();
       return { ...stat.value, memTotal: this.memTotal };
@@ -254,33 +272,36 @@ export class CgroupStatsSource implements StatsUpstream {
     // Held until the pid is known, so that the first sample already has the network counters.
     if (w.proc === undefined) return this.lookUpPid(w);
     const { layout } = this.opts;
-    if (w.files === undefined) {
+    if (w.files === undefined || w.net === undefined) {
       const dirs = locateContainer(layout, w.id, w.proc.pid);
       if (dirs === undefined) return this.vanished(w);
       w.files = new ContainerFiles(layout.version, dirs, this.budget);
+      w.net = new ProcessNet(layout.procRoot, w.proc, this.budget);
     }
     const read = performance.timeOrigin + performance.now();
-    let texts: ContainerTexts | undefined;
+    let files: ContainerBytes | undefined;
     let net: NetTotals | undefined;
     let parsed: Result<EngineReading, string> | undefined;
     try {
-      texts = w.files.read();
-      net = texts === undefined ? undefined : readProcessNet(layout.procRoot, w.proc);
-      parsed = texts === undefined || net === undefined ? undefined : toEngineReading(layout.version, texts, net, host, w.prev, read);
+      files = w.files.read(this.buffers);
+      net = files === undefined ? undefined : w.net.read(this.netBuffer);
+      parsed = files === undefined || net === undefined ? undefined : toEngineReading(layout.version, files, net, host, w.prev, read);
     } catch (e) {
       // EACCES, EMFILE: the files are there but cannot be read; the next tick tries again.
       return w.readFailures.failed(e);
     }
-    if (texts === undefined) {
-      w.files.close();
-      w.files = undefined;
+    if (files === undefined) {
+      // Gone from where it was: stopped, or restarted into a new cgroup at the same path, with a new process
+      // and network namespace, whose pid is asked again rather than the old one's files kept.
+      this.closeRun(w);
+      w.proc = undefined;
       w.prev = undefined;
-      // Gone from where it was: stopped, or restarted into a new cgroup at the same path (and a new pid).
       if (locateContainer(layout, w.id) === undefined) this.vanished(w);
       return;
     }
     if (net === undefined) {
       // The init process is gone: a restart (new pid) or a stop the list has not caught up with.
+      this.closeRun(w);
       w.proc = undefined;
       w.prev = undefined;
       return this.lookUpPid(w);

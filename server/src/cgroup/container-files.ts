@@ -1,24 +1,37 @@
 /** The stats files of one container's cgroup, held open between reads. */
 import { join } from 'node:path';
 import type { ContainerDirs } from './layout.js';
-import { HeldFile, type FdBudget } from './small-file.js';
+import { HeldFile, ReadBuffer, type FdBudget } from './small-file.js';
 
-/** The texts of one container's stats files, read one after the other; undefined for a file this kernel does not have. */
-export interface ContainerTexts {
+/**
+ * The bytes of one container's stats files, read one after the other; undefined for a file this kernel does
+ * not have. Views of `ContainerBuffers`, valid until the next container is read into them.
+ */
+export interface ContainerBytes {
   /** v1 `cpuacct.usage`, v2 `cpu.stat`. */
-  cpu: string;
+  cpu: Buffer;
   /** v1 `memory.usage_in_bytes`, v2 `memory.current`. */
-  memUsage: string;
+  memUsage: Buffer;
   /** v1 `memory.limit_in_bytes`, v2 `memory.max`. */
-  memLimit: string;
-  memStat: string;
+  memLimit: Buffer;
+  memStat: Buffer;
   /** v1 `blkio.throttle.io_service_bytes` (else `…_recursive`), v2 `io.stat`; undefined without an io controller. */
-  io: string | undefined;
-  pids: string | undefined;
+  io: Buffer | undefined;
+  pids: Buffer | undefined;
+}
+
+/** Where every container's stats files are read: one buffer per file, each reused from one container to the next. */
+export class ContainerBuffers {
+  readonly cpu = new ReadBuffer();
+  readonly memUsage = new ReadBuffer();
+  readonly memLimit = new ReadBuffer();
+  readonly memStat = new ReadBuffer();
+  readonly io = new ReadBuffer();
+  readonly pids = new ReadBuffer();
 }
 
 /** File names per cgroup version; `io` lists alternatives, the first that exists wins. */
-const NAMES = {
+export const STATS_FILES = {
   1: {
     cpu: 'cpuacct.usage',
     memUsage: 'memory.usage_in_bytes',
@@ -54,7 +67,7 @@ export class ContainerFiles {
     readonly dirs: ContainerDirs,
     budget: FdBudget,
   ) {
-    const names = NAMES[version];
+    const names = STATS_FILES[version];
     this.cpu = new HeldFile(join(dirs.cpu, names.cpu), budget);
     this.memUsage = new HeldFile(join(dirs.memory, names.memUsage), budget);
     this.memLimit = new HeldFile(join(dirs.memory, names.memLimit), budget);
@@ -63,17 +76,17 @@ export class ContainerFiles {
     this.pids = new OptionalFile(dirs.pids === undefined ? [] : [join(dirs.pids, names.pids)], budget);
   }
 
-  /** Every file's text, or undefined when the cgroup is gone (the container stopped or is restarting). */
-  read(): ContainerTexts | undefined {
+  /** Every file's bytes, or undefined when the cgroup is gone (the container stopped or is restarting). */
+  read(into: ContainerBuffers): ContainerBytes | undefined {
     // CPU first: it is the figure compared with the host CPU time read just before.
-    const cpu = this.cpu.read();
+    const cpu = this.cpu.read(into.cpu);
     if (cpu === undefined) return undefined;
-    const memUsage = this.memUsage.read();
-    const memLimit = this.memLimit.read();
-    const memStat = this.memStat.read();
+    const memUsage = this.memUsage.read(into.memUsage);
+    const memLimit = this.memLimit.read(into.memLimit);
+    const memStat = this.memStat.read(into.memStat);
     if (memUsage === undefined || memLimit === undefined || memStat === undefined) return undefined;
-    const io = this.io.read();
-    const pids = this.pids.read();
+    const io = this.io.read(into.io);
+    const pids = this.pids.read(into.pids);
     if (io === GONE || pids === GONE) return undefined;
     return { cpu, memUsage, memLimit, memStat, io, pids };
   }
@@ -101,12 +114,12 @@ class OptionalFile {
     this.file = this.next();
   }
 
-  read(): string | undefined | typeof GONE {
+  read(into: ReadBuffer): Buffer | undefined | typeof GONE {
     while (this.file !== undefined) {
-      const text = this.file.read();
-      if (text !== undefined) {
+      const bytes = this.file.read(into);
+      if (bytes !== undefined) {
         this.seen = true;
-        return text;
+        return bytes;
       }
       if (this.seen) return GONE;
       this.file = this.next();

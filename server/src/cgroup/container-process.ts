@@ -6,8 +6,8 @@ import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { isObject } from '@dockpulse/shared';
 import type { Engine } from '../docker/engine.js';
-import { readSmallFile } from './small-file.js';
-import { parseNetDev, parseParentPid, type NetTotals } from './proc-parse.js';
+import { HeldFile, readSmallFile, type FdBudget, type ReadBuffer } from './small-file.js';
+import { parseNetDevBytes, parseParentPid, type NetTotals } from './proc-parse.js';
 
 /** A container's init pid as the host sees it; undefined when it is not running. Rejects when the engine cannot say. */
 export type PidLookup = (id: string, signal: AbortSignal) => Promise<number | undefined>;
@@ -56,17 +56,35 @@ export function describeProcess(procRoot: string, pid: number): ContainerProcess
 }
 
 /**
- * The container's network totals (0 for a host-network container, as dockerd reports none), or undefined
- * when the process is gone (stopped, or restarted with a new pid). Read by opening the file each time:
- * an open /proc/<pid>/net/dev would hold the network namespace alive after the container stopped, and go on
- * answering with its frozen counters.
+ * A container's network totals, from its init process's /proc/<pid>/net/dev held open for one run of the
+ * container. An open net/dev holds the process's network namespace, not the process: after the container stops
+ * it goes on answering with the namespace's frozen counters, and keeps the namespace alive. So whoever holds
+ * one closes it as soon as the run ends, which the cgroup files say first (their reads fail once the cgroup is
+ * removed) and the container list says next; a restart is a new run, with a new process and namespace.
  */
-export function readProcessNet(procRoot: string, proc: ContainerProcess): NetTotals | undefined {
-  const text = readSmallFile(join(procRoot, String(proc.pid), 'net', 'dev'));
-  // An exiting process can still be opened but has no namespace left to describe.
-  if (text === undefined || text === '') return undefined;
-  if (proc.hostNetwork) return { rx: 0, tx: 0 };
-  const parsed = parseNetDev(text);
-  if (!parsed.ok) throw new Error(parsed.error);
-  return parsed.value;
+export class ProcessNet {
+  private readonly file: HeldFile | undefined;
+
+  constructor(procRoot: string, proc: ContainerProcess, budget: FdBudget) {
+    // A host-network container's net/dev would be the host's traffic: nothing is read for it.
+    this.file = proc.hostNetwork ? undefined : new HeldFile(join(procRoot, String(proc.pid), 'net', 'dev'), budget);
+  }
+
+  /** The totals (0 for a host-network container, as dockerd reports none), or undefined when the process is gone. */
+  read(into: ReadBuffer): NetTotals | undefined {
+    if (this.file === undefined) return { rx: 0, tx: 0 };
+    const bytes = this.file.read(into);
+    // An exiting process can still be opened but has no namespace left to describe.
+    if (bytes === undefined || bytes.length === 0) {
+      this.file.close();
+      return undefined;
+    }
+    const parsed = parseNetDevBytes(bytes);
+    if (!parsed.ok) throw new Error(parsed.error);
+    return parsed.value;
+  }
+
+  close(): void {
+    this.file?.close();
+  }
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { toSample } from '../stats/sample.js';
 import { asPodmanReports, libpodReading, parseLibpodFrame } from '../podman/libpod-stats.js';
-import { ContainerFiles } from './container-files.js';
+import { ContainerBuffers, ContainerFiles } from './container-files.js';
 import { findLayout, locateContainer, type CgroupLayout } from './layout.js';
 import { parseMemTotal, parseNetDev, parseProcStat } from './proc-parse.js';
 import { toEngineReading } from './reading.js';
@@ -46,14 +46,14 @@ test("v1, captured from Podman 4.3: the cgroup files give the figures of Podman'
   const dirs = locateContainer(layout, V1.id, V1.pid);
   assert.ok(dirs);
   const files = new ContainerFiles(layout.version, dirs, new FdBudget(0));
-  const texts = files.read();
+  const bytes = files.read(new ContainerBuffers());
   files.close();
-  assert.ok(texts);
+  assert.ok(bytes);
   const stat = parseProcStat(readFileSync(join(root, 'proc/stat'), 'utf8'));
   const mem = parseMemTotal(readFileSync(join(root, 'proc/meminfo'), 'utf8'));
   const net = parseNetDev(readFileSync(join(root, `proc/${V1.pid}/net/dev`), 'utf8'));
   assert.ok(stat.ok && mem.ok && net.ok);
-  const read = toEngineReading(layout.version, texts, net.value, { ...stat.value, memTotal: mem.value }, undefined, 0);
+  const read = toEngineReading(layout.version, bytes, net.value, { ...stat.value, memTotal: mem.value }, undefined, 0);
   assert.ok(read.ok, read.ok ? '' : read.error);
   const ours = toSample('h', V1.id, asPodmanReports(read.value), undefined);
 

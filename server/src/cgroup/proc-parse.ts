@@ -3,6 +3,7 @@
  * process's network counters, parent and cgroup, and the mount table. Each takes a file's whole text.
  */
 import { err, ok, type Result } from '@dockpulse/shared';
+import { digitsAt } from './cgroup-parse.js';
 
 /** Nanoseconds per clock tick: dockerd hard-codes USER_HZ as 100, which it is on every Linux architecture. */
 const NS_PER_TICK = 1e9 / 100;
@@ -63,27 +64,60 @@ export interface NetTotals {
  * reports the interfaces libnetwork put in the container's namespace, which never include its loopback.
  */
 export function parseNetDev(text: string): Result<NetTotals, string> {
+  return parseNetDevBytes(Buffer.from(text, 'latin1'));
+}
+
+const NL = 0x0a;
+const COLON = 0x3a;
+const LO = Buffer.from('lo', 'latin1');
+/** The columns wanted of an interface's line, counted from 0 after its name: rx_bytes and tx_bytes. */
+const RX_COLUMN = 0;
+const TX_COLUMN = 8;
+
+const isBlank = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0d;
+
+/** `parseNetDev` of the file's bytes, as read: it is read every second for every container, and parsed where it lies. */
+export function parseNetDevBytes(bytes: Buffer): Result<NetTotals, string> {
   let rx = 0;
   let tx = 0;
   // Two header lines, then `  name: rx_bytes rx_packets … tx_bytes …`; a large counter can touch the colon.
-  for (const line of text.split('\n').slice(2)) {
-    if (line.trim() === '') continue;
-    const colon = line.indexOf(':');
-    if (colon < 0) return err(`net/dev: no interface name in ${JSON.stringify(line.slice(0, 60))}`);
-    if (line.slice(0, colon).trim() === 'lo') continue;
-    const fields = line
-      .slice(colon + 1)
-      .trim()
-      .split(/\s+/);
-    const r = fields[0];
-    const t = fields[8];
-    if (r === undefined || t === undefined || !/^\d+$/.test(r) || !/^\d+$/.test(t)) {
-      return err(`net/dev: expected 16 counters in ${JSON.stringify(line.slice(0, 60))}`);
+  let at = bytes.indexOf(NL);
+  at = at < 0 ? bytes.length : bytes.indexOf(NL, at + 1);
+  at = at < 0 ? bytes.length : at + 1;
+  while (at < bytes.length) {
+    let end = bytes.indexOf(NL, at);
+    if (end < 0) end = bytes.length;
+    let start = at;
+    at = end + 1;
+    while (start < end && isBlank(bytes[start]!)) start++;
+    if (start === end) continue;
+    const colon = bytes.indexOf(COLON, start);
+    if (colon < 0 || colon >= end) return err(`net/dev: no interface name in ${quoteLine(bytes, start, end)}`);
+    let nameEnd = colon;
+    while (nameEnd > start && isBlank(bytes[nameEnd - 1]!)) nameEnd--;
+    if (nameEnd - start === LO.length && bytes.compare(LO, 0, LO.length, start, nameEnd) === 0) continue;
+    let r = -1;
+    let t = -1;
+    let column = 0;
+    let i = colon + 1;
+    while (i < end && column <= TX_COLUMN) {
+      while (i < end && isBlank(bytes[i]!)) i++;
+      if (i === end) break;
+      const fieldStart = i;
+      while (i < end && !isBlank(bytes[i]!)) i++;
+      if (column === RX_COLUMN) r = digitsAt(bytes, fieldStart, i);
+      else if (column === TX_COLUMN) t = digitsAt(bytes, fieldStart, i);
+      column++;
     }
-    rx += Number(r);
-    tx += Number(t);
+    if (r < 0 || t < 0) return err(`net/dev: expected 16 counters in ${quoteLine(bytes, start, end)}`);
+    rx += r;
+    tx += t;
   }
   return ok({ rx, tx });
+}
+
+function quoteLine(bytes: Buffer, start: number, end: number): string {
+  return JSON.stringify(bytes.toString('latin1', start, Math.min(end, start + 60)));
 }
 
 /** One line of a mountinfo file, as far as finding cgroup hierarchies needs. */

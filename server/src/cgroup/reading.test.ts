@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { parseEngineStats, type EngineReading } from '../stats/engine-stats.js';
 import { toSample } from '../stats/sample.js';
-import { ContainerFiles } from './container-files.js';
+import { ContainerBuffers, ContainerFiles } from './container-files.js';
 import { findLayout, locateContainer } from './layout.js';
 import { parseMemTotal, parseNetDev, parseProcStat } from './proc-parse.js';
 import { toEngineReading, type HostReading } from './reading.js';
@@ -21,15 +21,15 @@ function readFixture(name: string, id: string, pid: number, prev?: EngineReading
   const dirs = locateContainer(layout.value, id);
   assert.ok(dirs);
   const files = new ContainerFiles(layout.value.version, dirs, new FdBudget(0));
-  const texts = files.read();
+  const bytes = files.read(new ContainerBuffers());
   files.close();
-  assert.ok(texts);
+  assert.ok(bytes);
   const stat = parseProcStat(readFileSync(join(root, 'proc/stat'), 'utf8'));
   const mem = parseMemTotal(readFileSync(join(root, 'proc/meminfo'), 'utf8'));
   const net = parseNetDev(readFileSync(join(root, `proc/${pid}/net/dev`), 'utf8'));
   assert.ok(stat.ok && mem.ok && net.ok);
   const host: HostReading = { ...stat.value, memTotal: mem.value };
-  const r = toEngineReading(layout.value.version, texts, net.value, host, prev, 1_795_790_962_396);
+  const r = toEngineReading(layout.value.version, bytes, net.value, host, prev, 1_795_790_962_396);
   assert.ok(r.ok, r.ok ? '' : r.error);
   return r.value;
 }
@@ -92,8 +92,9 @@ describe('toEngineReading', () => {
 
   test('a torn or unexpected file is an error that names the file', () => {
     const host: HostReading = { systemCpuNs: 1, onlineCpus: 1, memTotal: 1 };
-    const texts = { cpu: '', memUsage: '1', memLimit: 'max', memStat: '', io: undefined, pids: undefined };
-    const r = toEngineReading(1, texts, { rx: 0, tx: 0 }, host, undefined, 0);
+    const b = (text: string) => Buffer.from(text, 'latin1');
+    const files = { cpu: b(''), memUsage: b('1'), memLimit: b('max'), memStat: b(''), io: undefined, pids: undefined };
+    const r = toEngineReading(1, files, { rx: 0, tx: 0 }, host, undefined, 0);
     assert.equal(r.ok, false);
     assert.match(r.ok ? '' : r.error, /cpuacct\.usage/);
   });

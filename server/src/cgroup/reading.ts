@@ -1,17 +1,18 @@
 /**
- * Turns the texts of a container's cgroup files into the `EngineReading` the Docker source would have parsed
+ * Turns the bytes of a container's cgroup files into the `EngineReading` the Docker source would have parsed
  * from dockerd's stats frame, so that `toSample` applies the very same `docker stats` formulas to both.
  */
 import { err, ok, type Result } from '@dockpulse/shared';
 import type { EngineReading } from '../stats/engine-stats.js';
-import type { ContainerTexts } from './container-files.js';
+import type { ContainerBytes } from './container-files.js';
 import {
+  FlatKey,
   cpuUsageV2,
   effectiveMemLimit,
+  flatKeyed,
   inactiveFileOf,
   parseBlkioV1,
   parseCount,
-  pickFlatKeyed,
   parseIoStatV2,
   parseMemoryLimit,
   type IoBytes,
@@ -19,8 +20,11 @@ import {
 import type { NetTotals } from './proc-parse.js';
 
 /** What is read of cpu.stat (v2) and memory.stat: all that `docker stats` figures need. */
-const CPU_KEYS = ['usage_usec'];
-const MEMORY_KEYS = ['total_inactive_file', 'inactive_file'];
+const USAGE_USEC = new FlatKey('usage_usec');
+const TOTAL_INACTIVE_FILE = new FlatKey('total_inactive_file');
+const INACTIVE_FILE = new FlatKey('inactive_file');
+
+const NO_IO: IoBytes = { read: 0, write: 0 };
 
 /** What is read of the host, once for a batch of containers. */
 export interface HostReading {
@@ -38,7 +42,7 @@ export interface HostReading {
  */
 export function toEngineReading(
   version: 1 | 2,
-  texts: ContainerTexts,
+  files: ContainerBytes,
   net: NetTotals,
   host: HostReading,
   prev: EngineReading | undefined,
@@ -46,31 +50,33 @@ export function toEngineReading(
 ): Result<EngineReading, string> {
   let cpuTotal: number;
   if (version === 1) {
-    const usage = parseCount(texts.cpu);
+    const usage = parseCount(files.cpu);
     if (!usage.ok) return err(`cpuacct.usage: ${usage.error}`);
     cpuTotal = usage.value;
   } else {
-    const stat = pickFlatKeyed(texts.cpu, CPU_KEYS);
-    if (!stat.ok) return err(`cpu.stat: ${stat.error}`);
-    const usage = cpuUsageV2(stat.value);
+    const usec = flatKeyed(files.cpu, USAGE_USEC);
+    if (!usec.ok) return err(`cpu.stat: ${usec.error}`);
+    const usage = cpuUsageV2(usec.value);
     if (!usage.ok) return usage;
     cpuTotal = usage.value;
   }
-  const memUsage = parseCount(texts.memUsage);
+  const memUsage = parseCount(files.memUsage);
   if (!memUsage.ok) return err(`memory usage: ${memUsage.error}`);
-  const memLimit = parseMemoryLimit(texts.memLimit);
+  const memLimit = parseMemoryLimit(files.memLimit);
   if (!memLimit.ok) return err(`memory limit: ${memLimit.error}`);
-  const memStat = pickFlatKeyed(texts.memStat, MEMORY_KEYS);
-  if (!memStat.ok) return err(`memory.stat: ${memStat.error}`);
-  let io: IoBytes = { read: 0, write: 0 };
-  if (texts.io !== undefined) {
-    const parsed = version === 1 ? parseBlkioV1(texts.io) : parseIoStatV2(texts.io);
+  const total = flatKeyed(files.memStat, TOTAL_INACTIVE_FILE);
+  if (!total.ok) return err(`memory.stat: ${total.error}`);
+  const own = flatKeyed(files.memStat, INACTIVE_FILE);
+  if (!own.ok) return err(`memory.stat: ${own.error}`);
+  let io: IoBytes = NO_IO;
+  if (files.io !== undefined) {
+    const parsed = version === 1 ? parseBlkioV1(files.io) : parseIoStatV2(files.io);
     if (!parsed.ok) return err(`${version === 1 ? 'blkio' : 'io.stat'}: ${parsed.error}`);
     io = parsed.value;
   }
   let pids: number | null = null;
-  if (texts.pids !== undefined) {
-    const parsed = parseCount(texts.pids);
+  if (files.pids !== undefined) {
+    const parsed = parseCount(files.pids);
     if (!parsed.ok) return err(`pids.current: ${parsed.error}`);
     pids = parsed.value;
   }
@@ -84,7 +90,7 @@ export function toEngineReading(
     preSystemCpu: prev?.systemCpu ?? null,
     memUsage: memUsage.value,
     memLimit: effectiveMemLimit(memLimit.value, host.memTotal),
-    memInactiveFile: inactiveFileOf(memStat.value, memUsage.value),
+    memInactiveFile: inactiveFileOf(total.value, own.value, memUsage.value),
     netRx: net.rx,
     netTx: net.tx,
     blkRead: io.read,

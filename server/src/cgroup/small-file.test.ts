@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { FdBudget, HeldFile, readSmallFile } from './small-file.js';
+import { FdBudget, HeldFile, ReadBuffer, readSmallFile } from './small-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dpcg-small-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,10 +32,25 @@ describe('readSmallFile', () => {
     writeFileSync(join(dir, 'big'), big);
     assert.equal(readSmallFile(join(dir, 'big')), big);
   });
+  test('a /proc file of lines longer than a page is read whole, though one read returns one page of it', (t) => {
+    // A process's smaps: a few dozen lines per mapping, hundreds of mappings for Node, so many pages.
+    const path = '/proc/self/smaps';
+    if (!existsSync(path)) return t.skip(`${path} does not exist: this kernel has no CONFIG_PROC_PAGE_MONITOR`);
+    const mappings = (text: string): number => text.split('\n').filter((l) => l.startsWith('VmFlags:')).length;
+    const ours = readSmallFile(path)!;
+    const theirs = readFileSync(path, 'latin1');
+    assert.ok(theirs.length > 3 * 4096, `${theirs.length} bytes`);
+    // Mappings come and go between the two reads, a few at most.
+    assert.ok(Math.abs(mappings(ours) - mappings(theirs)) <= 5, `${mappings(ours)} mappings against ${mappings(theirs)}`);
+    assert.ok(ours.endsWith('\n'));
+  });
   test('errors other than "gone" are thrown', () => {
     assert.throws(() => readSmallFile(dir), /EISDIR/);
   });
 });
+
+/** What a held file reads, as text. */
+const textOf = (f: HeldFile): string | undefined => f.read(new ReadBuffer())?.toString('latin1');
 
 describe('HeldFile', () => {
   test('reads again from the start each time, holding one descriptor until closed', () => {
@@ -43,9 +58,9 @@ describe('HeldFile', () => {
     writeFileSync(path, '1\n');
     const budget = new FdBudget(10);
     const f = new HeldFile(path, budget);
-    assert.equal(f.read(), '1\n');
+    assert.equal(textOf(f), '1\n');
     writeFileSync(path, '22\n');
-    assert.equal(f.read(), '22\n');
+    assert.equal(textOf(f), '22\n');
     assert.equal(budget.held, 1);
     assert.equal(fdsOn(path), 1);
     f.close();
@@ -58,15 +73,15 @@ describe('HeldFile', () => {
     writeFileSync(path, 'a');
     const budget = new FdBudget(0);
     const f = new HeldFile(path, budget);
-    assert.equal(f.read(), 'a');
+    assert.equal(textOf(f), 'a');
     assert.equal(budget.held, 0);
     assert.equal(fdsOn(path), 0);
     unlinkSync(path);
-    assert.equal(f.read(), undefined, 'gone');
+    assert.equal(textOf(f), undefined, 'gone');
   });
   test('a file that does not exist reads as undefined and holds nothing', () => {
     const budget = new FdBudget(10);
-    assert.equal(new HeldFile(join(dir, 'nope'), budget).read(), undefined);
+    assert.equal(textOf(new HeldFile(join(dir, 'nope'), budget)), undefined);
     assert.equal(budget.held, 0);
   });
 });

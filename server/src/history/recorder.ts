@@ -45,7 +45,8 @@ export interface RecorderStats {
 
 export class Recorder {
   private readonly rollup = new Rollup(TIER_STEP.minute);
-  private readonly names = new Map<string, { name: string; image: string }>();
+  /** Each container's name and image as it was last sampled, by host then id (looked up for every sample). */
+  private readonly names = new Map<string, Map<string, { name: string; image: string }>>();
   private pending: Point[] = [];
   private readonly stats_: RecorderStats = { written: 0, failed: 0, dropped: 0, pending: 0 };
   private off: (() => void) | undefined;
@@ -65,10 +66,14 @@ export class Recorder {
     this.off = this.opts.onSample((s) => {
       const done = this.rollup.add(s);
       if (done) this.pending.push(done);
-      const key = `${s.host}/${s.id}`;
-      if (!this.names.has(key)) {
+      let host = this.names.get(s.host);
+      if (host === undefined) {
+        host = new Map();
+        this.names.set(s.host, host);
+      }
+      if (!host.has(s.id)) {
         const d = this.opts.describe(s.host, s.id);
-        if (d) this.names.set(key, d);
+        if (d) host.set(s.id, d);
       }
     });
     this.flushTimer = setInterval(() => this.flush(), FLUSH_MS);
@@ -135,7 +140,7 @@ export class Recorder {
   }
 
   private describe(host: string, id: string): { name: string; image: string } {
-    return this.names.get(`${host}/${id}`) ?? this.opts.describe(host, id) ?? { name: id.slice(0, 12), image: '' };
+    return this.names.get(host)?.get(id) ?? this.opts.describe(host, id) ?? { name: id.slice(0, 12), image: '' };
   }
 
   private prune(): void {

@@ -60,23 +60,31 @@ export function summary(a: Aggregate | undefined): [number | null, number | null
  * the container's point; `finishBefore` finishes those whose step has ended, for containers that stopped.
  */
 export class Rollup {
-  private readonly open = new Map<string, Point>();
+  /** By host, then by container id: looked up for every sample, so no key is built for it. */
+  private readonly open = new Map<string, Map<string, Point>>();
+  private count = 0;
 
   constructor(private readonly stepS: number) {}
 
   /** Adds a sample; returns the container's point it finished, if the sample starts a new step. */
   add(s: Sample): Point | undefined {
-    const key = `${s.host}/${s.id}`;
     const t = Math.floor(s.t / 1000 / this.stepS) * this.stepS;
-    let p = this.open.get(key);
+    let host = this.open.get(s.host);
+    if (host === undefined) {
+      host = new Map();
+      this.open.set(s.host, host);
+    }
+    let p = host.get(s.id);
     let finished: Point | undefined;
     if (p && p.t !== t) {
       finished = p;
       p = undefined;
+      this.count--;
     }
     if (!p) {
       p = { host: s.host, id: s.id, t, n: 0, figures: new Array<Aggregate | undefined>(METRIC_COUNT).fill(undefined) };
-      this.open.set(key, p);
+      host.set(s.id, p);
+      this.count++;
     }
     p.n++;
     for (let i = 0; i < METRIC_COUNT; i++) {
@@ -98,24 +106,29 @@ export class Rollup {
   /** Finishes and returns every point whose step ended before `nowS` (seconds). */
   finishBefore(nowS: number): Point[] {
     const out: Point[] = [];
-    for (const [key, p] of this.open) {
-      if (p.t + this.stepS <= nowS) {
+    for (const [name, host] of this.open) {
+      for (const [id, p] of host) {
+        if (p.t + this.stepS > nowS) continue;
         out.push(p);
-        this.open.delete(key);
+        host.delete(id);
+        this.count--;
       }
+      if (host.size === 0) this.open.delete(name);
     }
     return out;
   }
 
   /** Finishes every point, those of the running step too (when the gateway stops). */
   finishAll(): Point[] {
-    const out = [...this.open.values()];
+    const out: Point[] = [];
+    for (const host of this.open.values()) out.push(...host.values());
     this.open.clear();
+    this.count = 0;
     return out;
   }
 
   /** Points being filled. */
   get size(): number {
-    return this.open.size;
+    return this.count;
   }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Sample } from '@dockpulse/shared';
+import { CONTAINERS_TOPIC, type Sample } from '@dockpulse/shared';
 import { Hub } from './hub.js';
 import type { StatsSink } from '../source/source.js';
 import type { HostUpstream } from '../hosts/host-set.js';
@@ -163,11 +163,39 @@ test('the containers topic sends the latest list to new subscribers', () => {
   const { upstream } = fakeUpstream();
   const hub = new Hub(upstream, { historySamples: 10, graceMs: 30, coalesceMs: 1, retryMs: 5 });
   try {
-    hub.publishContainers('{"type":"containers","n":1}');
+    hub.publishContainers(() => '{"type":"containers","n":1}');
     const a = client();
     hub.subscribeContainers(a.out);
-    hub.publishContainers('{"type":"containers","n":2}');
+    hub.publishContainers(() => '{"type":"containers","n":2}');
     assert.deepEqual(a.sent, ['{"type":"containers","n":1}', '{"type":"containers","n":2}']);
+  } finally {
+    hub.close();
+  }
+});
+
+test('the container list is rendered only while someone holds its topic, once for all of them', () => {
+  const { upstream } = fakeUpstream();
+  const hub = new Hub(upstream, { historySamples: 10, graceMs: 30, coalesceMs: 1, retryMs: 5 });
+  let renders = 0;
+  const list = (n: number) => () => {
+    renders++;
+    return `{"type":"containers","n":${n}}`;
+  };
+  try {
+    for (let n = 1; n <= 5; n++) hub.publishContainers(list(n));
+    assert.equal(renders, 0, 'nobody holds the topic');
+    const [a, b] = [client(), client()];
+    hub.subscribeContainers(a.out);
+    hub.subscribeContainers(b.out);
+    assert.equal(renders, 1, 'the newest list, rendered once for both');
+    hub.publishContainers(list(6));
+    assert.equal(renders, 2);
+    assert.deepEqual(a.sent, ['{"type":"containers","n":5}', '{"type":"containers","n":6}']);
+    assert.deepEqual(b.sent, a.sent);
+    hub.unsubscribe(a.out, CONTAINERS_TOPIC);
+    hub.unsubscribe(b.out, CONTAINERS_TOPIC);
+    hub.publishContainers(list(7));
+    assert.equal(renders, 2, 'nobody holds it again');
   } finally {
     hub.close();
   }

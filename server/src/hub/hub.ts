@@ -65,7 +65,10 @@ export class Hub {
   /** Topics opened on trust for containers their host did not list; bounded by the caller. */
   private readonly unlisted = new Set<StatsTopic>();
   private readonly containerSubscribers = new Set<Outbox>();
+  /** The container list's frame, once rendered for a subscriber; undefined until one needs it. */
   private containersFrame: string | undefined;
+  /** Renders the newest container list's frame. */
+  private renderContainers: (() => string) | undefined;
   private readonly dirty = new Set<Outbox>();
   private readonly blocked = new Set<Outbox>();
   private readonly sampleListeners = new Set<SampleListener>();
@@ -90,6 +93,7 @@ export class Hub {
     if (out.subscriptions.has(CONTAINERS_TOPIC)) return;
     out.subscriptions.set(CONTAINERS_TOPIC, CONTAINERS_TOPIC);
     this.containerSubscribers.add(out);
+    this.containersFrame ??= this.renderContainers?.();
     if (this.containersFrame !== undefined) this.track(out, out.control(this.containersFrame, CONTAINERS_TOPIC));
   }
 
@@ -189,8 +193,16 @@ export class Hub {
     this.blocked.delete(out);
   }
 
-  /** Publishes a new container list frame (already serialized) to its subscribers and keeps it for new ones. */
-  publishContainers(frame: string): void {
+  /**
+   * Publishes a new container list to its subscribers and keeps it for new ones. `render` makes its frame, which
+   * is rendered only while someone holds the topic: the list changes with every container that starts or stops
+   * on a busy host, and with nobody connected its frame would go nowhere.
+   */
+  publishContainers(render: () => string): void {
+    this.renderContainers = render;
+    this.containersFrame = undefined;
+    if (this.containerSubscribers.size === 0) return;
+    const frame = render();
     this.containersFrame = frame;
     for (const out of this.containerSubscribers) this.track(out, out.control(frame, CONTAINERS_TOPIC));
   }
