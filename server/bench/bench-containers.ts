@@ -34,7 +34,17 @@ export class IdleContainers {
     private readonly prefix: string,
     private readonly label: string,
     private readonly network: 'default' | 'none' | 'own' = 'default',
-  ) {}
+  ) {
+    // A run stopped with ^C or killed by a timeout would otherwise leave hundreds of idle containers that
+    // skew every measurement after it. (`kill -9` still does; the test setup removes what carries the label.)
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        console.error(`${signal}: removing the containers…`);
+        this.removeAll();
+        process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const)[signal]);
+      });
+    }
+  }
 
   /** Starts containers until `n` of this run are running; returns the ids of all of them. */
   async grow(n: number): Promise<string[]> {
