@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { OutboxLimits } from './hub/outbox.js';
 import type { ConnectionLimits } from './transport/connection-limit.js';
 import type { LogLevel } from './log.js';
+import { SESSION_TTL_MS } from './auth/authenticate.js';
 
 /** Everything the gateway can be told, by flag or environment. */
 export interface Config {
@@ -27,6 +28,8 @@ export interface Config {
   coalesceMs: number;
   /** Interval of WebSocket pings; a peer that misses one is dropped. */
   heartbeatMs: number;
+  /** How long a dashboard session lasts from its login; its sockets are closed when it ends. */
+  sessionTtlMs: number;
   /** Where the signing secret and the share list live. */
   stateDir: string;
   /** Who may frame `/embed/…` and `/s/…` (CSP frame-ancestors sources); the gateway's own origin when empty. */
@@ -239,6 +242,7 @@ const SETTINGS: Setting[] = [
   { flag: 'coalesce', env: 'DOCKPULSE_COALESCE_MS', apply: integer(0, 1000, (c, n) => (c.coalesceMs = n)) },
   { flag: 'grace', env: 'DOCKPULSE_GRACE_MS', apply: integer(0, 600_000, (c, n) => (c.graceMs = n)) },
   { flag: 'heartbeat', env: 'DOCKPULSE_HEARTBEAT_MS', apply: integer(1000, 600_000, (c, n) => (c.heartbeatMs = n)) },
+  { flag: 'session-ttl', env: 'DOCKPULSE_SESSION_TTL', apply: duration(1000, 30 * 86_400_000, (c, ms) => (c.sessionTtlMs = ms)) },
   { flag: 'state-dir', env: 'DOCKPULSE_STATE_DIR', apply: (c, v) => ((c.stateDir = v), undefined) },
   {
     flag: 'frame-ancestors',
@@ -423,6 +427,7 @@ export function defaultConfig(): Config {
     graceMs: 5_000,
     coalesceMs: 20,
     heartbeatMs: 30_000,
+    sessionTtlMs: SESSION_TTL_MS,
     stateDir: defaultStateDir(process.env),
     frameAncestors: [],
     publicUrl: undefined,

@@ -166,7 +166,11 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
   const shares = await ShareStore.open(busShares ?? new FileShares(state), secret);
   // Sessions are ended per gateway, in its own state directory, even on a bus (see docs/multi-host.md).
   const sessions = await SessionStore.open(new FileSessions(state));
-  const auth = new Authenticator(config.token, shares, secret, { sessions, failures: new AuthFailures() });
+  const auth = new Authenticator(config.token, shares, secret, {
+    sessions,
+    failures: new AuthFailures(),
+    sessionTtlMs: config.sessionTtlMs,
+  });
   const lifetime = new AbortController();
   const hosts = new HostSet();
   for (const source of sources) hosts.add(source);

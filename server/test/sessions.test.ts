@@ -212,3 +212,36 @@ describe('dashboard sessions', () => {
     }
   });
 });
+
+test('a session ends at the end of its lifetime: its open socket is closed with 4410, and its cookie opens nothing more', async () => {
+  const state = await tempStateDir();
+  const g = await bootOnStateDir(state.path, (config) => {
+    config.token = TOKEN;
+    config.sessionTtlMs = 3000;
+  });
+  try {
+    const { cookie, setCookie } = await login(g);
+    const loggedIn = Date.now();
+    assert.match(setCookie, /; Max-Age=3(;|$)/);
+    const socket = await socketWith(g, cookie);
+    try {
+      const closed = await socket.waitForClose(8000);
+      assert.deepEqual(closed, { code: CloseCode.tokenExpired, reason: 'session expired' });
+      // Closed by the expiry sweep at the lifetime's end, not before (nor by the 30 s heartbeat).
+      const at = Date.now() - loggedIn;
+      assert.ok(at >= 3000 && at < 6000, `closed ${at} ms after the login`);
+    } finally {
+      await socket.close();
+    }
+    assert.equal((await listWith(g, cookie)).status, 401);
+    const again = await TestClient.connect(g.url, { headers: { Cookie: cookie }, origin: g.url });
+    try {
+      assert.deepEqual(await again.waitForClose(5000), { code: CloseCode.tokenExpired, reason: 'session expired' });
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await g.stop();
+    await state.remove();
+  }
+});

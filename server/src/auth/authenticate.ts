@@ -32,6 +32,8 @@ export interface AuthenticatorOptions {
   sessions?: SessionStore | undefined;
   /** Failure budgets by address; without it, failures are not limited. */
   failures?: AuthFailures | undefined;
+  /** How long a dashboard session lasts from its login; `SESSION_TTL_MS` by default. */
+  sessionTtlMs?: number | undefined;
   now?: () => number;
 }
 
@@ -77,12 +79,13 @@ export class Authenticator {
 
   /** A new session cookie value, its session and its lifetime in seconds; only meaningful with an access token. */
   newSession(): { value: string; ref: SessionRef; maxAgeSeconds: number } {
+    const ttl = this.options.sessionTtlMs ?? SESSION_TTL_MS;
     const ref: SessionRef = {
       epoch: this.options.sessions?.epoch ?? 'none',
       id: randomBytes(16).toString('base64url'),
-      exp: this.now() + SESSION_TTL_MS,
+      exp: this.now() + ttl,
     };
-    return { value: signSession(this.secret, this.accessToken ?? '', ref), ref, maxAgeSeconds: SESSION_TTL_MS / 1000 };
+    return { value: signSession(this.secret, this.accessToken ?? '', ref), ref, maxAgeSeconds: Math.ceil(ttl / 1000) };
   }
 
   /** The session a cookie names, when it is valid now (signed, unexpired and not ended). */

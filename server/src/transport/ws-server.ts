@@ -23,7 +23,7 @@ export interface WsOptions {
   heartbeatMs: number;
 }
 
-/** How often share sockets are checked for expiry: well within the promised second. */
+/** How often share and session sockets are checked for expiry: well within the promised second. */
 const EXPIRY_SWEEP_MS = 250;
 
 /** The WebSocket endpoint: upgrade checks, authentication, heartbeat, and one `Session` per socket. */
@@ -60,7 +60,12 @@ export class WsTransport {
       },
     });
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
-    this.expirySweep = setInterval(() => this.closeShares((exp) => exp <= Date.now(), 'link expired'), EXPIRY_SWEEP_MS);
+    this.expirySweep = setInterval(() => {
+      const now = Date.now();
+      this.closeShares((exp) => exp <= now, 'link expired');
+      // A session cookie is refused once it expires; the sockets opened with it end then too.
+      for (const [ws, ref] of this.cookieSessions) if (ref.exp <= now) this.closeWith(ws, CloseCode.tokenExpired, 'session expired');
+    }, EXPIRY_SWEEP_MS);
     this.offRevoke = options.shares.onRevoke((share) => this.closeShares((_, sid) => sid === share.id, 'link revoked'));
     this.offSessionEnd = options.auth.onSessionEnd((ended) => {
       for (const [ws, ref] of this.cookieSessions) if (ended(ref)) this.closeWith(ws, CloseCode.tokenExpired, 'session ended');
@@ -122,15 +127,18 @@ export class WsTransport {
       return;
     }
     const remote = req.socket.remoteAddress ?? '';
-    const who = this.options.auth.authenticate(
-      { token: bearerToken(header(req, 'authorization')) ?? subprotocolToken(offered), session: readSessionCookie(header(req, 'cookie')) },
-      remote,
-    );
+    const creds = {
+      token: bearerToken(header(req, 'authorization')) ?? subprotocolToken(offered),
+      session: readSessionCookie(header(req, 'cookie')),
+    };
+    const who = this.options.auth.authenticate(creds, remote);
     if (!who.ok) {
       // Past its address's failure budget a client is refused without a log line each time.
       if (who.error === 'throttled') closeWithin(ws, CloseCode.rateLimited, 'too many failed attempts from this address');
       else log.warn('websocket refused', { reason: who.error, remote });
-      if (who.error === 'expired' || who.error === 'revoked') closeWithin(ws, CloseCode.tokenExpired, `link ${who.error}`);
+      // A session cookie is read only when no token came with it.
+      const what = creds.token === undefined && creds.session !== undefined ? 'session' : 'link';
+      if (who.error === 'expired' || who.error === 'revoked') closeWithin(ws, CloseCode.tokenExpired, `${what} ${who.error}`);
       else if (who.error !== 'throttled') closeWithin(ws, CloseCode.unauthorized, 'unauthorized');
       return;
     }
