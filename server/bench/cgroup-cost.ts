@@ -13,8 +13,11 @@
  * starts and ends half a tick after one), so that a window counts whole ticks; its windows are 60 s, so that
  * each holds one minute's history write. It is measured after `--warmup` seconds, once V8 has compiled its
  * hot paths: a fresh gateway at 50 containers was seen at 18.5 ms/s 10 to 30 s after its start, and at 7 to 8
- * from 70 s on, the difference spent compiling on V8's background threads. The floor's net/dev is opened afresh each time (`afresh`: an open one holds the network
- * namespace of a stopped container) or held (`held`: the least the reads can cost).
+ * from 70 s on, the difference spent compiling on V8's background threads; the floor is warmed as long. The
+ * floor's net/dev is opened afresh each time (`afresh`: an open one holds the network namespace of a stopped
+ * container) or held (`held`: the least the reads can cost). Each floor gives two rows: the whole reader process
+ * (what any process that reads these files once a second costs, its waking up included), and its reads alone (its
+ * CPU inside each tick's loop). The ratio column is against the whole held floor.
  *
  * `--gateways a=path,b=path` compares builds side by side (each path a built `main.js`, from `server/`).
  * Needs a running engine, the local/busybox:latest image, a built gateway (`pnpm build`), and root (the
@@ -66,20 +69,24 @@ interface Window {
 
 const usPerSample = (w: Window): number => (w.cpu / w.rate) * 1000;
 
-async function floorWindow(containers: { id: string; pid: number }[], net: string): Promise<Window> {
+/** The floor's two windows: the whole reader process, and its reads alone (CPU inside its ticks). */
+async function floorWindows(containers: { id: string; pid: number }[], net: string): Promise<{ whole: Window; reads: Window }> {
   const child = await startChild('cgroup-floor.ts', { server: false, args: ['--net', net] });
   try {
     await child.request('start', { containers });
-    await sleep(5000);
+    // Warmed as long as the gateway: a young process's background compiling is not the cost of reading.
+    await sleep(warmupMs);
     const load = loadavg()[0]!;
     const c0 = cpuOf([child.pid]);
-    const s0 = Number((await child.request('count')).samples);
+    const n0 = await child.request('count');
     const t0 = performance.now();
     await sleep(floorMs);
     const c1 = cpuOf([child.pid]);
-    const s1 = Number((await child.request('count')).samples);
+    const n1 = await child.request('count');
     const seconds = (performance.now() - t0) / 1000;
-    return { cpu: cpuDelta(c0, c1) / seconds, rate: (s1 - s0) / seconds, load };
+    const rate = (Number(n1.samples) - Number(n0.samples)) / seconds;
+    const reads = (Number(n1.readUs) - Number(n0.readUs)) / 1000 / seconds;
+    return { whole: { cpu: cpuDelta(c0, c1) / seconds, rate, load }, reads: { cpu: reads, rate, load } };
   } finally {
     await child.stop();
   }
@@ -153,21 +160,30 @@ try {
     await containers.grow(size);
     const running = runningContainers();
     console.error(`${containers.ids.length} of this run running, ${running.length} on the engine`);
-    const phases = [...floors.map((f) => `floor, net/dev ${f}`), ...gateways.map((g) => `gateway ${g.name}`)];
+    const phases = [
+      ...floors.flatMap((f) => [`floor, net/dev ${f}`, `reads alone, net/dev ${f}`]),
+      ...gateways.map((g) => `gateway ${g.name}`),
+    ];
     const windows = new Map<string, Window[]>(phases.map((p) => [p, []]));
     for (let r = 0; r < rounds; r++) {
       console.error(`${size} containers, round ${r + 1}/${rounds}`);
-      for (const f of floors) windows.get(`floor, net/dev ${f}`)!.push(await floorWindow(running, f));
+      for (const f of floors) {
+        const { whole, reads } = await floorWindows(running, f);
+        windows.get(`floor, net/dev ${f}`)!.push(whole);
+        windows.get(`reads alone, net/dev ${f}`)!.push(reads);
+      }
       for (const g of gateways) windows.get(`gateway ${g.name}`)!.push(await gatewayWindow(g.main));
     }
-    const floorOf = (r: number): number => usPerSample(windows.get(`floor, net/dev ${floors[0]}`)![r]!);
+    // Against the held floor where it ran: the least a process that reads these files once a second can cost.
+    const against = floors.includes('held') ? 'held' : floors[0];
+    const floorOf = (r: number): number => usPerSample(windows.get(`floor, net/dev ${against}`)![r]!);
     console.log(`\n${size} of this run's idle containers, ${running.length} running on the engine, ${rounds} rounds, medians`);
     console.log(
       'phase'.padEnd(26) +
         'CPU ms/s'.padStart(10) +
         'samples/s'.padStart(11) +
         'µs/sample'.padStart(11) +
-        (floors.length ? `× floor (${floors[0]})`.padStart(20) : '') +
+        (floors.length ? `× floor (${against})`.padStart(20) : '') +
         'load'.padStart(12),
     );
     const rows: Record<string, unknown>[] = [];
