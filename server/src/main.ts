@@ -38,6 +38,7 @@ import { History } from './history/history.js';
 import { Recorder } from './history/recorder.js';
 import { HistoryStore } from './history/store.js';
 import { startAlerts } from './alerts/start.js';
+import type { Alerts } from './alerts/alerts.js';
 import { gatewayReplayBudget } from './limits/replay-budget.js';
 
 /** The history database, in the state directory. */
@@ -64,6 +65,8 @@ export interface Gateway {
   shares: ShareStore;
   /** Dashboard sessions ended early. */
   sessions: SessionStore;
+  /** Alert rules and their evaluation; undefined when alerts are off. */
+  alerts: Alerts | undefined;
   /** Stops everything it started: sockets, upstream streams, timers. */
   stop(): Promise<void>;
 }
@@ -355,6 +358,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
     transport,
     shares,
     sessions,
+    alerts: alerts?.alerts,
     stop: () => {
       stopped ??= (async () => {
         transport.close();

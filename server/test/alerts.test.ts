@@ -272,8 +272,12 @@ describe('alert rules through the API', () => {
 
   test('delete removes a rule, and an operator socket gets the alerts firing now on subscribing', async () => {
     const g = gateway!;
+    // With no rule there is nothing to judge, and no timer wakes the gateway for it.
+    assert.equal(g.alerts?.ticking, false, 'no evaluation tick without a rule');
     const rule = await createRule(g, { name: 'gone soon', metric: 'exited', op: '>', threshold: 0, for: 5 });
+    assert.equal(g.alerts?.ticking, true, 'the tick runs once there is a rule');
     assert.equal((await raw(g.url, 'DELETE', `/api/alerts/${rule.id}`, { headers: { Origin: g.url } })).status, 204);
+    assert.equal(g.alerts?.ticking, false, 'and stops with the last rule');
     assert.equal((await raw(g.url, 'DELETE', `/api/alerts/${rule.id}`, { headers: { Origin: g.url } })).status, 404);
     assert.deepEqual(await listRules(g), []);
 

@@ -48,6 +48,7 @@ export class Alerts {
   private readonly offs: (() => void)[] = [];
   private readonly lifecycleHosts = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private started = false;
   private readonly now: () => number;
 
   constructor(private readonly opts: AlertsOptions) {
@@ -71,14 +72,15 @@ export class Alerts {
     this.offs.push(this.opts.onSample((s) => this.sample(s)));
     this.offs.push(this.opts.hosts.onChange(() => this.followHosts()));
     this.followHosts();
-    this.timer = setInterval(() => this.evaluator.tick(this.now()), TICK_MS);
-    this.timer.unref();
+    this.started = true;
+    this.keepTime();
     this.publish(undefined);
   }
 
   /** Stops evaluating, and waits for deliveries under way (retries are abandoned). */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.started = false;
+    this.keepTime();
     for (const off of this.offs.splice(0)) off();
     await this.notifier.stop();
   }
@@ -101,6 +103,7 @@ export class Alerts {
     this.opts.store.addRule(rule);
     this.load(rule);
     this.seedLevels();
+    this.keepTime();
     return this.view(rule);
   }
 
@@ -111,13 +114,34 @@ export class Alerts {
     this.evaluator.removeRule(id);
     this.deliveries.delete(id);
     for (const key of [...this.openFirings.keys()]) if (key.startsWith(`${id}\n`)) this.openFirings.delete(key);
+    this.keepTime();
     this.publish(undefined);
     return true;
+  }
+
+  /** True while the evaluation tick runs, which it does only while there is a rule. */
+  get ticking(): boolean {
+    return this.timer !== undefined;
   }
 
   /** Every alert firing now. */
   firing(): AlertNotice[] {
     return this.evaluator.firing();
+  }
+
+  /**
+   * Runs the tick while there is a rule to judge, and only then: with no rules it has nothing to do, and a
+   * timer that wakes the process every second for nothing costs a gateway with nobody connected.
+   */
+  private keepTime(): void {
+    const wanted = this.started && this.rules.size > 0;
+    if (wanted && this.timer === undefined) {
+      this.timer = setInterval(() => this.evaluator.tick(this.now()), TICK_MS);
+      this.timer.unref();
+    } else if (!wanted && this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
   }
 
   private load(rule: AlertRule): void {
