@@ -227,7 +227,7 @@ test('a session ends at the end of its lifetime: its open socket is closed with 
     try {
       const closed = await socket.waitForClose(8000);
       assert.deepEqual(closed, { code: CloseCode.tokenExpired, reason: 'session expired' });
-      // Closed by the expiry sweep at the lifetime's end, not before (nor by the 30 s heartbeat).
+      // Closed at the lifetime's end, not before (nor by the 30 s heartbeat).
       const at = Date.now() - loggedIn;
       assert.ok(at >= 3000 && at < 6000, `closed ${at} ms after the login`);
     } finally {

@@ -23,20 +23,26 @@ export interface WsOptions {
   heartbeatMs: number;
 }
 
-/** How often share and session sockets are checked for expiry: well within the promised second. */
-const EXPIRY_SWEEP_MS = 250;
+/**
+ * The longest the expiry timer waits before it looks at the clock again: expiry times are wall-clock times, and
+ * a wall clock set forward would otherwise be noticed only at the timer's monotonic deadline.
+ */
+const EXPIRY_RECHECK_MS = 60_000;
 
 /** The WebSocket endpoint: upgrade checks, authentication, heartbeat, and one `Session` per socket. */
 export class WsTransport {
   private readonly wss: WebSocketServer;
   private readonly sessions = new Map<WebSocket, Session>();
-  /** The sessions opened with share tokens, which the expiry sweep and revocations walk. */
+  /** The sessions opened with share tokens, which expiry and revocations walk. */
   private readonly shareSessions = new Map<WebSocket, Session>();
   /** The sockets opened with a dashboard session cookie, which logging out closes. */
   private readonly cookieSessions = new Map<WebSocket, SessionRef>();
   private readonly alive = new WeakSet<WebSocket>();
   private heartbeat: NodeJS.Timeout | undefined;
-  private readonly expirySweep: NodeJS.Timeout;
+  /** Set for the earliest expiry among the share and cookie sockets; none while there are no such sockets. */
+  private expiryTimer: NodeJS.Timeout | undefined;
+  /** When `expiryTimer` fires (ms since the epoch). */
+  private expiryAt = Infinity;
   private readonly offRevoke: () => void;
   private readonly offSessionEnd: () => void;
   private readonly offContainers: () => void;
@@ -60,12 +66,6 @@ export class WsTransport {
       },
     });
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
-    this.expirySweep = setInterval(() => {
-      const now = Date.now();
-      this.closeShares((exp) => exp <= now, 'link expired');
-      // A session cookie is refused once it expires; the sockets opened with it end then too.
-      for (const [ws, ref] of this.cookieSessions) if (ref.exp <= now) this.closeWith(ws, CloseCode.tokenExpired, 'session expired');
-    }, EXPIRY_SWEEP_MS);
     this.offRevoke = options.shares.onRevoke((share) => this.closeShares((_, sid) => sid === share.id, 'link revoked'));
     this.offSessionEnd = options.auth.onSessionEnd((ended) => {
       for (const [ws, ref] of this.cookieSessions) if (ended(ref)) this.closeWith(ws, CloseCode.tokenExpired, 'session ended');
@@ -102,7 +102,9 @@ export class WsTransport {
   close(): void {
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
-    clearInterval(this.expirySweep);
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    this.expiryAt = Infinity;
     this.offRevoke();
     this.offSessionEnd();
     this.offContainers();
@@ -145,8 +147,14 @@ export class WsTransport {
     const access = who.value.kind === 'share' ? ({ kind: 'share', claims: who.value.claims } as const) : ({ kind: 'all' } as const);
     const session = new Session(ws, socket, this.ctx, clientId, access);
     this.sessions.set(ws, session);
-    if (access.kind === 'share') this.shareSessions.set(ws, session);
-    if (who.value.kind === 'admin' && who.value.session) this.cookieSessions.set(ws, who.value.session);
+    if (access.kind === 'share') {
+      this.shareSessions.set(ws, session);
+      this.expireAt(access.claims.exp);
+    }
+    if (who.value.kind === 'admin' && who.value.session) {
+      this.cookieSessions.set(ws, who.value.session);
+      this.expireAt(who.value.session.exp);
+    }
     this.alive.add(ws);
     log.debug('client connected', { remote: req.socket.remoteAddress ?? '' });
     ws.on('message', (data: Buffer, isBinary: boolean) => session.receive(data, isBinary));
@@ -159,6 +167,28 @@ export class WsTransport {
       this.cookieSessions.delete(ws);
       log.debug('client disconnected', { code });
     });
+  }
+
+  /** Makes sure the expiry timer fires by `exp` (ms since the epoch). */
+  private expireAt(exp: number): void {
+    if (!(exp < this.expiryAt)) return;
+    clearTimeout(this.expiryTimer);
+    this.expiryAt = exp;
+    this.expiryTimer = setTimeout(() => this.expire(), Math.min(Math.max(exp - Date.now(), 0), EXPIRY_RECHECK_MS));
+  }
+
+  /**
+   * Closes the share and cookie sockets whose time is up, then waits for the next one to expire. A cookie is
+   * refused once it expires; the sockets opened with it end then too.
+   */
+  private expire(): void {
+    this.expiryTimer = undefined;
+    this.expiryAt = Infinity;
+    const now = Date.now();
+    this.closeShares((exp) => exp <= now, 'link expired');
+    for (const [ws, ref] of this.cookieSessions) if (ref.exp <= now) this.closeWith(ws, CloseCode.tokenExpired, 'session expired');
+    for (const session of this.shareSessions.values()) if (session.access.kind === 'share') this.expireAt(session.access.claims.exp);
+    for (const ref of this.cookieSessions.values()) this.expireAt(ref.exp);
   }
 
   /** Closes the share sockets whose claims match, with `tokenExpired`. */
