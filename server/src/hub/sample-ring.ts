@@ -136,10 +136,13 @@ export class SampleRing {
     return ((this.start + k) % this.slots) * COLUMNS;
   }
 
+  /** Doubles a full ring, oldest sample first: two copies, the part from `start` on and the part before it. */
   private grow(): void {
     const slots = Math.min(this.capacity, this.slots * 2);
     const next = new Float64Array(slots * COLUMNS);
-    for (let k = 0; k < this.count; k++) next.set(this.data.subarray(this.offset(k), this.offset(k) + COLUMNS), k * COLUMNS);
+    const from = this.start * COLUMNS;
+    next.set(this.data.subarray(from, this.count * COLUMNS));
+    next.set(this.data.subarray(0, from), this.count * COLUMNS - from);
     this.data = next;
     this.slots = slots;
     this.start = 0;
