@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
 import type { ContainerSummary, EngineStatus } from '@dockpulse/shared';
@@ -18,7 +19,8 @@ import { CgroupStatsSource } from '../src/cgroup/cgroup-source.js';
 import { enginePidLookup } from '../src/cgroup/container-process.js';
 import { detectCgroupAccess } from '../src/cgroup/detect.js';
 import { parseNetDev } from '../src/cgroup/proc-parse.js';
-import type { CgroupLayout } from '../src/cgroup/layout.js';
+import { locateContainer, type CgroupLayout } from '../src/cgroup/layout.js';
+import { STATS_FILES } from '../src/cgroup/container-files.js';
 import type { ContainerDirectory } from '../src/source/source.js';
 import { Recorder } from '../src/testing/recorder.js';
 import { TestContainers, docker, ensureTestImage } from './helpers/docker.js';
@@ -130,8 +132,13 @@ describe('descriptors held across reads, under stops, restarts and removals', { 
   });
 
   /** A source over `directory`, watching `id`, with what it sends recorded; stopped with the test. */
-  function watch(directory: ContainerDirectory, id: string, signal: AbortSignal): { source: CgroupStatsSource; rec: Recorder } {
-    const source = new CgroupStatsSource({ host: 'local', layout, list: directory, pids, log: silentLogger });
+  function watch(
+    directory: ContainerDirectory,
+    id: string,
+    signal: AbortSignal,
+    limitEvery?: number,
+  ): { source: CgroupStatsSource; rec: Recorder } {
+    const source = new CgroupStatsSource({ host: 'local', layout, list: directory, pids, log: silentLogger, limitEvery });
     const rec = new Recorder(WAIT_MS);
     source.watch(id, rec, signal);
     return { source, rec };
@@ -221,6 +228,42 @@ describe('descriptors held across reads, under stops, restarts and removals', { 
       assert.equal(source.heldFiles, held - 7);
     } finally {
       watching.abort();
+    }
+  });
+
+  test('a memory limit changed by docker update shows at once; one written to the cgroup file, within limitEvery readings', async () => {
+    const id = await containers.run('held-limit', ['sleep', '1d']);
+    const watching = new AbortController();
+    const MiB = 2 ** 20;
+    try {
+      // Read every 1,000 readings but for a change to the list: only the update's event can bring the new limit.
+      const { rec } = watch(list, id, watching.signal, 1000);
+      await rec.until(() => rec.samples.length >= 2, 'two samples');
+      assert.ok(rec.samples.at(-1)!.mem.limit > 512 * MiB, "no limit at first: the machine's memory");
+      await docker(['update', '--memory', '96m', '--memory-swap', '192m', id]);
+      const updated = rec.samples.length;
+      const seen = await rec.until(() => rec.samples.slice(updated).find((s) => s.mem.limit === 96 * MiB), 'the new limit');
+      assert.ok(
+        rec.samples.indexOf(seen) - updated <= 3,
+        `the new limit came ${rec.samples.indexOf(seen) - updated} readings after the update`,
+      );
+    } finally {
+      watching.abort();
+    }
+    const writing = new AbortController();
+    try {
+      // A lagging list hears of nothing: the limit written behind the engine's back shows from the files alone.
+      const { rec } = watch(lagging, id, writing.signal, 3);
+      await rec.until(() => rec.samples.at(-1)?.mem.limit === 96 * MiB, 'the updated limit');
+      lagging.holdBack(id);
+      const dirs = locateContainer(layout, id, await pidOf(id));
+      assert.ok(dirs);
+      writeFileSync(join(dirs.memory, STATS_FILES[layout.version].memLimit), String(80 * MiB));
+      const written = rec.samples.length;
+      const seen = await rec.until(() => rec.samples.slice(written).find((s) => s.mem.limit === 80 * MiB), 'the written limit');
+      assert.ok(rec.samples.indexOf(seen) - written <= 3, `the written limit came ${rec.samples.indexOf(seen) - written} readings later`);
+    } finally {
+      writing.abort();
     }
   });
 });

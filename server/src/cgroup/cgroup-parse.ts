@@ -3,7 +3,9 @@
  * takes the file's whole content as bytes, as it was read, and parses them where they lie: these files are
  * read every second for every container, and making strings of them (then lines, then fields) cost more than
  * reading them. The kernel writes these formats, so an error means an unexpected kernel, not bad input from a
- * person.
+ * person. Each takes the end of the file's bytes in its buffer too, since the buffer is reused and holds stale
+ * bytes past it; the number-returning forms (`countIn`, `limitIn`, `keyedIn`) make no object on the way, and
+ * the `Result` forms say what was wrong.
  */
 import { err, ok, type Result } from '@dockpulse/shared';
 
@@ -43,24 +45,17 @@ export function digitsAt(bytes: Uint8Array, start: number, end: number): number 
 }
 
 /** A file holding one non-negative integer: `cpuacct.usage` (ns), `memory.usage_in_bytes`, `memory.current`, `pids.current`. */
-export function parseCount(bytes: Buffer): Result<number, string> {
-  const v = countOf(bytes);
-  return v < 0 ? err(`expected a non-negative integer, got ${quote(bytes)}`) : ok(v);
+export function parseCount(bytes: Buffer, end = bytes.length): Result<number, string> {
+  const v = countIn(bytes, end);
+  return v < 0 ? err(`expected a non-negative integer, got ${quote(bytes, end)}`) : ok(v);
 }
 
-/** The integer of a one-number file, surrounding white space allowed; -1 when it is not one. */
-function countOf(bytes: Buffer): number {
-  const [start, end] = trimmed(bytes);
-  return digitsAt(bytes, start, end);
-}
-
-/** Where `bytes` starts and ends without surrounding white space. */
-function trimmed(bytes: Buffer): [number, number] {
+/** `parseCount` as a number: -1 when `bytes[0, end)` is not one integer, surrounding white space allowed. */
+export function countIn(bytes: Buffer, end: number): number {
   let start = 0;
-  let end = bytes.length;
   while (start < end && isSpace(bytes[start]!)) start++;
   while (end > start && isSpace(bytes[end - 1]!)) end--;
-  return [start, end];
+  return digitsAt(bytes, start, end);
 }
 
 const MAX = Buffer.from('max', 'latin1');
@@ -69,11 +64,23 @@ const MAX = Buffer.from('max', 'latin1');
  * `memory.limit_in_bytes` (v1) or `memory.max` (v2): bytes, or null for v2's `max`. v1 writes no word for
  * "unlimited", only a page-rounded 2^63 − 1; `effectiveMemLimit` caps either at the host's memory.
  */
-export function parseMemoryLimit(bytes: Buffer): Result<number | null, string> {
-  const [start, end] = trimmed(bytes);
+export function parseMemoryLimit(bytes: Buffer, end = bytes.length): Result<number | null, string> {
+  const v = limitIn(bytes, end);
+  if (v === UNLIMITED) return ok(null);
+  return v < 0 ? err(`expected a non-negative integer, got ${quote(bytes, end)}`) : ok(v);
+}
+
+/** What `limitIn` returns for v2's `max`. */
+export const UNLIMITED = -2;
+
+/** `parseMemoryLimit` as a number: `UNLIMITED` for `max`, -1 when `bytes[0, end)` is neither. */
+export function limitIn(bytes: Buffer, end: number): number {
+  let start = 0;
+  while (start < end && isSpace(bytes[start]!)) start++;
+  while (end > start && isSpace(bytes[end - 1]!)) end--;
   const v = digitsAt(bytes, start, end);
-  if (v >= 0) return ok(v);
-  return isWord(bytes, start, end, MAX) ? ok(null) : err(`expected a non-negative integer, got ${quote(bytes)}`);
+  if (v >= 0) return v;
+  return isWord(bytes, start, end, MAX) ? UNLIMITED : -1;
 }
 
 /**
@@ -103,20 +110,34 @@ export class FlatKey {
  * and one or two of them are wanted. Undefined when the file does not have the key; a wanted line whose
  * value is not an integer is an error.
  */
-export function flatKeyed(bytes: Buffer, key: FlatKey): Result<number | undefined, string> {
-  let at: number;
-  if (bytes.length >= key.first.length && bytes.compare(key.first, 0, key.first.length, 0, key.first.length) === 0) {
-    at = key.first.length;
-  } else {
-    const line = bytes.indexOf(key.later);
-    if (line < 0) return ok(undefined);
-    at = line + key.later.length;
-  }
-  let end = bytes.indexOf(NL, at);
-  if (end < 0) end = bytes.length;
-  const v = digitsAt(bytes, at, end);
-  if (v < 0) return err(`expected "key value", got ${quote(bytes.subarray(at - key.first.length, end))}`);
-  return ok(v);
+export function flatKeyed(bytes: Buffer, key: FlatKey, end = bytes.length): Result<number | undefined, string> {
+  const v = keyedIn(bytes, end, key);
+  if (v === ABSENT) return ok(undefined);
+  if (v >= 0) return ok(v);
+  const at = valueOf(bytes, end, key);
+  let lineEnd = bytes.indexOf(NL, at);
+  if (lineEnd < 0 || lineEnd > end) lineEnd = end;
+  return err(`expected "key value", got ${quote(bytes.subarray(at - key.first.length, lineEnd))}`);
+}
+
+/** What `keyedIn` returns for a key the file does not have. */
+export const ABSENT = -2;
+
+/** `flatKeyed` as a number: `ABSENT` when `bytes[0, end)` has no line for `key`, -1 when its value is not an integer. */
+export function keyedIn(bytes: Buffer, end: number, key: FlatKey): number {
+  const at = valueOf(bytes, end, key);
+  if (at < 0) return ABSENT;
+  let lineEnd = bytes.indexOf(NL, at);
+  if (lineEnd < 0 || lineEnd > end) lineEnd = end;
+  return digitsAt(bytes, at, lineEnd);
+}
+
+/** Where the value of `key`'s line starts in `bytes[0, end)`; -1 without one. */
+function valueOf(bytes: Buffer, end: number, key: FlatKey): number {
+  if (end >= key.first.length && bytes.compare(key.first, 0, key.first.length, 0, key.first.length) === 0) return key.first.length;
+  // The buffer holds stale bytes past `end`: a match there, or one that runs past it, is not this file's.
+  const line = bytes.indexOf(key.later);
+  return line < 0 || line + key.later.length > end ? -1 : line + key.later.length;
 }
 
 /** v2 `cpu.stat`'s total CPU time in ns: `usage_usec` × 1000, as containerd reports it to dockerd. */
@@ -135,6 +156,10 @@ export function inactiveFileOf(total: number | undefined, own: number | undefine
   return null;
 }
 
+/** Field offsets of the line `eachLine` is at, reused from call to call (a call runs to its end synchronously). */
+const STARTS: number[] = [];
+const ENDS: number[] = [];
+
 /**
  * The fields of each line of `bytes`, split at white space and at any of `separators` (runs count as one),
  * handed to `line` as start and end offsets; a line without fields is skipped. Stops at the first line that
@@ -142,15 +167,16 @@ export function inactiveFileOf(total: number | undefined, own: number | undefine
  */
 function eachLine(
   bytes: Buffer,
+  fileEnd: number,
   separators: readonly number[],
   line: (starts: number[], ends: number[], count: number) => boolean,
 ): string | undefined {
-  const starts: number[] = [];
-  const ends: number[] = [];
+  const starts = STARTS;
+  const ends = ENDS;
   let at = 0;
-  while (at < bytes.length) {
+  while (at < fileEnd) {
     let end = bytes.indexOf(NL, at);
-    if (end < 0) end = bytes.length;
+    if (end < 0 || end > fileEnd) end = fileEnd;
     let count = 0;
     let i = at;
     while (i < end) {
@@ -171,6 +197,8 @@ function isWord(bytes: Buffer, start: number, end: number, word: Buffer): boolea
   return end - start === word.length && bytes.compare(word, 0, word.length, start, end) === 0;
 }
 
+const COLON_ONLY = [COLON];
+const NO_SEPARATORS: number[] = [];
 const TOTAL = Buffer.from('Total', 'latin1');
 const READ = Buffer.from('Read', 'latin1');
 const WRITE = Buffer.from('Write', 'latin1');
@@ -180,10 +208,10 @@ const WRITE = Buffer.from('Write', 'latin1');
  * a `Total 123` line at the end. Read and Write are summed over devices; Sync, Async, Discard and the
  * per-device Total would count the same bytes again.
  */
-export function parseBlkioV1(bytes: Buffer): Result<IoBytes, string> {
+export function parseBlkioV1(bytes: Buffer, end = bytes.length): Result<IoBytes, string> {
   let read = 0;
   let write = 0;
-  const bad = eachLine(bytes, [COLON], (s, e, count) => {
+  const bad = eachLine(bytes, end, COLON_ONLY, (s, e, count) => {
     if (count === 2 && isWord(bytes, s[0]!, e[0]!, TOTAL)) return true;
     if (count !== 4 || digitsAt(bytes, s[0]!, e[0]!) < 0 || digitsAt(bytes, s[1]!, e[1]!) < 0) return false;
     const value = digitsAt(bytes, s[3]!, e[3]!);
@@ -199,11 +227,11 @@ const RBYTES = Buffer.from('rbytes', 'latin1');
 const WBYTES = Buffer.from('wbytes', 'latin1');
 
 /** v2 `io.stat`: lines `8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0`; rbytes and wbytes summed over devices. */
-export function parseIoStatV2(bytes: Buffer): Result<IoBytes, string> {
+export function parseIoStatV2(bytes: Buffer, end = bytes.length): Result<IoBytes, string> {
   let read = 0;
   let write = 0;
   let problem = '';
-  const bad = eachLine(bytes, [], (s, e, count) => {
+  const bad = eachLine(bytes, end, NO_SEPARATORS, (s, e, count) => {
     const colon = bytes.indexOf(COLON, s[0]);
     if (colon < 0 || colon >= e[0]! || digitsAt(bytes, s[0]!, colon) < 0 || digitsAt(bytes, colon + 1, e[0]!) < 0) {
       problem = 'expected "major:minor key=value…"';
@@ -228,8 +256,8 @@ export function parseIoStatV2(bytes: Buffer): Result<IoBytes, string> {
   return bad === undefined ? ok({ read, write }) : err(`${problem} in ${quoteText(bad)}`);
 }
 
-function quote(bytes: Buffer): string {
-  return quoteText(bytes.toString('latin1').trim());
+function quote(bytes: Buffer, end = bytes.length): string {
+  return quoteText(bytes.toString('latin1', 0, end).trim());
 }
 
 function quoteText(s: string): string {

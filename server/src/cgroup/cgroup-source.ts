@@ -6,7 +6,7 @@ import type { EngineReading } from '../stats/engine-stats.js';
 import { toSample } from '../stats/sample.js';
 import { DEFAULT_BACKOFF, FailureLog, backoffDelay, type BackoffOptions } from '../backoff.js';
 import type { Logger } from '../log.js';
-import { ContainerBuffers, ContainerFiles, type ContainerBytes } from './container-files.js';
+import { ContainerBuffers, ContainerFiles } from './container-files.js';
 import { ProcessNet, describeProcess, type ContainerProcess, type PidLookup } from './container-process.js';
 import { locateContainer, type CgroupLayout } from './layout.js';
 import { parseMemTotal, parseProcStat, type NetTotals } from './proc-parse.js';
@@ -37,9 +37,17 @@ export interface CgroupSourceOptions {
    * process's limit on open files by default.
    */
   maxHeldFiles?: number;
+  /** Readings between two reads of a container's memory limit besides those a change to the list brings. */
+  limitEvery?: number;
 }
 
 const DEFAULT_BATCH = 64;
+/**
+ * Readings between two reads of a container's memory limit. A limit changes only when someone changes it:
+ * `docker update` does, and its event makes the list change, after which every limit is read again at once;
+ * this bounds how long a change made some other way (a write to the cgroup file) goes unseen.
+ */
+const DEFAULT_LIMIT_EVERY = 10;
 /** The budget when the limit on open files cannot be read: 585 containers. */
 const FALLBACK_MAX_HELD_FILES = 4096;
 
@@ -62,6 +70,8 @@ interface Watch {
   /** Its net/dev, held for as long as `files`: both belong to one run of the container. */
   net: ProcessNet | undefined;
   prev: EngineReading | undefined;
+  /** Readings left before the memory limit is read again; it is read whenever this is 0 or `prev` is undefined. */
+  limitIn: number;
   lookup: AbortController | undefined;
   lookupAttempt: number;
   /** No pid lookup before this time (ms since the epoch): the backoff after a failed one. */
@@ -90,6 +100,7 @@ export class CgroupStatsSource implements StatsUpstream {
   private readonly hostFailures: FailureLog;
   private readonly intervalMs: number;
   private readonly batchSize: number;
+  private readonly limitEvery: number;
   private readonly backoff: BackoffOptions;
   private timer: NodeJS.Timeout | undefined;
   private offList: (() => void) | undefined;
@@ -100,6 +111,7 @@ export class CgroupStatsSource implements StatsUpstream {
     this.intervalMs = opts.intervalMs ?? 1000;
     if (!(this.intervalMs > 0)) throw new RangeError(`intervalMs must be positive, got ${this.intervalMs}`);
     this.batchSize = Math.max(1, opts.batchSize ?? DEFAULT_BATCH);
+    this.limitEvery = Math.max(1, opts.limitEvery ?? DEFAULT_LIMIT_EVERY);
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.budget = new FdBudget(opts.maxHeldFiles ?? halfTheOpenFileLimit(FALLBACK_MAX_HELD_FILES));
     this.procStat = new HeldFile(join(opts.layout.procRoot, 'stat'), this.budget);
@@ -133,6 +145,7 @@ export class CgroupStatsSource implements StatsUpstream {
       proc: undefined,
       net: undefined,
       prev: undefined,
+      limitIn: 0,
       lookup: undefined,
       lookupAttempt: 0,
       lookupAfter: 0,
@@ -142,7 +155,11 @@ export class CgroupStatsSource implements StatsUpstream {
     this.streams.opened++;
     signal.addEventListener('abort', () => this.unwatch(w), { once: true });
     this.offList ??= this.opts.list.onChange(() => {
-      for (const each of [...this.watches]) this.follow(each);
+      for (const each of [...this.watches]) {
+        // A change to the list may be a `docker update` of a limit.
+        each.limitIn = 0;
+        this.follow(each);
+      }
     });
     this.timer ??= setInterval(() => void this.tick(), this.intervalMs);
     this.follow(w);
@@ -255,8 +272,7 @@ export class CgroupStatsSource implements StatsUpstream {
         if (!parsed?.ok) throw new Error(parsed?.error ?? 'no meminfo');
         this.memTotal = parsed.value;
       }
-      const bytes = this.procStat.read(this.hostBuffer);
-      const stat = bytes === undefined ? undefined : parseProcStat(bytes.toString('latin1'));
+      const stat = this.procStat.read(this.hostBuffer) ? parseProcStat(this.hostBuffer.text()) : undefined;
       if (!stat?.ok) throw new Error(stat?.error ?? 'no /proc/stat');
       this.hostFailures.recovered();
       return { ...stat.value, memTotal: this.memTotal };
@@ -279,18 +295,19 @@ export class CgroupStatsSource implements StatsUpstream {
       w.net = new ProcessNet(layout.procRoot, w.proc, this.budget);
     }
     const read = performance.timeOrigin + performance.now();
-    let files: ContainerBytes | undefined;
+    const withLimit = w.prev === undefined || w.limitIn <= 0;
+    let files: boolean;
     let net: NetTotals | undefined;
     let parsed: Result<EngineReading, string> | undefined;
     try {
-      files = w.files.read(this.buffers);
-      net = files === undefined ? undefined : w.net.read(this.netBuffer);
-      parsed = files === undefined || net === undefined ? undefined : toEngineReading(layout.version, files, net, host, w.prev, read);
+      files = w.files.read(this.buffers, withLimit);
+      net = files ? w.net.read(this.netBuffer) : undefined;
+      parsed = net === undefined ? undefined : toEngineReading(layout.version, this.buffers, net, host, w.prev, read);
     } catch (e) {
       // EACCES, EMFILE: the files are there but cannot be read; the next tick tries again.
       return w.readFailures.failed(e);
     }
-    if (files === undefined) {
+    if (!files) {
       // Gone from where it was: stopped, or restarted into a new cgroup at the same path, with a new process
       // and network namespace, whose pid is asked again rather than the old one's files kept.
       this.closeRun(w);
@@ -309,10 +326,13 @@ export class CgroupStatsSource implements StatsUpstream {
     if (parsed === undefined || !parsed.ok) return w.readFailures.failed(new Error(parsed?.error ?? 'unreadable'));
     let prev = w.prev;
     let reading = layout.engine === 'podman' ? asPodmanReports(parsed.value) : parsed.value;
+    w.limitIn = withLimit ? this.limitEvery - 1 : w.limitIn - 1;
     // A new cgroup counts from zero: one that replaced the old between two ticks shows as a smaller total.
     if (prev !== undefined && reading.cpuTotal < prev.cpuTotal) {
       prev = undefined;
       reading = { ...reading, preCpuTotal: null, preSystemCpu: null };
+      // A limit not read this time was the old cgroup's: the next reading reads it.
+      w.limitIn = 0;
     }
     w.readFailures.recovered();
     w.missing = false;

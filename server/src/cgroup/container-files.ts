@@ -4,23 +4,14 @@ import type { ContainerDirs } from './layout.js';
 import { HeldFile, ReadBuffer, type FdBudget } from './small-file.js';
 
 /**
- * The bytes of one container's stats files, read one after the other; undefined for a file this kernel does
- * not have. Views of `ContainerBuffers`, valid until the next container is read into them.
+ * Where every container's stats files are read: one buffer per file, each reused from one container to the
+ * next. After `ContainerFiles.read`, each holds that container's file; `length` is -1 for a file that was not
+ * read (the limit, when not asked for) or that this kernel does not have:
+ * - `cpu`: v1 `cpuacct.usage`, v2 `cpu.stat`;
+ * - `memUsage`: v1 `memory.usage_in_bytes`, v2 `memory.current`;
+ * - `memLimit`: v1 `memory.limit_in_bytes`, v2 `memory.max`;
+ * - `io`: v1 `blkio.throttle.io_service_bytes` (else `…_recursive`), v2 `io.stat`; none without an io controller.
  */
-export interface ContainerBytes {
-  /** v1 `cpuacct.usage`, v2 `cpu.stat`. */
-  cpu: Buffer;
-  /** v1 `memory.usage_in_bytes`, v2 `memory.current`. */
-  memUsage: Buffer;
-  /** v1 `memory.limit_in_bytes`, v2 `memory.max`. */
-  memLimit: Buffer;
-  memStat: Buffer;
-  /** v1 `blkio.throttle.io_service_bytes` (else `…_recursive`), v2 `io.stat`; undefined without an io controller. */
-  io: Buffer | undefined;
-  pids: Buffer | undefined;
-}
-
-/** Where every container's stats files are read: one buffer per file, each reused from one container to the next. */
 export class ContainerBuffers {
   readonly cpu = new ReadBuffer();
   readonly memUsage = new ReadBuffer();
@@ -76,27 +67,25 @@ export class ContainerFiles {
     this.pids = new OptionalFile(dirs.pids === undefined ? [] : [join(dirs.pids, names.pids)], budget);
   }
 
-  /** Every file's bytes, or undefined when the cgroup is gone (the container stopped or is restarting). */
-  read(into: ContainerBuffers): ContainerBytes | undefined {
+  /**
+   * Reads every file into `into`, the memory limit only when `withLimit` (it changes only when someone changes
+   * it). False when the cgroup is gone (the container stopped or is restarting).
+   */
+  read(into: ContainerBuffers, withLimit = true): boolean {
     // CPU first: it is the figure compared with the host CPU time read just before.
-    const cpu = this.cpu.read(into.cpu);
-    if (cpu === undefined) return undefined;
-    const memUsage = this.memUsage.read(into.memUsage);
-    const memLimit = this.memLimit.read(into.memLimit);
-    const memStat = this.memStat.read(into.memStat);
-    if (memUsage === undefined || memLimit === undefined || memStat === undefined) return undefined;
-    const io = this.io.read(into.io);
-    const pids = this.pids.read(into.pids);
-    if (io === GONE || pids === GONE) return undefined;
-    return { cpu, memUsage, memLimit, memStat, io, pids };
+    if (!this.cpu.read(into.cpu) || !this.memUsage.read(into.memUsage)) return false;
+    if (withLimit) {
+      if (!this.memLimit.read(into.memLimit)) return false;
+    } else {
+      into.memLimit.length = -1;
+    }
+    return this.memStat.read(into.memStat) && this.io.read(into.io) && this.pids.read(into.pids);
   }
 
   close(): void {
     for (const f of [this.cpu, this.memUsage, this.memLimit, this.memStat, this.io, this.pids]) f.close();
   }
 }
-
-const GONE = Symbol('gone');
 
 /**
  * A file that this cgroup may not have (no io controller enabled for it on v2, an older kernel's name on
@@ -114,17 +103,18 @@ class OptionalFile {
     this.file = this.next();
   }
 
-  read(into: ReadBuffer): Buffer | undefined | typeof GONE {
+  /** Reads the file into `into` (length -1 when it has none); false when it was there and is gone. */
+  read(into: ReadBuffer): boolean {
     while (this.file !== undefined) {
-      const bytes = this.file.read(into);
-      if (bytes !== undefined) {
+      if (this.file.read(into)) {
         this.seen = true;
-        return bytes;
+        return true;
       }
-      if (this.seen) return GONE;
+      if (this.seen) return false;
       this.file = this.next();
     }
-    return undefined;
+    into.length = -1;
+    return true;
   }
 
   close(): void {

@@ -73,13 +73,12 @@ export class ProcessNet {
   /** The totals (0 for a host-network container, as dockerd reports none), or undefined when the process is gone. */
   read(into: ReadBuffer): NetTotals | undefined {
     if (this.file === undefined) return { rx: 0, tx: 0 };
-    const bytes = this.file.read(into);
     // An exiting process can still be opened but has no namespace left to describe.
-    if (bytes === undefined || bytes.length === 0) {
+    if (!this.file.read(into) || into.length === 0) {
       this.file.close();
       return undefined;
     }
-    const parsed = parseNetDevBytes(bytes);
+    const parsed = parseNetDevBytes(into.bytes, into.length);
     if (!parsed.ok) throw new Error(parsed.error);
     return parsed.value;
   }

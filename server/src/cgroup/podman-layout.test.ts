@@ -46,9 +46,9 @@ test("v1, captured from Podman 4.3: the cgroup files give the figures of Podman'
   const dirs = locateContainer(layout, V1.id, V1.pid);
   assert.ok(dirs);
   const files = new ContainerFiles(layout.version, dirs, new FdBudget(0));
-  const bytes = files.read(new ContainerBuffers());
+  const bytes = new ContainerBuffers();
+  assert.ok(files.read(bytes));
   files.close();
-  assert.ok(bytes);
   const stat = parseProcStat(readFileSync(join(root, 'proc/stat'), 'utf8'));
   const mem = parseMemTotal(readFileSync(join(root, 'proc/meminfo'), 'utf8'));
   const net = parseNetDev(readFileSync(join(root, `proc/${V1.pid}/net/dev`), 'utf8'));

@@ -76,17 +76,22 @@ const TX_COLUMN = 8;
 
 const isBlank = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0d;
 
-/** `parseNetDev` of the file's bytes, as read: it is read every second for every container, and parsed where it lies. */
-export function parseNetDevBytes(bytes: Buffer): Result<NetTotals, string> {
+/**
+ * `parseNetDev` of the file's bytes, `bytes[0, fileEnd)` as read: it is read every second for every container,
+ * and parsed where it lies.
+ */
+export function parseNetDevBytes(bytes: Buffer, fileEnd = bytes.length): Result<NetTotals, string> {
   let rx = 0;
   let tx = 0;
+  const lineEnd = (from: number): number => {
+    const nl = bytes.indexOf(NL, from);
+    return nl < 0 || nl > fileEnd ? fileEnd : nl;
+  };
   // Two header lines, then `  name: rx_bytes rx_packets … tx_bytes …`; a large counter can touch the colon.
-  let at = bytes.indexOf(NL);
-  at = at < 0 ? bytes.length : bytes.indexOf(NL, at + 1);
-  at = at < 0 ? bytes.length : at + 1;
-  while (at < bytes.length) {
-    let end = bytes.indexOf(NL, at);
-    if (end < 0) end = bytes.length;
+  let at = lineEnd(0);
+  at = at >= fileEnd ? fileEnd : lineEnd(at + 1) + 1;
+  while (at < fileEnd) {
+    const end = lineEnd(at);
     let start = at;
     at = end + 1;
     while (start < end && isBlank(bytes[start]!)) start++;

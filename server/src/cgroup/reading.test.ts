@@ -21,9 +21,9 @@ function readFixture(name: string, id: string, pid: number, prev?: EngineReading
   const dirs = locateContainer(layout.value, id);
   assert.ok(dirs);
   const files = new ContainerFiles(layout.value.version, dirs, new FdBudget(0));
-  const bytes = files.read(new ContainerBuffers());
+  const bytes = new ContainerBuffers();
+  assert.ok(files.read(bytes));
   files.close();
-  assert.ok(bytes);
   const stat = parseProcStat(readFileSync(join(root, 'proc/stat'), 'utf8'));
   const mem = parseMemTotal(readFileSync(join(root, 'proc/meminfo'), 'utf8'));
   const net = parseNetDev(readFileSync(join(root, `proc/${pid}/net/dev`), 'utf8'));
@@ -32,6 +32,18 @@ function readFixture(name: string, id: string, pid: number, prev?: EngineReading
   const r = toEngineReading(layout.value.version, bytes, net.value, host, prev, 1_795_790_962_396);
   assert.ok(r.ok, r.ok ? '' : r.error);
   return r.value;
+}
+
+/** Buffers holding the given files' text, as a read leaves them; a file not given reads as absent. */
+function filled(text: Partial<Record<keyof ContainerBuffers, string>>): ContainerBuffers {
+  const files = new ContainerBuffers();
+  for (const name of ['cpu', 'memUsage', 'memLimit', 'memStat', 'io', 'pids'] as const) {
+    const t = text[name];
+    if (t === undefined) continue;
+    files[name].bytes.write(t, 'latin1');
+    files[name].length = t.length;
+  }
+  return files;
 }
 
 describe('toEngineReading', () => {
@@ -92,10 +104,34 @@ describe('toEngineReading', () => {
 
   test('a torn or unexpected file is an error that names the file', () => {
     const host: HostReading = { systemCpuNs: 1, onlineCpus: 1, memTotal: 1 };
-    const b = (text: string) => Buffer.from(text, 'latin1');
-    const files = { cpu: b(''), memUsage: b('1'), memLimit: b('max'), memStat: b(''), io: undefined, pids: undefined };
-    const r = toEngineReading(1, files, { rx: 0, tx: 0 }, host, undefined, 0);
+    const r = toEngineReading(1, filled({ cpu: '', memUsage: '1', memLimit: 'max', memStat: '' }), { rx: 0, tx: 0 }, host, undefined, 0);
     assert.equal(r.ok, false);
     assert.match(r.ok ? '' : r.error, /cpuacct\.usage/);
+  });
+
+  test('only the bytes of the last read count, not what an earlier, longer file left in the buffer', () => {
+    const host: HostReading = { systemCpuNs: 1, onlineCpus: 1, memTotal: 2 ** 40 };
+    const files = filled({ cpu: '123456789\n', memUsage: '4096\n', memLimit: '1048576\n', memStat: 'cache 0\n' });
+    // What a longer file left behind: a line `inactive_file 1024` past the end of this memory.stat.
+    files.memStat.bytes.write('\ninactive_file 1024\n', files.memStat.length, 'latin1');
+    const r = toEngineReading(1, files, { rx: 0, tx: 0 }, host, undefined, 0);
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    assert.equal(r.value.memInactiveFile, null);
+    assert.equal(r.value.pids, null, 'no pids file');
+  });
+
+  test("a limit not read this time is the previous reading's; with no previous reading it is an error", () => {
+    const host: HostReading = { systemCpuNs: 1, onlineCpus: 1, memTotal: 2 ** 40 };
+    const text = { cpu: '5\n', memUsage: '4096\n', memLimit: '1048576\n', memStat: '' };
+    const first = toEngineReading(1, filled(text), { rx: 0, tx: 0 }, host, undefined, 0);
+    assert.ok(first.ok);
+    assert.equal(first.value.memLimit, 1048576);
+    const unread = filled(text);
+    unread.memLimit.length = -1;
+    const next = toEngineReading(1, unread, { rx: 0, tx: 0 }, host, first.value, 1000);
+    assert.ok(next.ok);
+    assert.equal(next.value.memLimit, 1048576);
+    const alone = toEngineReading(1, unread, { rx: 0, tx: 0 }, host, undefined, 1000);
+    assert.match(alone.ok ? '' : alone.error, /memory limit: not read/);
   });
 });

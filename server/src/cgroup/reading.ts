@@ -4,13 +4,18 @@
  */
 import { err, ok, type Result } from '@dockpulse/shared';
 import type { EngineReading } from '../stats/engine-stats.js';
-import type { ContainerBytes } from './container-files.js';
+import type { ContainerBuffers } from './container-files.js';
 import {
+  ABSENT,
   FlatKey,
+  UNLIMITED,
+  countIn,
   cpuUsageV2,
   effectiveMemLimit,
   flatKeyed,
   inactiveFileOf,
+  keyedIn,
+  limitIn,
   parseBlkioV1,
   parseCount,
   parseIoStatV2,
@@ -26,6 +31,9 @@ const INACTIVE_FILE = new FlatKey('inactive_file');
 
 const NO_IO: IoBytes = { read: 0, write: 0 };
 
+/** The message of a parse that failed. */
+const whyNot = (r: Result<unknown, string>): string => (r.ok ? 'unreadable' : r.error);
+
 /** What is read of the host, once for a batch of containers. */
 export interface HostReading {
   /** /proc/stat CPU time, ns, as dockerd sums it. */
@@ -36,49 +44,59 @@ export interface HostReading {
 }
 
 /**
- * The reading of one container at `read` (ms since the epoch). `prev`, this container's previous reading,
- * plays the part of dockerd's `precpu_stats`; without it CPU is null in the sample, as on the first frame of a
- * Docker stats stream.
+ * The reading of one container at `read` (ms since the epoch), from its files as `ContainerFiles.read` left
+ * them in `files`. `prev`, this container's previous reading, plays the part of dockerd's `precpu_stats`;
+ * without it CPU is null in the sample, as on the first frame of a Docker stats stream. When the memory limit
+ * was not read this time, `prev`'s stands.
  */
 export function toEngineReading(
   version: 1 | 2,
-  files: ContainerBytes,
+  files: ContainerBuffers,
   net: NetTotals,
   host: HostReading,
   prev: EngineReading | undefined,
   read: number,
 ): Result<EngineReading, string> {
+  const { cpu, memUsage: usageFile, memLimit: limitFile, memStat, io: ioFile, pids: pidsFile } = files;
   let cpuTotal: number;
   if (version === 1) {
-    const usage = parseCount(files.cpu);
-    if (!usage.ok) return err(`cpuacct.usage: ${usage.error}`);
-    cpuTotal = usage.value;
+    cpuTotal = countIn(cpu.bytes, cpu.length);
+    if (cpuTotal < 0) return err(`cpuacct.usage: ${whyNot(parseCount(cpu.bytes, cpu.length))}`);
   } else {
-    const usec = flatKeyed(files.cpu, USAGE_USEC);
-    if (!usec.ok) return err(`cpu.stat: ${usec.error}`);
-    const usage = cpuUsageV2(usec.value);
+    const usec = keyedIn(cpu.bytes, cpu.length, USAGE_USEC);
+    if (usec === -1) return err(`cpu.stat: ${whyNot(flatKeyed(cpu.bytes, USAGE_USEC, cpu.length))}`);
+    const usage = cpuUsageV2(usec === ABSENT ? undefined : usec);
     if (!usage.ok) return usage;
     cpuTotal = usage.value;
   }
-  const memUsage = parseCount(files.memUsage);
-  if (!memUsage.ok) return err(`memory usage: ${memUsage.error}`);
-  const memLimit = parseMemoryLimit(files.memLimit);
-  if (!memLimit.ok) return err(`memory limit: ${memLimit.error}`);
-  const total = flatKeyed(files.memStat, TOTAL_INACTIVE_FILE);
-  if (!total.ok) return err(`memory.stat: ${total.error}`);
-  const own = flatKeyed(files.memStat, INACTIVE_FILE);
-  if (!own.ok) return err(`memory.stat: ${own.error}`);
+  const memUsage = countIn(usageFile.bytes, usageFile.length);
+  if (memUsage < 0) return err(`memory usage: ${whyNot(parseCount(usageFile.bytes, usageFile.length))}`);
+  let memLimit: number;
+  if (limitFile.length >= 0) {
+    const limit = limitIn(limitFile.bytes, limitFile.length);
+    if (limit === -1) return err(`memory limit: ${whyNot(parseMemoryLimit(limitFile.bytes, limitFile.length))}`);
+    memLimit = effectiveMemLimit(limit === UNLIMITED ? null : limit, host.memTotal);
+  } else if (prev !== undefined) {
+    memLimit = prev.memLimit;
+  } else {
+    return err('memory limit: not read');
+  }
+  const total = keyedIn(memStat.bytes, memStat.length, TOTAL_INACTIVE_FILE);
+  const own = keyedIn(memStat.bytes, memStat.length, INACTIVE_FILE);
+  if (total === -1 || own === -1) {
+    const bad = flatKeyed(memStat.bytes, total === -1 ? TOTAL_INACTIVE_FILE : INACTIVE_FILE, memStat.length);
+    return err(`memory.stat: ${whyNot(bad)}`);
+  }
   let io: IoBytes = NO_IO;
-  if (files.io !== undefined) {
-    const parsed = version === 1 ? parseBlkioV1(files.io) : parseIoStatV2(files.io);
+  if (ioFile.length >= 0) {
+    const parsed = version === 1 ? parseBlkioV1(ioFile.bytes, ioFile.length) : parseIoStatV2(ioFile.bytes, ioFile.length);
     if (!parsed.ok) return err(`${version === 1 ? 'blkio' : 'io.stat'}: ${parsed.error}`);
     io = parsed.value;
   }
   let pids: number | null = null;
-  if (files.pids !== undefined) {
-    const parsed = parseCount(files.pids);
-    if (!parsed.ok) return err(`pids.current: ${parsed.error}`);
-    pids = parsed.value;
+  if (pidsFile.length >= 0) {
+    pids = countIn(pidsFile.bytes, pidsFile.length);
+    if (pids < 0) return err(`pids.current: ${whyNot(parseCount(pidsFile.bytes, pidsFile.length))}`);
   }
   return ok({
     kind: 'running',
@@ -88,9 +106,9 @@ export function toEngineReading(
     onlineCpus: host.onlineCpus,
     preCpuTotal: prev?.cpuTotal ?? null,
     preSystemCpu: prev?.systemCpu ?? null,
-    memUsage: memUsage.value,
-    memLimit: effectiveMemLimit(memLimit.value, host.memTotal),
-    memInactiveFile: inactiveFileOf(total.value, own.value, memUsage.value),
+    memUsage,
+    memLimit,
+    memInactiveFile: inactiveFileOf(total === ABSENT ? undefined : total, own === ABSENT ? undefined : own, memUsage),
     netRx: net.rx,
     netTx: net.tx,
     blkRead: io.read,

@@ -50,7 +50,10 @@ describe('readSmallFile', () => {
 });
 
 /** What a held file reads, as text. */
-const textOf = (f: HeldFile): string | undefined => f.read(new ReadBuffer())?.toString('latin1');
+const textOf = (f: HeldFile): string | undefined => {
+  const into = new ReadBuffer();
+  return f.read(into) ? into.text() : undefined;
+};
 
 describe('HeldFile', () => {
   test('reads again from the start each time, holding one descriptor until closed', () => {

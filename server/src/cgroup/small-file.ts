@@ -18,29 +18,41 @@ const WHOLE_BELOW = 3072;
 
 /**
  * A buffer files are read into, reused from one read to the next (and from one container to the next), grown
- * to hold the largest file read into it.
+ * to hold the largest file read into it. The last read's bytes are `bytes[0, length)`: they are parsed where
+ * they lie, with no view made of them (a view is an object, and these reads happen thousands of times a second).
  */
 export class ReadBuffer {
-  private buf = Buffer.allocUnsafe(INITIAL_BYTES);
+  /** Replaced by a larger one when a file does not fit: taken again after each read. */
+  bytes = Buffer.allocUnsafe(INITIAL_BYTES);
+  /** Bytes of the last read; -1 before one, or when the last file was not read. */
+  length = -1;
 
   /**
-   * The whole file open at `fd`, read from offset 0 (which makes the kernel generate a cgroup or /proc file
-   * anew): one `pread` for a file that fits, more only for a long one. The bytes are a view of this buffer,
-   * valid until its next read.
+   * Reads the whole file open at `fd`, from offset 0 (which makes the kernel generate a cgroup or /proc file
+   * anew): one `pread` for a file that fits, more only for a long one. Returns its length.
    */
-  read(fd: number): Buffer {
-    let n = readSync(fd, this.buf, 0, this.buf.length, 0);
-    if (n <= WHOLE_BELOW && n < this.buf.length) return this.buf.subarray(0, n);
-    for (;;) {
-      if (n === this.buf.length) {
-        const bigger = Buffer.allocUnsafe(this.buf.length * 2);
-        this.buf.copy(bigger, 0, 0, n);
-        this.buf = bigger;
+  read(fd: number): number {
+    this.length = -1;
+    let n = readSync(fd, this.bytes, 0, this.bytes.length, 0);
+    if (n > WHOLE_BELOW || n === this.bytes.length) {
+      for (;;) {
+        if (n === this.bytes.length) {
+          const bigger = Buffer.allocUnsafe(this.bytes.length * 2);
+          this.bytes.copy(bigger, 0, 0, n);
+          this.bytes = bigger;
+        }
+        const more = readSync(fd, this.bytes, n, this.bytes.length - n, n);
+        if (more === 0) break;
+        n += more;
       }
-      const more = readSync(fd, this.buf, n, this.buf.length - n, n);
-      if (more === 0) return this.buf.subarray(0, n);
-      n += more;
     }
+    this.length = n;
+    return n;
+  }
+
+  /** The last read's bytes as text. */
+  text(): string {
+    return this.bytes.toString('latin1', 0, Math.max(0, this.length));
   }
 }
 
@@ -58,22 +70,24 @@ export function isGone(e: unknown): boolean {
 
 /** The file's text, or undefined when it is gone; other errors (EACCES, EMFILE) are thrown. */
 export function readSmallFile(path: string): string | undefined {
-  return readClosed(path, textBuffer)?.toString('latin1');
+  return readClosed(path, textBuffer) ? textBuffer.text() : undefined;
 }
 
-/** The file's bytes, read into `into`, or undefined when it is gone; other errors are thrown. */
-function readClosed(path: string, into: ReadBuffer): Buffer | undefined {
+/** Reads the file into `into`; false when it is gone. Other errors are thrown. */
+function readClosed(path: string, into: ReadBuffer): boolean {
+  into.length = -1;
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    if (isGone(e)) return undefined;
+    if (isGone(e)) return false;
     throw e;
   }
   try {
-    return into.read(fd);
+    into.read(fd);
+    return true;
   } catch (e) {
-    if (isGone(e)) return undefined;
+    if (isGone(e)) return false;
     throw e;
   } finally {
     closeSync(fd);
@@ -115,23 +129,25 @@ export class HeldFile {
     private readonly budget: FdBudget,
   ) {}
 
-  /** The file's bytes, read into `into`, or undefined when it (or its cgroup) is gone; other errors are thrown. */
-  read(into: ReadBuffer): Buffer | undefined {
+  /** Reads the file into `into`; false when it (or its cgroup) is gone. Other errors are thrown. */
+  read(into: ReadBuffer): boolean {
     if (this.fd === undefined) {
       if (this.budget.held >= this.budget.limit) return readClosed(this.path, into);
       try {
         this.fd = openSync(this.path, 'r');
       } catch (e) {
-        if (isGone(e)) return undefined;
+        into.length = -1;
+        if (isGone(e)) return false;
         throw e;
       }
       this.budget.held++;
     }
     try {
-      return into.read(this.fd);
+      into.read(this.fd);
+      return true;
     } catch (e) {
       this.close();
-      if (isGone(e)) return undefined;
+      if (isGone(e)) return false;
       throw e;
     }
   }

@@ -16,8 +16,6 @@ export function toSample(host: string, id: string, cur: EngineReading, prev: Eng
   const inactive = cur.memInactiveFile;
   const used = inactive !== null && inactive < cur.memUsage ? cur.memUsage - inactive : cur.memUsage;
   const seconds = prev === undefined ? 0 : (cur.read - prev.read) / 1000;
-  const rate = (now: number, before: number | undefined): number | null =>
-    before === undefined || seconds <= 0 || now < before ? null : (now - before) / seconds;
   const sample: Sample = {
     host,
     id,
@@ -25,17 +23,22 @@ export function toSample(host: string, id: string, cur: EngineReading, prev: Eng
     cpu: cpuPercent(cur),
     cpuTime: cur.cpuTotal / 1e9,
     mem: { used, limit: cur.memLimit, percent: cur.memLimit > 0 ? (used / cur.memLimit) * 100 : null, charged: cur.memUsage },
-    net: { rx: cur.netRx, tx: cur.netTx, rxRate: rate(cur.netRx, prev?.netRx), txRate: rate(cur.netTx, prev?.netTx) },
+    net: { rx: cur.netRx, tx: cur.netTx, rxRate: rate(cur.netRx, prev?.netRx, seconds), txRate: rate(cur.netTx, prev?.netTx, seconds) },
     blk: {
       read: cur.blkRead,
       write: cur.blkWrite,
-      readRate: rate(cur.blkRead, prev?.blkRead),
-      writeRate: rate(cur.blkWrite, prev?.blkWrite),
+      readRate: rate(cur.blkRead, prev?.blkRead, seconds),
+      writeRate: rate(cur.blkWrite, prev?.blkWrite, seconds),
     },
     pids: cur.pids,
   };
   if (cur.unreported !== undefined && cur.unreported.length > 0) sample.unreported = cur.unreported;
   return sample;
+}
+
+/** A counter's change per second; null without an earlier value, or when it went backwards (a restart). */
+function rate(now: number, before: number | undefined, seconds: number): number | null {
+  return before === undefined || seconds <= 0 || now < before ? null : (now - before) / seconds;
 }
 
 /** Percent of one core. Null, not the CLI's average since start, when the frame carries no previous reading. */
