@@ -29,16 +29,23 @@ test('a sample comes back exactly as it went in, nulls and absent counters inclu
 });
 
 test('the oldest is overwritten past the capacity, while growing and once full', () => {
-  for (const capacity of [1, 3, 16, 40]) {
+  // Below, at and past one chunk of slots, and a capacity that is not a whole number of chunks.
+  for (const capacity of [1, 3, 16, 40, 64, 65, 130, 900]) {
     const ring = new SampleRing(capacity, 'h1', ID);
-    for (let t = 1; t <= 100; t++) ring.push(sample(t));
-    const want = Array.from({ length: capacity }, (_, i) => 101 - capacity + i);
-    assert.deepEqual(
-      ring.samples(-Infinity).map((s) => s.t),
-      want,
-      `capacity ${capacity}`,
-    );
-    assert.equal(ring.size, capacity);
+    for (let t = 1; t <= 2000; t++) {
+      ring.push(sample(t));
+      if (![1, 63, 64, 65, 128, 129, 130, 131, 899, 900, 901, 2000].includes(t)) continue;
+      const kept = Math.min(t, capacity);
+      const want = Array.from({ length: kept }, (_, i) => t + 1 - kept + i);
+      assert.deepEqual(
+        ring.samples(-Infinity).map((s) => s.t),
+        want,
+        `capacity ${capacity}, ${t} pushed`,
+      );
+      assert.equal(ring.size, kept);
+      assert.equal(ring.lastT, t);
+      assert.equal(ring.newest()?.t, t);
+    }
   }
 });
 
