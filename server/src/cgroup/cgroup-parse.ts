@@ -52,10 +52,27 @@ export function parseCount(bytes: Buffer, end = bytes.length): Result<number, st
 
 /** `parseCount` as a number: -1 when `bytes[0, end)` is not one integer, surrounding white space allowed. */
 export function countIn(bytes: Buffer, end: number): number {
+  const start = firstNonSpace(bytes, end);
+  return digitsAt(bytes, start, trimmedEnd(bytes, start, end));
+}
+
+/** Where `bytes[0, end)` starts without leading white space. */
+function firstNonSpace(bytes: Buffer, end: number): number {
   let start = 0;
   while (start < end && isSpace(bytes[start]!)) start++;
+  return start;
+}
+
+/** Where `bytes[start, end)` ends without trailing white space. */
+function trimmedEnd(bytes: Buffer, start: number, end: number): number {
   while (end > start && isSpace(bytes[end - 1]!)) end--;
-  return digitsAt(bytes, start, end);
+  return end;
+}
+
+/** The end of the line `from` is on, within `bytes[0, end)`: its newline, else `end`. */
+export function lineEndIn(bytes: Buffer, from: number, end: number): number {
+  const nl = bytes.indexOf(NL, from);
+  return nl < 0 || nl > end ? end : nl;
 }
 
 const MAX = Buffer.from('max', 'latin1');
@@ -75,12 +92,11 @@ export const UNLIMITED = -2;
 
 /** `parseMemoryLimit` as a number: `UNLIMITED` for `max`, -1 when `bytes[0, end)` is neither. */
 export function limitIn(bytes: Buffer, end: number): number {
-  let start = 0;
-  while (start < end && isSpace(bytes[start]!)) start++;
-  while (end > start && isSpace(bytes[end - 1]!)) end--;
-  const v = digitsAt(bytes, start, end);
+  const start = firstNonSpace(bytes, end);
+  const last = trimmedEnd(bytes, start, end);
+  const v = digitsAt(bytes, start, last);
   if (v >= 0) return v;
-  return isWord(bytes, start, end, MAX) ? UNLIMITED : -1;
+  return isWord(bytes, start, last, MAX) ? UNLIMITED : -1;
 }
 
 /**
@@ -115,9 +131,7 @@ export function flatKeyed(bytes: Buffer, key: FlatKey, end = bytes.length): Resu
   if (v === ABSENT) return ok(undefined);
   if (v >= 0) return ok(v);
   const at = valueOf(bytes, end, key);
-  let lineEnd = bytes.indexOf(NL, at);
-  if (lineEnd < 0 || lineEnd > end) lineEnd = end;
-  return err(`expected "key value", got ${quote(bytes.subarray(at - key.first.length, lineEnd))}`);
+  return err(`expected "key value", got ${quote(bytes.subarray(at - key.first.length, lineEndIn(bytes, at, end)))}`);
 }
 
 /** What `keyedIn` returns for a key the file does not have. */
@@ -126,10 +140,7 @@ export const ABSENT = -2;
 /** `flatKeyed` as a number: `ABSENT` when `bytes[0, end)` has no line for `key`, -1 when its value is not an integer. */
 export function keyedIn(bytes: Buffer, end: number, key: FlatKey): number {
   const at = valueOf(bytes, end, key);
-  if (at < 0) return ABSENT;
-  let lineEnd = bytes.indexOf(NL, at);
-  if (lineEnd < 0 || lineEnd > end) lineEnd = end;
-  return digitsAt(bytes, at, lineEnd);
+  return at < 0 ? ABSENT : digitsAt(bytes, at, lineEndIn(bytes, at, end));
 }
 
 /** Where the value of `key`'s line starts in `bytes[0, end)`; -1 without one. */
@@ -175,8 +186,7 @@ function eachLine(
   const ends = ENDS;
   let at = 0;
   while (at < fileEnd) {
-    let end = bytes.indexOf(NL, at);
-    if (end < 0 || end > fileEnd) end = fileEnd;
+    const end = lineEndIn(bytes, at, fileEnd);
     let count = 0;
     let i = at;
     while (i < end) {

@@ -3,7 +3,7 @@
  * process's network counters, parent and cgroup, and the mount table. Each takes a file's whole text.
  */
 import { err, ok, type Result } from '@dockpulse/shared';
-import { digitsAt } from './cgroup-parse.js';
+import { digitsAt, lineEndIn } from './cgroup-parse.js';
 
 /** Nanoseconds per clock tick: dockerd hard-codes USER_HZ as 100, which it is on every Linux architecture. */
 const NS_PER_TICK = 1e9 / 100;
@@ -67,7 +67,6 @@ export function parseNetDev(text: string): Result<NetTotals, string> {
   return parseNetDevBytes(Buffer.from(text, 'latin1'));
 }
 
-const NL = 0x0a;
 const COLON = 0x3a;
 const LO = Buffer.from('lo', 'latin1');
 /** The columns wanted of an interface's line, counted from 0 after its name: rx_bytes and tx_bytes. */
@@ -83,15 +82,11 @@ const isBlank = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0d;
 export function parseNetDevBytes(bytes: Buffer, fileEnd = bytes.length): Result<NetTotals, string> {
   let rx = 0;
   let tx = 0;
-  const lineEnd = (from: number): number => {
-    const nl = bytes.indexOf(NL, from);
-    return nl < 0 || nl > fileEnd ? fileEnd : nl;
-  };
   // Two header lines, then `  name: rx_bytes rx_packets … tx_bytes …`; a large counter can touch the colon.
-  let at = lineEnd(0);
-  at = at >= fileEnd ? fileEnd : lineEnd(at + 1) + 1;
+  let at = lineEndIn(bytes, 0, fileEnd);
+  at = at >= fileEnd ? fileEnd : lineEndIn(bytes, at + 1, fileEnd) + 1;
   while (at < fileEnd) {
-    const end = lineEnd(at);
+    const end = lineEndIn(bytes, at, fileEnd);
     let start = at;
     at = end + 1;
     while (start < end && isBlank(bytes[start]!)) start++;

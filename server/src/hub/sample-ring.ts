@@ -43,6 +43,9 @@ const toBits = (figures: readonly UnreportedFigure[] | undefined): number =>
   figures === undefined ? 0 : UNREPORTED_FIGURES.reduce((bits, f, i) => (figures.includes(f) ? bits | (1 << i) : bits), 0);
 const fromBits = (bits: number): UnreportedFigure[] => UNREPORTED_FIGURES.filter((_, i) => (bits & (1 << i)) !== 0);
 
+/** Where slot `n` starts in its chunk. */
+const offsetOf = (n: number): number => (n & CHUNK_MASK) * COLUMNS;
+
 export class SampleRing {
   /** Slot `n` is at `chunks[n >> CHUNK_SHIFT]`, from `(n & CHUNK_MASK) * COLUMNS`; every chunk but the last is full size. */
   private readonly chunks: Float64Array[] = [];
@@ -68,7 +71,7 @@ export class SampleRing {
   get lastT(): number | undefined {
     if (this.count === 0) return undefined;
     const n = this.slot(this.count - 1);
-    return this.chunks[n >> CHUNK_SHIFT]![(n & CHUNK_MASK) * COLUMNS + T];
+    return this.chunk(n)[offsetOf(n) + T];
   }
 
   push(s: Sample): void {
@@ -81,8 +84,8 @@ export class SampleRing {
       n = this.start;
       this.start = (this.start + 1) % this.slots;
     }
-    const d = this.chunks[n >> CHUNK_SHIFT]!;
-    const i = (n & CHUNK_MASK) * COLUMNS;
+    const d = this.chunk(n);
+    const i = offsetOf(n);
     d[i + T] = s.t;
     d[i + CPU] = num(s.cpu);
     d[i + USED] = s.mem.used;
@@ -108,8 +111,8 @@ export class SampleRing {
     const end = this.count - Math.max(0, skipNewest);
     for (let k = 0; k < end; k++) {
       const n = this.slot(k);
-      const d = this.chunks[n >> CHUNK_SHIFT]!;
-      const i = (n & CHUNK_MASK) * COLUMNS;
+      const d = this.chunk(n);
+      const i = offsetOf(n);
       if (d[i + T]! >= since) out.push(this.at(d, i));
     }
     return out;
@@ -119,7 +122,7 @@ export class SampleRing {
   newest(): Sample | undefined {
     if (this.count === 0) return undefined;
     const n = this.slot(this.count - 1);
-    return this.at(this.chunks[n >> CHUNK_SHIFT]!, (n & CHUNK_MASK) * COLUMNS);
+    return this.at(this.chunk(n), offsetOf(n));
   }
 
   clear(): void {
@@ -142,6 +145,11 @@ export class SampleRing {
     if (!Number.isNaN(d[i + CHARGED]!)) sample.mem.charged = d[i + CHARGED]!;
     if (d[i + UNREPORTED] !== 0) sample.unreported = fromBits(d[i + UNREPORTED]!);
     return sample;
+  }
+
+  /** The chunk that holds slot `n`. */
+  private chunk(n: number): Float64Array {
+    return this.chunks[n >> CHUNK_SHIFT]!;
   }
 
   /** The slot of the `k`th oldest sample. */
