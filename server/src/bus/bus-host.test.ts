@@ -62,6 +62,8 @@ test('undecided until its agent is heard, up while it beats, unavailable after t
   assert.deepEqual(states, []);
   host.applyHeartbeat(beat('agent-one-0001'));
   assert.deepEqual(states, ['running']);
+  const heard = clock.now;
+  assert.equal(host.nextCheckAt, heard + 3 * EVERY + 1, 'the first moment it could be found silent');
   clock.now += 3 * EVERY;
   host.checkLiveness();
   assert.equal(host.engineStatus.status, 'up', 'three intervals is not yet three missed');
@@ -71,12 +73,15 @@ test('undecided until its agent is heard, up while it beats, unavailable after t
   assert.match(host.engineStatus.error ?? '', /no heartbeat from the host's agent since/);
   assert.deepEqual(states, ['running', 'unavailable']);
   assert.equal(host.all().length, 1, 'its containers are kept');
+  assert.equal(host.nextCheckAt, Infinity, 'a silent host changes only when a message comes');
   host.applyHeartbeat(beat('agent-one-0001'));
   assert.deepEqual(states, ['running', 'unavailable', 'running']);
+  assert.equal(host.nextCheckAt, clock.now + 3 * EVERY + 1, 'back, it may go silent again');
 });
 
 test('a host never heard from is unavailable once its agent has had time to speak', () => {
   const { clock, host, states } = rig();
+  assert.equal(host.nextCheckAt, clock.now + 3 * EVERY + 1);
   clock.now += 3 * EVERY + 1;
   host.checkLiveness();
   assert.equal(host.isSettled, true);

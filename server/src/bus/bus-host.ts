@@ -208,7 +208,20 @@ export class BusHost implements StatsSource, ContainerDirectory {
     return undefined;
   }
 
-  /** Marks the host unavailable once its agent has missed its heartbeats; call it every so often. */
+  /**
+   * The earliest time at which `checkLiveness` could change what this host reports, or Infinity when only a
+   * message can. A message that proves the agent alive moves it later; one that brings a silent host back, or
+   * shortens the heartbeat interval, can move it earlier.
+   */
+  get nextCheckAt(): number {
+    const limit = MISSED_HEARTBEATS * this.everyMs;
+    let at = this.rival ? this.rival.heardAt + limit : Infinity;
+    if (!this.silent || !this.settled) at = Math.min(at, (this.heardAt ?? this.since) + limit);
+    // A check finds a host silent once it has been so for more than the limit.
+    return at + 1;
+  }
+
+  /** Marks the host unavailable once its agent has missed its heartbeats; call it at `nextCheckAt`. */
   checkLiveness(): void {
     const now = this.now();
     const limit = MISSED_HEARTBEATS * this.everyMs;

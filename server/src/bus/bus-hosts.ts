@@ -49,9 +49,6 @@ export interface BusHostsOptions {
 /** Messages refused or ignored since start, by reason, for `/healthz` and the logs. */
 export type BusRejections = Record<Refusal['reason'] | Ignored | 'unknown-host' | 'bad-subject', number>;
 
-/** How often hosts are checked for missed heartbeats. */
-const LIVENESS_CHECK_MS = 250;
-
 /** Live messages held while the stream is replayed, applied after it; past this many, further ones are dropped. */
 const MAX_HELD_MESSAGES = 2048;
 
@@ -75,7 +72,13 @@ export class BusHosts implements BusHandlers {
   };
   private readonly log: Logger;
   private readonly now: () => number;
+  /**
+   * One timer for every host's missed heartbeats, set for the earliest moment one of them could go silent:
+   * a gateway that hears its hosts on time is not woken between their messages.
+   */
   private liveness: NodeJS.Timeout | undefined;
+  private livenessAt = Infinity;
+  private running = false;
   private feed: ConsumerMessages | undefined;
   private watcher: { stop(): void } | undefined;
   /** When the last live samples message arrived (this gateway's clock), to replay from after a reconnect. */
@@ -111,13 +114,13 @@ export class BusHosts implements BusHandlers {
 
   /** Follows the bus until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
-    this.liveness = setInterval(() => {
-      for (const h of this.known.values()) h.checkLiveness();
-    }, LIVENESS_CHECK_MS);
+    this.running = true;
+    this.checkLiveness();
     try {
       await this.opts.link.run(this, signal);
     } finally {
-      clearInterval(this.liveness);
+      this.running = false;
+      clearTimeout(this.liveness);
       this.feed?.stop();
       this.watcher?.stop();
     }
@@ -223,7 +226,10 @@ export class BusHosts implements BusHandlers {
     const record = parseHostRecord(e.value, name);
     if (!record.ok) return this.refuse(record.error.reason, name, record.error.detail);
     const host = this.known.get(name);
-    if (host) return host.applyRecord(record.value);
+    if (host) {
+      host.applyRecord(record.value);
+      return this.watchLiveness(host);
+    }
     if (name === this.opts.localHost) {
       this.reportOnce(`local:${name}`, 'an agent publishes the host this gateway reads itself; the gateway serves its own reading', name);
       return;
@@ -231,6 +237,7 @@ export class BusHosts implements BusHandlers {
     const created = new BusHost(name, record.value, `agent via ${this.opts.link.state.servers}`, this.now);
     this.known.set(name, created);
     this.opts.hosts.add(created);
+    this.watchLiveness(created);
     this.log.info('host heard on the bus', { host: name, containers: record.value.containers.length });
   }
 
@@ -325,6 +332,7 @@ export class BusHosts implements BusHandlers {
     if (!message.ok) return this.refuse(message.error.reason, host.host, message.error.detail);
     const { ignored, why } = host.applySamples(message.value, live);
     if (why !== undefined) this.rejected[why] += ignored;
+    if (live) this.watchLiveness(host);
   }
 
   private onHeartbeat(subject: string, data: Uint8Array): void {
@@ -334,6 +342,7 @@ export class BusHosts implements BusHandlers {
     if (!beat.ok) return this.refuse(beat.error.reason, host.host, beat.error.detail);
     const ignored = host.applyHeartbeat(beat.value);
     if (ignored) this.refuse(ignored, host.host, `agent ${beat.value.agent} is not the one served`);
+    this.watchLiveness(host);
   }
 
   private onEvents(subject: string, data: Uint8Array): void {
@@ -343,6 +352,32 @@ export class BusHosts implements BusHandlers {
     if (!message.ok) return this.refuse(message.error.reason, host.host, message.error.detail);
     const ignored = host.applyEvents(message.value);
     if (ignored) this.rejected[ignored]++;
+    this.watchLiveness(host);
+  }
+
+  /** After a message from `host`: brings the liveness timer forward if the host may now go silent sooner. */
+  private watchLiveness(host: BusHost): void {
+    const at = host.nextCheckAt;
+    if (at < this.livenessAt) this.armLiveness(at);
+  }
+
+  /** Checks every host, and sets the timer for the next moment one of them could change. */
+  private checkLiveness(): void {
+    let next = Infinity;
+    for (const h of this.known.values()) {
+      h.checkLiveness();
+      next = Math.min(next, h.nextCheckAt);
+    }
+    this.armLiveness(next);
+  }
+
+  private armLiveness(at: number): void {
+    clearTimeout(this.liveness);
+    this.liveness = undefined;
+    this.livenessAt = Infinity;
+    if (!this.running || at === Infinity) return;
+    this.livenessAt = at;
+    this.liveness = setTimeout(() => this.checkLiveness(), Math.max(0, at - this.now()));
   }
 
   /** Counts a refused message; the first of each kind per host is logged as a warning, the rest at debug. */
