@@ -140,7 +140,7 @@ export function syntheticSources(options: SyntheticOptions): SyntheticSources {
 
   const watched = new Map<string, { sink: StatsSink; counters: Counters }>();
   const streams = { open: 0, opened: 0 };
-  const batchListeners = new Set<() => void>();
+  const batchListeners = new Set<(last: boolean) => void>();
   return {
     host,
     via: 'engine',
@@ -176,7 +176,7 @@ export function syntheticSources(options: SyntheticOptions): SyntheticSources {
         // One timer for all containers: every watched container publishes in the same burst.
         const burst = (): void => {
           for (const [id, w] of watched) w.sink.sample(syntheticSample(id, w.counters, Date.now(), host));
-          for (const listener of batchListeners) listener();
+          for (const listener of batchListeners) listener(true);
         };
         let timer: NodeJS.Timeout | undefined;
         const phase = setTimeout(() => (timer = setInterval(burst, options.intervalMs)), options.phaseMs ?? 0);

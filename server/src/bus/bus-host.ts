@@ -7,6 +7,7 @@
 import type { ContainerSummary, EngineStatus, TopicState } from '@dockpulse/shared';
 import {
   listStateOf,
+  type BatchEndListener,
   type ContainerDirectory,
   type LifecycleEvent,
   type StatsSink,
@@ -57,7 +58,7 @@ export class BusHost implements StatsSource, ContainerDirectory {
   private readonly watches = new Map<string, Set<Watch>>();
   private readonly listeners = new Set<() => void>();
   private readonly lifecycleListeners = new Set<(e: LifecycleEvent) => void>();
-  private readonly batchListeners = new Set<() => void>();
+  private readonly batchListeners = new Set<BatchEndListener>();
 
   constructor(
     readonly host: string,
@@ -121,7 +122,7 @@ export class BusHost implements StatsSource, ContainerDirectory {
    * A samples message is one tick of the host, its end known: what it brought leaves at once, rather than
    * after the hub's coalescing window.
    */
-  onBatchEnd(listener: () => void): () => void {
+  onBatchEnd(listener: BatchEndListener): () => void {
     this.batchListeners.add(listener);
     return () => this.batchListeners.delete(listener);
   }
@@ -198,7 +199,7 @@ export class BusHost implements StatsSource, ContainerDirectory {
       const watching = this.watches.get(s.id);
       if (watching) for (const w of watching) w.sink.sample(s);
     }
-    for (const listener of this.batchListeners) listener();
+    for (const listener of this.batchListeners) listener(true);
     return ignored > 0 ? { ignored, why: 'unknown-container' } : { ignored };
   }
 

@@ -217,7 +217,7 @@ describe('CgroupStatsSource on a fixture tree', () => {
     // Both pids known and read once, so that every run from here reads (and publishes) one container.
     await a.until(() => a.samples.length >= 1, 'a first sample');
     await b.until(() => b.samples.length >= 1, 'a first sample');
-    const off = src.onBatchEnd(() => ends.push([a.samples.length, b.samples.length]));
+    const off = src.onBatchEnd((last) => ends.push([a.samples.length, b.samples.length, last ? 1 : 0]));
     await b.until(() => b.samples.length >= 4, 'samples');
     off();
     const seen = ends.length;
@@ -228,6 +228,8 @@ describe('CgroupStatsSource on a fixture tree', () => {
     for (let i = 1; i < ends.length; i++) {
       const [da, db] = [ends[i]![0]! - ends[i - 1]![0]!, ends[i]![1]! - ends[i - 1]![1]!];
       assert.equal(da + db, 1, `run ${i}: ${JSON.stringify(ends)}`);
+      // a was watched first, so it is read first: the run that reads b is the last of its tick.
+      assert.equal(ends[i]![2], db, `run ${i} ends its tick only after both containers: ${JSON.stringify(ends)}`);
     }
   });
 

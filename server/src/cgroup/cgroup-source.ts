@@ -1,7 +1,14 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { Result, TopicState } from '@dockpulse/shared';
-import { listStateOf, type ContainerDirectory, type StatsSink, type StatsUpstream, type StreamCounters } from '../source/source.js';
+import {
+  listStateOf,
+  type BatchEndListener,
+  type ContainerDirectory,
+  type StatsSink,
+  type StatsUpstream,
+  type StreamCounters,
+} from '../source/source.js';
 import type { EngineReading } from '../stats/engine-stats.js';
 import { toSample } from '../stats/sample.js';
 import { DEFAULT_BACKOFF, FailureLog, backoffDelay, type BackoffOptions } from '../backoff.js';
@@ -90,7 +97,7 @@ export class CgroupStatsSource implements StatsUpstream {
   /** Watched containers now, and watches opened since start; the same meaning as the Docker source's streams. */
   readonly streams: StreamCounters = { open: 0, opened: 0 };
   private readonly watches = new Set<Watch>();
-  private readonly batchListeners = new Set<() => void>();
+  private readonly batchListeners = new Set<BatchEndListener>();
   private readonly budget: FdBudget;
   private readonly procStat: HeldFile;
   /** Every read goes into these, container after container. */
@@ -119,7 +126,7 @@ export class CgroupStatsSource implements StatsUpstream {
   }
 
   /** `listener` runs after each synchronous run of readings, once its samples are published. */
-  onBatchEnd(listener: () => void): () => void {
+  onBatchEnd(listener: BatchEndListener): () => void {
     this.batchListeners.add(listener);
     return () => this.batchListeners.delete(listener);
   }
@@ -256,7 +263,8 @@ export class CgroupStatsSource implements StatsUpstream {
         const host = this.readHost();
         if (host === undefined) return;
         for (const w of all.slice(i, i + this.batchSize)) if (this.watches.has(w)) this.readContainer(w, host);
-        for (const listener of this.batchListeners) listener();
+        const last = i + this.batchSize >= all.length;
+        for (const listener of this.batchListeners) listener(last);
       }
     } finally {
       this.ticking = false;

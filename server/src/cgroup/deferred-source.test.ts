@@ -11,7 +11,7 @@ function recording(): StatsUpstream & {
   watches: { id: string; sink: StatsSink; signal: AbortSignal }[];
   end(): void;
 } {
-  const ends = new Set<() => void>();
+  const ends = new Set<(last: boolean) => void>();
   const u = {
     streams: { open: 0, opened: 0 },
     watches: [] as { id: string; sink: StatsSink; signal: AbortSignal }[],
@@ -21,11 +21,11 @@ function recording(): StatsUpstream & {
       u.streams.opened++;
       signal.addEventListener('abort', () => u.streams.open--, { once: true });
     },
-    onBatchEnd(fn: () => void) {
+    onBatchEnd(fn: (last: boolean) => void) {
       ends.add(fn);
       return () => ends.delete(fn);
     },
-    end: () => ends.forEach((fn) => fn()),
+    end: () => ends.forEach((fn) => fn(true)),
   };
   return u;
 }

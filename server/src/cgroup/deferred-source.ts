@@ -5,7 +5,7 @@
  * included; if they do not, the API stays for good.
  */
 import type { ContainerState, Result } from '@dockpulse/shared';
-import type { StatsSink, StatsUpstream, StreamCounters } from '../source/source.js';
+import type { BatchEndListener, StatsSink, StatsUpstream, StreamCounters } from '../source/source.js';
 import type { Logger } from '../log.js';
 
 /** The container list, as far as deciding needs it. */
@@ -32,7 +32,7 @@ interface Watch {
 export class DeferredCgroupSource implements StatsUpstream {
   private current: StatsUpstream;
   private readonly watches = new Set<Watch>();
-  private readonly batchListeners = new Set<() => void>();
+  private readonly batchListeners = new Set<BatchEndListener>();
   private offList: (() => void) | undefined;
   private upgraded: (StatsUpstream & { streams: StreamCounters }) | undefined;
   /** The files proved out, or proved not to: nothing more to decide. */
@@ -80,7 +80,7 @@ export class DeferredCgroupSource implements StatsUpstream {
     this.current.watch(id, sink, w.inner.signal);
   }
 
-  onBatchEnd(listener: () => void): () => void {
+  onBatchEnd(listener: BatchEndListener): () => void {
     this.batchListeners.add(listener);
     return () => this.batchListeners.delete(listener);
   }
@@ -107,8 +107,8 @@ export class DeferredCgroupSource implements StatsUpstream {
     const next = checked.value;
     this.upgraded = next;
     this.current = next;
-    next.onBatchEnd?.(() => {
-      for (const listener of this.batchListeners) listener();
+    next.onBatchEnd?.((last) => {
+      for (const listener of this.batchListeners) listener(last);
     });
     this.log.info('reading stats from the cgroup files: a running container proved them', { moved: this.watches.size });
     // Each open watch leaves the API stream and continues on the files, with the same sink.

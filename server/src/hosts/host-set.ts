@@ -5,12 +5,12 @@
  * host and id.
  */
 import type { ContainerSummary, EngineStatus, HostInfo } from '@dockpulse/shared';
-import type { StatsSink, StatsSource } from '../source/source.js';
+import type { BatchEndListener, StatsSink, StatsSource } from '../source/source.js';
 
 /** What the hub asks of its upstream: one container's stats, by host and id. */
 export interface HostUpstream {
   watch(host: string, id: string, sink: StatsSink, signal: AbortSignal): void;
-  onBatchEnd?(listener: () => void): () => void;
+  onBatchEnd?(listener: BatchEndListener): () => void;
 }
 
 interface Entry {
@@ -29,7 +29,7 @@ function byNameThenHost(a: ContainerSummary, b: ContainerSummary): number {
 export class HostSet implements HostUpstream {
   private readonly entries = new Map<string, Entry>();
   private readonly listeners = new Set<() => void>();
-  private readonly batchListeners = new Set<() => void>();
+  private readonly batchListeners = new Set<BatchEndListener>();
   private cached: ContainerSummary[] | undefined;
 
   /** @param now the clock, for `lastSeen` */
@@ -50,8 +50,8 @@ export class HostSet implements HostUpstream {
       }
       this.changed();
     });
-    entry.offBatch = source.onBatchEnd?.(() => {
-      for (const listener of this.batchListeners) listener();
+    entry.offBatch = source.onBatchEnd?.((last) => {
+      for (const listener of this.batchListeners) listener(last);
     });
     this.entries.set(source.host, entry);
     this.changed();
@@ -175,7 +175,7 @@ export class HostSet implements HostUpstream {
     source.watch(id, sink, signal);
   }
 
-  onBatchEnd(listener: () => void): () => void {
+  onBatchEnd(listener: BatchEndListener): () => void {
     this.batchListeners.add(listener);
     return () => this.batchListeners.delete(listener);
   }

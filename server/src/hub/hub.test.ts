@@ -203,7 +203,7 @@ test('the container list is rendered only while someone holds its topic, once fo
 
 test('an upstream that ends its batch has the batch sent at once, in one frame, not after the window', () => {
   const watches: StatsSink[] = [];
-  const listeners = new Set<() => void>();
+  const listeners = new Set<(last: boolean) => void>();
   const upstream: HostUpstream = {
     watch: (_host, _id, sink) => void watches.push(sink),
     onBatchEnd: (fn) => {
@@ -220,7 +220,7 @@ test('an upstream that ends its batch has the batch sent at once, in one frame, 
     watches[0]!.sample(sample(1));
     watches[1]!.sample({ ...sample(1), id: 'b'.repeat(64) });
     assert.equal(a.sent.length, before, 'held for the window');
-    for (const fn of listeners) fn();
+    for (const fn of listeners) fn(true);
     assert.equal(a.sent.length, before + 1);
     const frame = JSON.parse(a.sent.at(-1)!) as { type: string; samples: Sample[] };
     assert.equal(frame.type, 'stats');
@@ -228,7 +228,7 @@ test('an upstream that ends its batch has the batch sent at once, in one frame, 
       frame.samples.map((s) => s.id),
       [ID, 'b'.repeat(64)],
     );
-    for (const fn of listeners) fn();
+    for (const fn of listeners) fn(true);
     assert.equal(a.sent.length, before + 1, 'an end with nothing new sends nothing');
   } finally {
     hub.close();

@@ -39,6 +39,9 @@ export interface ContainerDirectory {
   onChange(fn: () => void): () => void;
 }
 
+/** Called after a run of readings; `last` when the run ended its tick. */
+export type BatchEndListener = (last: boolean) => void;
+
 /** A host's stats: samples of the containers someone watches. */
 export interface StatsUpstream {
   /**
@@ -49,9 +52,10 @@ export interface StatsUpstream {
   /**
    * For an upstream that reads its containers together (one timer for all): calls `listener` after each run
    * of readings, so that what the run published leaves at once rather than after the hub's coalescing
-   * window, which is for upstreams whose samples trickle in. Returns a function that removes the listener.
+   * window, which is for upstreams whose samples trickle in. `last` is true when the run ended the tick: no
+   * further run follows until the next interval. Returns a function that removes the listener.
    */
-  onBatchEnd?(listener: () => void): () => void;
+  onBatchEnd?(listener: BatchEndListener): () => void;
 }
 
 /** What can happen to a container, as a source reports it. */
