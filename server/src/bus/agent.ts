@@ -39,9 +39,6 @@ export interface AgentOptions {
   log: Logger;
 }
 
-/** After a run of readings ends, samples are sent once no further run follows within this. */
-const SETTLE_MS = 10;
-
 /** A host record is put again this often, so that a gateway that lost it, or a bucket made late, gets it back. */
 export const RECORD_REFRESH_MS = 30_000;
 
@@ -58,7 +55,19 @@ export class Agent implements BusHandlers {
   private readonly host: string;
   private readonly log: Logger;
   private pending: Sample[] = [];
-  private settleTimer: NodeJS.Timeout | undefined;
+  /**
+   * Set by the first sample not yet sent, for an interval later: samples of a source whose readings have no
+   * end (the engine's API) leave each interval, and so does what an unfinished run of readings gathered.
+   */
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** The heartbeat for when no samples carry it: each one sent puts it back. */
+  private beatTimer: NodeJS.Timeout | undefined;
+  private lastBeat = 0;
+  /**
+   * How early a heartbeat may leave with a tick's samples, and how late it may come when none go: an agent whose
+   * ticks and heartbeats share an interval wakes once per tick, not twice.
+   */
+  private readonly beatSlackMs: number;
   private recordTimer: NodeJS.Timeout | undefined;
   private recordDirty = true;
   private events: LifecycleEvent[] = [];
@@ -69,6 +78,7 @@ export class Agent implements BusHandlers {
   constructor(private readonly opts: AgentOptions) {
     this.host = opts.source.host;
     this.log = opts.log.with({ host: this.host, agent: this.id });
+    this.beatSlackMs = Math.min(opts.intervalMs, opts.heartbeatMs) / 4;
   }
 
   /** Runs until `signal` aborts: follows the source, and keeps the bus connection. */
@@ -77,23 +87,25 @@ export class Agent implements BusHandlers {
     const offs = [
       // The feed may be a gateway's hub, with other hosts on it: only this host's samples are its to publish.
       samples.onSample((s) => {
-        if (s.host === this.host) this.pending.push(s);
+        if (s.host !== this.host) return;
+        this.pending.push(s);
+        this.flushTimer ??= setTimeout(() => this.flushSamples(), this.opts.intervalMs);
       }),
-      source.onBatchEnd?.(() => this.settle()) ?? (() => {}),
+      // A tick's last run of readings sends the tick at once, in one message.
+      source.onBatchEnd?.((last) => {
+        if (last) this.flushSamples();
+      }) ?? (() => {}),
       source.containers.onChange(() => this.recordChanged()),
       source.onLifecycle?.((e) => this.event(e)) ?? (() => {}),
     ];
-    // Sources whose samples trickle in (the engine's API) have no batch end: send what came in each interval.
-    const tick = setInterval(() => this.flushSamples(), this.opts.intervalMs);
-    const heartbeat = setInterval(() => this.heartbeat(), this.opts.heartbeatMs);
+    this.beatTimer = setTimeout(() => this.heartbeat(), this.opts.heartbeatMs);
     this.log.info('agent publishing', { servers: link.state.servers, subjects: link.names.host(this.host, 'samples') });
     try {
       await link.run(this, signal);
     } finally {
       for (const off of offs) off();
-      clearInterval(tick);
-      clearInterval(heartbeat);
-      clearTimeout(this.settleTimer);
+      clearTimeout(this.flushTimer);
+      clearTimeout(this.beatTimer);
       clearTimeout(this.recordTimer);
     }
   }
@@ -127,15 +139,18 @@ export class Agent implements BusHandlers {
     await Promise.resolve();
   }
 
-  private settle(): void {
-    clearTimeout(this.settleTimer);
-    this.settleTimer = setTimeout(() => this.flushSamples(), SETTLE_MS);
+  /**
+   * Publishes the samples gathered since the last time, split where one message would be too large, and the
+   * heartbeat with them when it is nearly due.
+   */
+  private flushSamples(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.sendSamples();
+    if (Date.now() - this.lastBeat >= this.opts.heartbeatMs - this.beatSlackMs) this.heartbeat();
   }
 
-  /** Publishes the samples gathered since the last time, split where one message would be too large. */
-  private flushSamples(): void {
-    clearTimeout(this.settleTimer);
-    this.settleTimer = undefined;
+  private sendSamples(): void {
     if (this.pending.length === 0) return;
     const samples = this.pending;
     this.pending = [];
@@ -167,6 +182,9 @@ export class Agent implements BusHandlers {
   }
 
   private heartbeat(): void {
+    clearTimeout(this.beatTimer);
+    this.beatTimer = setTimeout(() => this.heartbeat(), this.opts.heartbeatMs + this.beatSlackMs);
+    this.lastBeat = Date.now();
     const nc = this.opts.link.connection;
     if (!nc) return;
     const list = this.opts.source.containers;
