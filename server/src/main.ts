@@ -13,7 +13,7 @@ import { Hub } from './hub/hub.js';
 import type { StatsSource, StreamCounters } from './source/source.js';
 import { HostSet } from './hosts/host-set.js';
 import { pinEveryContainer } from './hosts/pin-all.js';
-import { BusLink } from './bus/connection.js';
+import { BusLink, agentClient, gatewayClient } from './bus/connection.js';
 import { BusHosts } from './bus/bus-hosts.js';
 import { BusShares } from './bus/bus-shares.js';
 import { Agent } from './bus/agent.js';
@@ -126,7 +126,7 @@ export async function startAgent(config: Config, log: Logger, engine?: Engine): 
   // Gateways keep the history and serve the clients: the agent reads every container and forwards its samples.
   const feed = new SourceFeed(source);
   const unwatch = feed.start();
-  const link = new BusLink(config.nats, `dockpulse-agent-${config.hostName}`, `_INBOX.agent.${config.hostName}`, log);
+  const link = new BusLink(config.nats, agentClient(config.hostName), log);
   const agent = new Agent({
     source,
     samples: feed,
@@ -213,7 +213,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
   let bus: { link: BusLink; hosts: BusHosts } | undefined;
   let pinOwn = (): void => {};
   if (config.nats) {
-    const link = new BusLink(config.nats, `dockpulse-gateway-${config.hostName}`, '_INBOX.gateway', log);
+    const link = new BusLink(config.nats, gatewayClient(config.hostName), log);
     const local = readsLocalEngine(config) ? config.hostName : undefined;
     bus = {
       link,
@@ -231,7 +231,7 @@ export async function serve(config: Config, log: Logger, sources: readonly Stats
     // The local engine this gateway reads is published too, so that every gateway of the bus serves it.
     const own = sources.find((s) => s.host === local);
     if (own) {
-      const agentLink = new BusLink(config.nats, `dockpulse-agent-${own.host}`, `_INBOX.agent.${own.host}`, log);
+      const agentLink = new BusLink(config.nats, agentClient(own.host), log);
       const agent = new Agent({
         source: own,
         samples: hub,

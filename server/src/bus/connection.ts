@@ -23,11 +23,37 @@ export interface BusState {
 }
 
 /** The options of a connection: settings from the configuration, and the client's own timing. */
-export function connectionOptions(config: NatsConfig, name: string, inboxPrefix: string): NodeConnectionOptions {
+/** Who connects: the name the server shows, the inbox replies come to, and whether it hears what it publishes. */
+export interface BusClient {
+  name: string;
+  inboxPrefix: string;
+  /**
+   * False for an agent: it publishes every tick and listens only for another agent's heartbeats, and hearing
+   * its own would wake it once more a tick.
+   */
+  echo: boolean;
+}
+
+/** An agent's connection, named after its host. */
+export const agentClient = (host: string): BusClient => ({
+  name: `dockpulse-agent-${host}`,
+  inboxPrefix: `_INBOX.agent.${host}`,
+  echo: false,
+});
+
+/** A gateway's connection. */
+export const gatewayClient = (host: string): BusClient => ({
+  name: `dockpulse-gateway-${host}`,
+  inboxPrefix: '_INBOX.gateway',
+  echo: true,
+});
+
+export function connectionOptions(config: NatsConfig, client: BusClient): NodeConnectionOptions {
   const options: NodeConnectionOptions = {
     servers: config.servers,
-    name,
-    inboxPrefix,
+    name: client.name,
+    inboxPrefix: client.inboxPrefix,
+    noEcho: !client.echo,
     // The client's default gives up after ten attempts; a bus that comes back is always worth reaching.
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1000,
@@ -78,8 +104,7 @@ export class BusLink {
 
   constructor(
     private readonly config: NatsConfig,
-    private readonly clientName: string,
-    private readonly inboxPrefix: string,
+    private readonly client: BusClient,
     private readonly log: Logger,
     private readonly backoff: BackoffOptions = DEFAULT_BACKOFF,
   ) {
@@ -111,7 +136,7 @@ export class BusLink {
     while (!signal.aborted) {
       let nc: NatsConnection | undefined;
       try {
-        nc = await connect(connectionOptions(this.config, this.clientName, this.inboxPrefix));
+        nc = await connect(connectionOptions(this.config, this.client));
       } catch (e) {
         if (signal.aborted) break;
         this.fail(e);
