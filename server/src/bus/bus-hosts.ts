@@ -73,11 +73,14 @@ export class BusHosts implements BusHandlers {
   private readonly log: Logger;
   private readonly now: () => number;
   /**
-   * One timer for every host's missed heartbeats, set for the earliest moment one of them could go silent:
-   * a gateway that hears its hosts on time is not woken between their messages.
+   * One timer for every host's missed heartbeats, set for the earliest moment one of them could go silent,
+   * and put back whenever the host it waits for is heard: a gateway that hears its hosts on time is never
+   * woken by it.
    */
   private liveness: NodeJS.Timeout | undefined;
   private livenessAt = Infinity;
+  /** The host whose silence the timer waits for. */
+  private livenessFor: BusHost | undefined;
   private running = false;
   private feed: ConsumerMessages | undefined;
   private watcher: { stop(): void } | undefined;
@@ -355,28 +358,41 @@ export class BusHosts implements BusHandlers {
     this.watchLiveness(host);
   }
 
-  /** After a message from `host`: brings the liveness timer forward if the host may now go silent sooner. */
+  /**
+   * After a message from `host`: brings the liveness timer forward if the host may now go silent sooner, or,
+   * when it is the host the timer waits for, moves the timer to whichever host may now go silent first.
+   */
   private watchLiveness(host: BusHost): void {
     const at = host.nextCheckAt;
-    if (at < this.livenessAt) this.armLiveness(at);
+    if (at < this.livenessAt) this.armLiveness(at, host);
+    else if (host === this.livenessFor) this.armLiveness(...this.firstToCheck());
   }
 
   /** Checks every host, and sets the timer for the next moment one of them could change. */
   private checkLiveness(): void {
-    let next = Infinity;
-    for (const h of this.known.values()) {
-      h.checkLiveness();
-      next = Math.min(next, h.nextCheckAt);
-    }
-    this.armLiveness(next);
+    for (const h of this.known.values()) h.checkLiveness();
+    this.armLiveness(...this.firstToCheck());
   }
 
-  private armLiveness(at: number): void {
+  private firstToCheck(): [number, BusHost | undefined] {
+    let at = Infinity;
+    let first: BusHost | undefined;
+    for (const h of this.known.values()) {
+      const next = h.nextCheckAt;
+      if (next < at) [at, first] = [next, h];
+    }
+    return [at, first];
+  }
+
+  /** Sets the timer for `at`, when `host` may go silent; moving a timer that has not fired wakes nothing. */
+  private armLiveness(at: number, host: BusHost | undefined): void {
     clearTimeout(this.liveness);
     this.liveness = undefined;
     this.livenessAt = Infinity;
+    this.livenessFor = undefined;
     if (!this.running || at === Infinity) return;
     this.livenessAt = at;
+    this.livenessFor = host;
     this.liveness = setTimeout(() => this.checkLiveness(), Math.max(0, at - this.now()));
   }
 
