@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Sample } from '@dockpulse/shared';
 import { silentLogger } from '../log.js';
@@ -98,4 +98,60 @@ test('many points are written a chunk at a time, each on its own turn of the eve
   assert.deepEqual(batches, [200, 200, 50]);
   assert.equal(recorder.stats.written, 450);
   recorder.stop();
+});
+
+test('the recorder wakes once a minute, a few seconds after it ends, and every few seconds only while writing fails', () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: T0 + 20_000 });
+  let failing = false;
+  const writes: { at: number; failed: boolean }[] = [];
+  let emit: (s: Sample) => void = () => {};
+  const recorder = new Recorder({
+    store: {
+      write: () => {
+        writes.push({ at: Date.now() - T0, failed: failing });
+        if (failing) throw new Error('SQLITE_FULL: database or disk is full');
+      },
+      prune: () => 0,
+    },
+    onSample: (listener) => {
+      emit = listener;
+      return () => (emit = () => {});
+    },
+    describe: () => ({ name: 'web', image: 'i' }),
+    keepS: { minute: 86_400, hour: 86_400 },
+    log: silentLogger,
+  });
+  recorder.start();
+  try {
+    // A sample every second for three minutes, in 100 ms steps of the clock.
+    const run = (untilMs: number): void => {
+      while (Date.now() - T0 < untilMs) {
+        mock.timers.tick(100);
+        if ((Date.now() - T0) % 1000 === 0) emit(sample('a', Date.now()));
+      }
+    };
+    run(180_000);
+    assert.deepEqual(
+      writes.map((w) => w.at),
+      [63_100, 123_100],
+      'each minute written 3.1 s after its end, and no write in between',
+    );
+    failing = true;
+    run(190_000);
+    failing = false;
+    run(260_000);
+    assert.deepEqual(
+      writes.slice(2).map((w) => [w.at, w.failed]),
+      [
+        [183_100, true],
+        [188_100, true],
+        [193_100, false],
+        [243_100, false],
+      ],
+      'retried every 5 s until written, then once a minute again',
+    );
+  } finally {
+    recorder.stop();
+    mock.timers.reset();
+  }
 });

@@ -1,7 +1,7 @@
 /**
  * Records every sample the hub publishes into the history store: samples are rolled up into one point a
- * minute per container in memory, and the finished points are written every few seconds in one transaction
- * (each also merged into its hour). Old points are pruned every hour. What is being filled when the gateway
+ * minute per container in memory, and the finished points are written a few seconds after each minute ends,
+ * in one transaction (each also merged into its hour). Old points are pruned every hour. What is being filled when the gateway
  * stops is written as it is, and merged with the rest of its minute when the gateway comes back.
  */
 import type { Sample } from '@dockpulse/shared';
@@ -9,10 +9,12 @@ import type { Logger } from '../log.js';
 import { Rollup, type Point } from './rollup.js';
 import { TIER_STEP, type HistoryStore, type StoredTier } from './store.js';
 
-/** How often finished points are written. */
-const FLUSH_MS = 5000;
+/** How soon a write that failed is tried again. */
+const RETRY_MS = 5000;
 /** A minute's point is finished this long after its minute ends, for the samples read at its very end. */
 const LATE_S = 3;
+/** Past the moment a minute's points are finished, so that a timer that fires on time finds them so. */
+const FLUSH_MARGIN_MS = 100;
 /** How often old points are pruned. */
 const PRUNE_MS = 3_600_000;
 /**
@@ -76,10 +78,26 @@ export class Recorder {
         if (d) host.set(s.id, d);
       }
     });
-    this.flushTimer = setInterval(() => this.flush(), FLUSH_MS);
-    this.flushTimer.unref();
+    this.scheduleFlush();
     this.pruneTimer = setInterval(() => this.prune(), PRUNE_MS);
     this.pruneTimer.unref();
+  }
+
+  /**
+   * Sets the next write for when the next minute's points are finished (once a minute: a timer that fired every
+   * few seconds woke an idle gateway for nothing), or sooner while writing fails.
+   */
+  private scheduleFlush(): void {
+    if (this.stopped) return;
+    const now = this.now();
+    const step = TIER_STEP.minute;
+    const finished = (Math.floor((Math.floor(now / 1000) - LATE_S) / step) + 1) * step + LATE_S;
+    const delay = this.failing ? RETRY_MS : Math.min(Math.max(0, finished * 1000 - now), step * 1000) + FLUSH_MARGIN_MS;
+    this.flushTimer = setTimeout(() => {
+      this.flush();
+      this.scheduleFlush();
+    }, delay);
+    this.flushTimer.unref();
   }
 
   /** Writes every finished point, a chunk now and the rest on the following turns of the event loop. */
@@ -107,7 +125,7 @@ export class Recorder {
   stop(): void {
     this.stopped = true;
     this.off?.();
-    clearInterval(this.flushTimer);
+    clearTimeout(this.flushTimer);
     clearInterval(this.pruneTimer);
     if (this.chunking) clearImmediate(this.chunking);
     this.pending.push(...this.rollup.finishAll());
