@@ -22,7 +22,6 @@ export interface BusState {
   error?: string;
 }
 
-/** The options of a connection: settings from the configuration, and the client's own timing. */
 /** Who connects: the name the server shows, the inbox replies come to, and whether it hears what it publishes. */
 export interface BusClient {
   name: string;
@@ -48,6 +47,7 @@ export const gatewayClient = (host: string): BusClient => ({
   echo: true,
 });
 
+/** The options of a connection: settings from the configuration, and the client's own timing. */
 export function connectionOptions(config: NatsConfig, client: BusClient): NodeConnectionOptions {
   const options: NodeConnectionOptions = {
     servers: config.servers,

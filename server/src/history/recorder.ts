@@ -1,8 +1,9 @@
 /**
  * Records every sample the hub publishes into the history store: samples are rolled up into one point a
  * minute per container in memory, and the finished points are written a few seconds after each minute ends,
- * in one transaction (each also merged into its hour). Old points are pruned every hour. What is being filled when the gateway
- * stops is written as it is, and merged with the rest of its minute when the gateway comes back.
+ * in one transaction (each also merged into its hour). Old points are pruned every hour. What is being filled
+ * when the gateway stops is written as it is, and merged with the rest of its minute when the gateway comes
+ * back.
  */
 import type { Sample } from '@dockpulse/shared';
 import type { Logger } from '../log.js';
